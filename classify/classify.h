@@ -1,0 +1,38 @@
+/* classify: the explainable rule engine. Rule files (classify/rules/*.rules)
+ * compile once into a matcher over core/text tokens; every tag carries its
+ * evidence, every misinformation flag its claim, correction and reference. */
+#ifndef PM_CLASSIFY_H
+#define PM_CLASSIFY_H
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+struct pm_rules;
+
+/* Loads every *.rules file of dir (sorted by name) and compiles them.
+ * A bad rule gives err "file:line:col: message", code PM_EINPUT. */
+int pm_rules_load_dir(const char *dir, struct pm_rules **out /* OUT */, struct pm_err *err);
+/* Loads and compiles one file. */
+int pm_rules_load_file(const char *path, struct pm_rules **out /* OUT */, struct pm_err *err);
+void pm_rules_free(struct pm_rules *rules);
+
+/* Lints loaded rules: unused lists, unreachable tags, duplicate terms,
+ * terms that normalize to nothing. Appends one "file:line:col: warning"
+ * string per finding to warnings (a JSON array). Returns the count. */
+int pm_rules_lint(const struct pm_rules *rules, json_t *warnings);
+
+struct pm_doc {
+	const char *title;
+	const char *summary;
+	const char *text;
+	const char *lang;     /* may be NULL */
+};
+
+/* Classifies doc. Returns a new reference to
+ * {"tags":[{"tag","score","evidence":[{"field","start","end","text","rule"}]}],
+ *  "misinfo":[{"claim","verdict","sentence","correction","reference"}]}
+ * start/end are byte offsets into the named field's display text. */
+json_t *pm_classify(const struct pm_rules *rules, const struct pm_doc *doc);
+
+#endif
