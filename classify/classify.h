@@ -1,4 +1,4 @@
-/* classify: the explainable rule engine. Rule files (classify/rules/*.rules)
+/* classify: the explainable rule engine. Rule files (the .rules files of classify/rules)
  * compile once into a matcher over core/text tokens; every tag carries its
  * evidence, every misinformation flag its claim, correction and reference. */
 #ifndef PM_CLASSIFY_H
