@@ -141,4 +141,11 @@ char *pm_article_field_text(json_t *article, const char *field);
 /* 1 if name is a field pm_article_field_text knows. */
 int pm_article_field_valid(const char *name);
 
+/* Feed health snapshots: the pipeline saves the state of every feed
+ * (objects {"id","name","status","failures","last_error","last_ok"}), the
+ * digest reads it back. put replaces the whole set in one transaction. */
+int pm_archive_feed_health_put(struct pm_archive *a, json_t *feeds, struct pm_err *err);
+/* *out (OUT): a new array, empty when no snapshot was ever saved. */
+int pm_archive_feed_health_get(struct pm_archive *a, json_t **out, struct pm_err *err);
+
 #endif

@@ -76,6 +76,10 @@ static const char *const migrations[] = {
 	"    VALUES ('delete', old.rid, old.title, old.text);"
 	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.rid, new.title, new.text);"
 	"END;",
+	/* 1 -> 2: the last known state of every feed, so that a digest built
+	 * after the pipeline (and its Redis) stopped still reports feed health */
+	"CREATE TABLE feed_health ("
+	"  id TEXT PRIMARY KEY, state TEXT NOT NULL, updated TEXT NOT NULL);",
 };
 
 int pm_archive_sqlerr(struct pm_archive *a, const char *what, struct pm_err *err)

@@ -1,6 +1,7 @@
 /* cli/cmd_status: 'pressmon status' — streams and their consumer groups,
  * dead letters, feed health and the archive's size, as text, JSON or the
  * Prometheus text exposition format. */
+#include "cli/health.h"
 #include "cli/pipeline.h"
 #include "core/time.h"
 
@@ -16,26 +17,6 @@ static const struct { const char *stream, *group; } groups[] = {
 	{ "articles", "classify" },
 	{ "tagged", "archive" },
 };
-
-/* ok, failing, disabled, silent (no success for 3 intervals), new */
-static const char *feed_health(const struct pm_source *s, const struct pm_field *f, size_t n)
-{
-	const char *disabled = pm_fields_get(f, n, "disabled");
-	const char *failures = pm_fields_get(f, n, "failures");
-	const char *last_ok = pm_fields_get(f, n, "last_ok");
-	time_t t;
-
-	if (!s->enabled || (disabled && strcmp(disabled, "0") && *disabled))
-		return "disabled";
-	if (failures && atoll(failures) > 0)
-		return "failing";
-	if (!last_ok)
-		return "new";
-	if (pm_time_parse_iso(last_ok, &t) == 0 &&
-	    (pm_now_ms() / 1000 - (int64_t)t) > 3LL * s->max_interval)
-		return "silent";
-	return "ok";
-}
 
 static long long file_size(const char *path)
 {
@@ -68,28 +49,11 @@ static json_t *collect(struct cli_pipeline *p, struct pm_err *err)
 		(json_int_t)pm_queue_stream_len(p->q, PM_STREAM_DEAD)));
 	json_object_set_new(o, "streams", streams);
 
-	for (size_t i = 0; i < p->cfg.nsources; i++) {
-		const struct pm_source *s = &p->cfg.sources[i];
-		struct pm_field *f = NULL;
-		size_t n = 0;
-		json_t *fo;
-		const char *v;
-
-		if (pm_queue_feed_get(p->q, s->id, &f, &n, err) < 0) {
-			json_decref(o);
-			json_decref(feeds);
-			return NULL;
-		}
-		fo = json_pack("{s:s,s:s,s:s}", "id", s->id, "name", s->name,
-			       "health", feed_health(s, f, n));
-		json_object_set_new(fo, "status", json_integer(atoll((v = pm_fields_get(f, n, "status")) ? v : "0")));
-		json_object_set_new(fo, "failures", json_integer(atoll((v = pm_fields_get(f, n, "failures")) ? v : "0")));
-		v = pm_fields_get(f, n, "last_ok");
-		json_object_set_new(fo, "last_ok", v ? json_string(v) : json_null());
-		v = pm_fields_get(f, n, "last_error");
-		json_object_set_new(fo, "last_error", v && *v ? json_string(v) : json_null());
-		json_array_append_new(feeds, fo);
-		pm_fields_free(f, n);
+	json_decref(feeds);
+	feeds = cli_feed_health(p, err);
+	if (!feeds) {
+		json_decref(o);
+		return NULL;
 	}
 	json_object_set_new(o, "feeds", feeds);
 	db = file_size(p->env.db);
@@ -134,7 +98,7 @@ static void print_text(json_t *o)
 		printf("%-24s %-9s %6lld %8lld  %s%s%s\n",
 		       json_string_value(json_object_get(f, "id")),
 		       json_string_value(json_object_get(f, "health")),
-		       (long long)json_integer_value(json_object_get(f, "status")),
+		       (long long)json_integer_value(json_object_get(f, "http_status")),
 		       (long long)json_integer_value(json_object_get(f, "failures")),
 		       ok ? ok : "-", err ? " / " : "", err ? err : "");
 	}
