@@ -19,18 +19,21 @@ struct pm_fetch_opts {
 	int timeout_ms;          /* whole transfer (60000) */
 	int low_speed_bytes;     /* abort below this many bytes/s ... (100) */
 	int low_speed_time_s;    /* ... for this long (20) */
-	size_t max_body;         /* bytes after decompression (8 MiB) */
+	size_t max_body;         /* bytes after decompression; 0: the config's
+				  * max_body (8 MiB unless set) */
 	int max_redirects;       /* 5 */
 	int allow_private;       /* redirects to loopback/private addresses */
 	const char *consumer;    /* consumer name on the pages stream */
 	int once;                /* claim each feed at most once (--once) */
+	const char *version;     /* for the User-Agent "pressmon/VERSION (+contact)";
+				  * the caller passes PM_VERSION (NULL: "dev") */
 };
 
 void pm_fetch_opts_init(struct pm_fetch_opts *o);
 
 struct pm_fetcher;
 
-/* cfg and q are borrowed and must outlive the fetcher. */
+/* cfg and q are borrowed and must outlive the fetcher; o is copied. */
 int pm_fetcher_new(const struct pm_config *cfg, struct pm_queue *q,
 		   const struct pm_fetch_opts *o, struct pm_fetcher **out,
 		   struct pm_err *err);
