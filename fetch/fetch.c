@@ -715,10 +715,16 @@ static void job_finish(struct pm_fetcher *f, struct job *j, CURLcode rc)
 		snprintf(msg, sizeof(msg), "HTTP status %ld", status);
 	}
 
-	if (j->kind == JOB_FEED)
+	if (j->kind == JOB_FEED) {
 		finish_feed(f, j, out, status, ctype, msg, (long long)ra);
-	else
-		finish_page(f, j, out == OUT_GONE ? OUT_REJECT : out, status, ctype, msg);
+	} else {
+		/* a page is never asked conditionally: a 304 is as wrong as a 410 */
+		if (out == OUT_GONE || out == OUT_NOT_MODIFIED) {
+			snprintf(msg, sizeof(msg), "HTTP status %ld", status);
+			out = OUT_REJECT;
+		}
+		finish_page(f, j, out, status, ctype, msg);
+	}
 	job_free(j);
 }
 
@@ -1046,7 +1052,7 @@ int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_er
 			int block = 0;
 			/* idle: wait for pages in Redis instead of spinning, but not
 			 * past the next due feed */
-			if (!f->running && !f->nwaiting && !once_remaining(f) && wait_ms > 0) {
+			if (!f->running && !f->nwaiting && wait_ms > 0) {
 				int64_t next = pm_queue_sched_next(f->q), now = pm_now_ms();
 				block = wait_ms;
 				if (next >= 0 && next - now < block)
