@@ -75,6 +75,7 @@ struct host_slot {
 struct src_state {
 	int want;                 /* once: scheduled by this fetcher, to fetch */
 	int done;                 /* once: fetched (or given up) */
+	int claimed;              /* a job of this fetcher holds it */
 	int64_t next_due;         /* last due time this fetcher set (wall ms) */
 	int private_known;        /* private is the class of the feed's address */
 	int private;
@@ -475,6 +476,7 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 	now_iso(iso);
 	snprintf(st, sizeof(st), "%ld", status);
 	f->ss[j->src].done = 1;
+	f->ss[j->src].claimed = 0;
 	f->ss[j->src].private_known = 1;
 	f->ss[j->src].private = j->feed_private;
 	pm_err_init(&e);
@@ -605,7 +607,9 @@ static void finish_page(struct pm_fetcher *f, struct job *j, enum outcome out, l
 			j->body.len, j->url);
 		return;
 	}
-	if (out == OUT_RETRY && j->deliveries < pm_queue_max_deliveries(f->q)) {
+	/* A --once run is a batch that should end: waiting --claim-idle for a
+	 * retry, max_deliveries times, would hold it for minutes. */
+	if (out == OUT_RETRY && !f->o.once && j->deliveries < pm_queue_max_deliveries(f->q)) {
 		pm_warn("page_failed", "feed=%s url=%s status=%ld deliveries=%lld retry=later error=\"%s\"",
 			j->feed, j->url, status, j->deliveries, error);
 		return; /* left pending: claimed again after the idle time */
@@ -736,8 +740,9 @@ static int once_remaining(const struct pm_fetcher *f)
 
 	if (!f->o.once)
 		return 0;
+	/* feeds held by jobs are counted as jobs */
 	for (size_t i = 0; i < f->cfg->nsources; i++)
-		n += f->ss[i].want && !f->ss[i].done;
+		n += f->ss[i].want && !f->ss[i].done && !f->ss[i].claimed;
 	return n;
 }
 
@@ -784,6 +789,7 @@ static int queue_feed(struct pm_fetcher *f, const struct pm_source *src, struct 
 				    "application/feed+json, application/xml;q=0.9, "
 				    "text/xml;q=0.9, */*;q=0.8");
 	pm_fields_free(st, nst);
+	f->ss[idx].claimed = 1;
 	waiting_push(f, j, 0);
 	return 1;
 }
@@ -909,7 +915,7 @@ static int once_check_others(struct pm_fetcher *f, struct pm_err *err)
 		const char *last, *dis;
 		time_t t;
 
-		if (!f->ss[i].want || f->ss[i].done)
+		if (!f->ss[i].want || f->ss[i].done || f->ss[i].claimed)
 			continue;
 		if (pm_queue_feed_get(f->q, f->cfg->sources[i].id, &st, &nst, err) < 0)
 			return -1;
@@ -1116,6 +1122,7 @@ void pm_fetcher_drain(struct pm_fetcher *f)
 		pm_err_init(&e);
 		if (j->kind == JOB_FEED && j->src != NO_SOURCE) {
 			f->ss[j->src].want = 0;
+			f->ss[j->src].claimed = 0;
 			if (pm_queue_sched_add(f->q, j->feed, pm_now_ms(), 0, &e) < 0)
 				pm_warn("drain", "feed=%s error=\"%s\"", j->feed, e.msg);
 		}

@@ -45,13 +45,16 @@ void pm_fetcher_free(struct pm_fetcher *f);
 int pm_fetcher_schedule(struct pm_fetcher *f, int all_now, struct pm_err *err);
 
 /* One turn of the engine: claims due feeds and queued pages up to the
- * concurrency, drives transfers for at most wait_ms, and writes finished
- * documents to raw. *active (OUT) counts running transfers plus, with
- * once, configured feeds not fetched yet: 0 means the fetcher has nothing
- * left to do until new pages are queued. */
+ * concurrency, drives transfers for at most wait_ms (blocking on the pages
+ * stream when idle), and writes finished documents to raw. *active (OUT)
+ * counts running transfers and claimed jobs waiting for their host plus,
+ * with once, scheduled feeds not fetched yet: 0 means the fetcher has
+ * nothing left to do until new pages are queued. Returns -1 on a Redis
+ * error; transfers in flight go on at the next step. */
 int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_err *err);
 
-/* Stops claiming new work; in-flight transfers finish on later steps. */
+/* Stops claiming new work; in-flight transfers finish on later steps.
+ * Claimed feeds not started yet go back on the schedule due now. */
 void pm_fetcher_drain(struct pm_fetcher *f);
 
 #endif

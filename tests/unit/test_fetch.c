@@ -989,6 +989,46 @@ static void test_once_done(void)
 	pm_config_release(&cfg);
 }
 
+static void test_drain(void)
+{
+	struct pm_config cfg;
+	struct pm_fetch_opts o;
+	struct pm_fetcher *f = NULL;
+	struct pm_err err;
+	char conf[512];
+	int active = -1, steps = 0, bad = 0;
+	char **ids = NULL;
+	size_t n = 0;
+
+	TEST("drain: claimed feeds not started go back on the schedule");
+	reset_all();
+	snprintf(conf, sizeof(conf),
+		 "[feed x0]\nurl = http://127.0.0.1:%d/sleep?ms=300&x=0\n\n"
+		 "[feed x1]\nurl = http://127.0.0.1:%d/sleep?ms=300&x=1\n\n"
+		 "[feed x2]\nurl = http://127.0.0.1:%d/sleep?ms=300&x=2\n",
+		 E.http, E.http, E.http);
+	if (load_conf(&cfg, conf) < 0) { CHECK(0); return; }
+	base_opts(&o);
+	o.host_delay_ms = 5000; /* one starts, two wait for the host */
+	pm_err_init(&err);
+	CHECK(pm_fetcher_new(&cfg, E.q, &o, &f, &err) == 0);
+	CHECK(pm_fetcher_schedule(f, 1, &err) == 0);
+	CHECK(pm_fetcher_step(f, 0, &active, &err) == 0);
+	CHECK_INT(active, 3);
+	pm_fetcher_drain(f);
+	while (active && steps++ < 100)
+		bad |= pm_fetcher_step(f, 50, &active, &err) < 0;
+	CHECK(!bad);
+	CHECK_INT(active, 0);
+	pm_fetcher_free(f);
+	CHECK_INT(pm_queue_stream_len(E.q, PM_STREAM_RAW), 1);
+	/* the two that never started are due now; the fetched one is not */
+	CHECK(pm_queue_sched_claim(E.q, pm_now_ms(), 1000, 10, &ids, &n, &err) == 0);
+	CHECK_INT(n, 2);
+	pm_strv_free(ids, n);
+	pm_config_release(&cfg);
+}
+
 static int integration(void)
 {
 	const char *http = getenv("PM_TEST_HTTP");
@@ -1022,6 +1062,7 @@ static int integration(void)
 	test_file_feed();
 	test_pages();
 	test_once_done();
+	test_drain();
 	pm_queue_free(E.q);
 	return 0;
 }
