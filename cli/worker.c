@@ -199,6 +199,7 @@ static int worker(const char *stage, int argc, char **argv)
 	if (is_run || !strcmp(stage, "fetch")) {
 		fo.once = r.once;
 		fo.consumer = p.consumer;
+		fo.version = PM_VERSION;
 		if (p.cfg.max_body)
 			fo.max_body = p.cfg.max_body;
 		if (pm_fetcher_new(&p.cfg, p.q, &fo, &r.fetcher, &err) < 0 ||

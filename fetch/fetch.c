@@ -313,6 +313,31 @@ static void easy_common(struct pm_fetcher *f, struct job *j)
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
 }
 
+/* A page may be a file only when its feed's configured URL is a file and
+ * the page lies in the directory above the feed's (samples/feeds/x.xml
+ * may link samples/pages/y.html): a local feed may point at local pages,
+ * a remote document can never make us read a local file. */
+static int local_page_ok(struct pm_fetcher *f, const char *feed, const char *url)
+{
+	const struct pm_source *s = feed ? pm_config_source(f->cfg, feed) : NULL;
+	char *dir, *page, *slash;
+	size_t n;
+	int ok;
+
+	if (!s || strncmp(s->url, "file:///", 8) || strncmp(url, "file:///", 8) ||
+	    strstr(url, "/../") || strstr(url, "%"))
+		return 0;
+	dir = xstrdup(s->url + 7);
+	for (int up = 0; up < 2 && (slash = strrchr(dir, '/')); up++)
+		*slash = '\0';
+	page = xstrdup(url + 7);
+	n = strlen(dir);
+	ok = n > 0 && !strncmp(page, dir, n) && page[n] == '/';
+	free(dir);
+	free(page);
+	return ok;
+}
+
 static int src_private_ok(struct pm_fetcher *f, size_t src)
 {
 	return f->o.allow_private || (src != NO_SOURCE && f->ss[src].private_known &&
@@ -333,9 +358,10 @@ static int job_start(struct pm_fetcher *f, struct job *j)
 		easy_common(f, j);
 	}
 	pm_fetch_url_scheme(j->url, scheme, sizeof(scheme));
-	/* Only the configured URL of a feed may be a file; anything taken from
-	 * a document or a Location header is http or https. */
-	if (j->kind == JOB_FEED && j->hops == 0 && !strcmp(scheme, "file"))
+	/* Only the configured URL of a feed, or a local page of a local feed,
+	 * may be a file; anything taken from a Location header is http(s). */
+	if (j->hops == 0 && !strcmp(scheme, "file") &&
+	    (j->kind == JOB_FEED || local_page_ok(f, j->feed, j->url)))
 		curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "file");
 	else
 		curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -880,7 +906,8 @@ static int claim_pages(struct pm_fetcher *f, size_t max, int block_ms, struct pm
 			continue;
 		}
 		pm_fetch_url_scheme(url, scheme, sizeof(scheme));
-		if (strcmp(scheme, "http") && strcmp(scheme, "https")) {
+		if (strcmp(scheme, "http") && strcmp(scheme, "https") &&
+		    !(!strcmp(scheme, "file") && local_page_ok(f, feed, url))) {
 			snprintf(msg, sizeof(msg), "page url '%.400s' refused: only http and https", url);
 			rc = page_reject(f, e, msg, err);
 			continue;
