@@ -113,10 +113,18 @@ int cmd_report(int argc, char **argv)
 		}
 		ro.feed_health = health;
 	}
-	/* TODO(lead): without --feed-health, read the feed states from Redis */
 	if (pm_archive_open(env.db, PM_ARCHIVE_READ, &a, &err)) {
 		ret = cli_fail(&err);
 		goto out;
+	}
+	/* without --feed-health: the last state the pipeline saved */
+	if (!health) {
+		if (pm_archive_feed_health_get(a, &health, &err)) {
+			ret = cli_fail(&err);
+			goto out;
+		}
+		if (json_array_size(health))
+			ro.feed_health = health;
 	}
 	if (pm_report_build(a, &ro, &paths, &err)) {
 		ret = cli_fail(&err);

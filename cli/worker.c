@@ -1,7 +1,9 @@
 /* cli/worker: the worker commands (fetch, parse, classify, archive) and
  * `run`, which drives all of them in one process over the same streams.
  * One loop serves both: each turn gives every stage one batch. */
+#include "archive/archive.h"
 #include "archive/stage.h"
+#include "cli/health.h"
 #include "classify/stage.h"
 #include "cli/pipeline.h"
 #include "core/log.h"
@@ -25,6 +27,25 @@ struct runner {
 	int once;
 	size_t batch;
 };
+
+#define HEALTH_EVERY_MS 60000
+
+/* Saves every feed's state into the archive, so that a digest written
+ * after the pipeline (and its Redis) stopped still has feed health. */
+static void save_health(struct runner *r)
+{
+	struct pm_err err;
+	struct pm_archive *a = NULL;
+	json_t *h;
+
+	pm_err_init(&err);
+	h = cli_feed_health(r->p, &err);
+	if (!h || pm_archive_open(r->p->env.db, PM_ARCHIVE_WRITE, &a, &err) < 0 ||
+	    pm_archive_feed_health_put(a, h, &err) < 0)
+		pm_warn("feed_health_not_saved", "error=\"%s\"", err.msg);
+	pm_archive_close(a);
+	json_decref(h);
+}
 
 static int drained(struct runner *r, int fetch_active, struct pm_err *err)
 {
@@ -54,6 +75,7 @@ static int drained(struct runner *r, int fetch_active, struct pm_err *err)
 static int runner_loop(struct runner *r)
 {
 	int backoff = 0, nstages = 0;
+	int64_t health_at = pm_mono_ms() + HEALTH_EVERY_MS;
 	struct pm_err err;
 
 	for (int i = 0; i < ST_MAX; i++)
@@ -90,6 +112,10 @@ static int runner_loop(struct runner *r)
 			continue;
 		}
 		backoff = 0;
+		if (r->have[ST_ARCHIVE] && pm_mono_ms() > health_at) {
+			save_health(r);
+			health_at = pm_mono_ms() + HEALTH_EVERY_MS;
+		}
 		if (progress || active)
 			continue;
 		if (r->once) {
@@ -108,6 +134,8 @@ static int runner_loop(struct runner *r)
 			pm_sleep_ms(200);
 		}
 	}
+	if (r->have[ST_ARCHIVE])
+		save_health(r);
 	pm_info(cli_stop ? "stopped" : "drained", "parsed=%zu classified=%zu archived=%zu",
 		r->processed[ST_PARSE], r->processed[ST_CLASSIFY], r->processed[ST_ARCHIVE]);
 	return 0;
