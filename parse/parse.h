@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/err.h"
 
@@ -42,5 +43,11 @@ uint64_t pm_article_id(const char *url, const char *guid);
  * texts (wire copies) differ in few bits. */
 uint64_t pm_fingerprint(const char *text, size_t len);
 int pm_fingerprint_distance(uint64_t a, uint64_t b);
+
+/* Reads a date as feeds and pages write it: ISO 8601 / W3CDTF (zone
+ * optional, UTC assumed), RFC 822/1123 with named or numeric zones, missing
+ * seconds, two-digit years, day-name and comma breakage. Returns 0 and the
+ * time in seconds UTC, or -1 if s is not a date. */
+int pm_parse_date(const char *s, time_t *out /* OUT */);
 
 #endif
