@@ -18,6 +18,8 @@ enum ns { NS_CORE, NS_ATOM, NS_DC, NS_DCTERMS, NS_CONTENT, NS_RDF, NS_XHTML, NS_
 
 struct fctx {
 	xmlDocPtr doc;
+	const char *root_ns;  /* namespace of the root element, or NULL */
+	int atom;             /* root is <feed>: its own-namespace elements are Atom */
 	size_t max_text;
 	size_t max_entries;
 	int atom03;
@@ -173,7 +175,7 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 
 /* ---- tree helpers ----------------------------------------------------- */
 
-static enum ns node_ns(const xmlNode *n)
+static enum ns raw_ns(const xmlNode *n)
 {
 	const char *u;
 
@@ -213,6 +215,21 @@ static int has_elements(const xmlNode *n)
 		if (c->type == XML_ELEMENT_NODE)
 			return 1;
 	return 0;
+}
+
+/* A <feed> in an unknown or no namespace is still read as Atom, and an RSS
+ * root's own namespace is RSS, whatever URI it was given. */
+static enum ns ctx_ns(const struct fctx *c, const xmlNode *n)
+{
+	enum ns ns = raw_ns(n);
+	const char *u = n->ns && n->ns->href ? (const char *)n->ns->href : NULL;
+
+	if (ns == NS_OTHER || ns == NS_CORE) {
+		int same = (!u && !c->root_ns) || (u && c->root_ns && !strcmp(u, c->root_ns));
+		if (same)
+			return c->atom ? NS_ATOM : NS_CORE;
+	}
+	return ns;
 }
 
 /* Text of the direct text children only (a category may hold an <image>). */
@@ -284,10 +301,14 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 
 	if (type && (!strcasecmp(type, "text") || !strcasecmp(type, "text/plain")))
 		html = 0;
-	if (node_ns(n) == NS_ATOM && !type && !mode)
+	if (ctx_ns(c, n) == NS_ATOM && !type && !mode)
 		html = 0; /* Atom's default is text */
 	pm_buf_init(&b, c->max_text * 4);
 	pm_node_text(n->children, &b);
+	/* Atom 1.0: a MIME type neither textual nor XML means base64 */
+	if (!mode && type && strchr(type, '/') && strncasecmp(type, "text/", 5) &&
+	    !strcasestr(type, "xml") && ctx_ns(c, n) == NS_ATOM && !c->atom03)
+		mode = "base64";
 	if (mode && !strcasecmp(mode, "base64")) {
 		struct pm_buf d;
 		pm_buf_init(&d, c->max_text * 4);
@@ -453,7 +474,7 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 	for (const xmlNode *n = item->children; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		enum ns ns = node_ns(n);
+		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if ((ns == NS_CORE || ns == NS_ATOM || ns == NS_DC) && !strcmp(nm, "title")) {
 			put_first(e, "title", rich_text(c, n, 0));
@@ -465,6 +486,9 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 			}
 		} else if (ns == NS_ATOM && !strcmp(nm, "link")) {
 			const char *href = attr(n, "href");
+			char *body = NULL;
+			if (!href && (body = plain_text(c, n)))
+				href = body;
 			if (rel_is(n, "enclosure")) {
 				add_enclosure(encs, resolve_at(c, n, href), attr(n, "type"), attr(n, "length"));
 			} else if (rel_is(n, "alternate") && href) {
@@ -479,6 +503,7 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 						free(r);
 				}
 			}
+			free(body);
 		} else if (ns == NS_CORE && !strcmp(nm, "guid")) {
 			if (!guid) {
 				const char *pl = attr(n, "isPermaLink");
@@ -496,6 +521,14 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 		} else if (ns == NS_ATOM && (!strcmp(nm, "author") || !strcmp(nm, "contributor"))) {
 			if (!strcmp(nm, "author"))
 				put_first(e, "author", atom_person(c, n));
+		} else if (ns == NS_ATOM && !strcmp(nm, "published")) {
+			/* Atom 1.0's element beats Atom 0.3's <issued> wherever it stands */
+			char *t = plain_text(c, n);
+			json_t *d = pm_date_json(t);
+			if (!json_is_null(d))
+				json_object_set(e, "published", d);
+			json_decref(d);
+			free(t);
 		} else if ((ns == NS_CORE && !strcmp(nm, "pubDate")) ||
 			   (ns == NS_ATOM && (!strcmp(nm, "published") || !strcmp(nm, "issued"))) ||
 			   (ns == NS_DCTERMS && (!strcmp(nm, "issued") || !strcmp(nm, "created")))) {
@@ -512,6 +545,17 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 			   (ns == NS_ATOM && !strcmp(nm, "summary")) ||
 			   (ns == NS_DC && !strcmp(nm, "description"))) {
 			put_first(e, "summary", rich_text(c, n, 1));
+		} else if (ns == NS_CORE && !strcmp(nm, "summary")) {
+			/* RSS with both <description> and a made-up <summary>: the
+			 * longer form is the content */
+			put_first(e, json_is_null(json_object_get(e, "summary")) ? "summary" : "content",
+				  rich_text(c, n, 1));
+		} else if ((ns == NS_CORE && !strcmp(nm, "body")) && has_elements(n)) {
+			struct pm_buf b;
+			pm_buf_init(&b, c->max_text * 2);
+			pm_node_text(n->children, &b);
+			put_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+			pm_buf_release(&b);
 		} else if ((ns == NS_CONTENT && !strcmp(nm, "encoded")) ||
 			   (ns == NS_ATOM && !strcmp(nm, "content")) ||
 			   (ns == NS_XHTML && !strcmp(nm, "body")) ||
@@ -577,7 +621,7 @@ static void parse_feed_meta(const struct fctx *c, const xmlNode *parent, json_t 
 	for (const xmlNode *n = parent->children; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		enum ns ns = node_ns(n);
+		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if ((ns == NS_CORE || ns == NS_ATOM || ns == NS_DC) && !strcmp(nm, "title")) {
 			put_first(f, "title", rich_text(c, n, 0));
@@ -646,6 +690,10 @@ static const char *detect_format(const xmlDoc *doc, const xmlNode *root, int *at
 	if (!strcmp(nm, "rss"))
 		return rss_version(doc, root);
 	if (!strcmp(nm, "RDF") || !strcmp(nm, "rdf")) {
+		for (const xmlNs *d = root->nsDef; d; d = d->next) {
+			if (d->href && !strcmp((const char *)d->href, "http://my.netscape.com/rdf/simple/0.9/"))
+				return "rss090";
+		}
 		for (const xmlNode *n = root->children; n; n = n->next) {
 			if (n->type == XML_ELEMENT_NODE && n->ns && n->ns->href) {
 				const char *u = (const char *)n->ns->href;
@@ -687,7 +735,7 @@ static void collect_entries(const struct fctx *c, const xmlNode *parent, json_t 
 	for (const xmlNode *n = parent->children; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		enum ns ns = node_ns(n);
+		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if (((ns == NS_CORE && !strcmp(nm, "item")) || (ns == NS_ATOM && !strcmp(nm, "entry")))) {
 			if (json_array_size(entries) < c->max_entries)
@@ -758,6 +806,8 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	} else {
 		json_object_set_new(out, "format", json_string(format));
 		c.doc = doc;
+		c.root_ns = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
+		c.atom = !strcmp((const char *)root->name, "feed");
 		c.max_text = opts && opts->max_text ? opts->max_text : PM_MAX_TEXT_DEFAULT;
 		c.max_entries = opts && opts->max_entries ? opts->max_entries : PM_MAX_ENTRIES_DEFAULT;
 		if (!strcmp((const char *)root->name, "channel"))

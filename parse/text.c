@@ -18,8 +18,8 @@ static const char *const block_tags[] = {
 	"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", NULL };
 
 static const char *const skip_tags[] = {
-	"script", "style", "noscript", "template", "head", "title", "iframe", "object",
-	"embed", "svg", "math", "select", "button", "textarea", NULL };
+	"script", "style", "noscript", "template", "head", "iframe", "object",
+	"embed", "select", "button", "textarea", NULL };
 
 static int in_list(const char *name, const char *const *list)
 {
@@ -76,14 +76,6 @@ static void walk(const xmlNode *n, struct pm_buf *out, int depth)
 				pm_buf_addc(out, ' ');
 			if (block)
 				para(out);
-			else if (!strcasecmp(name, "img")) {
-				/* alt text carries meaning where an image stands for a word */
-				const xmlAttr *a;
-				for (a = n->properties; a; a = a->next)
-					if (!strcasecmp((const char *)a->name, "alt") && a->children &&
-					    a->children->content)
-						pm_buf_adds(out, (const char *)a->children->content);
-			}
 			break;
 		}
 		default:
