@@ -729,6 +729,22 @@ static void set_bozo(json_t *o, const char *reason)
 	json_object_set_new(o, "bozo_reason", json_string(reason));
 }
 
+/* In a broken document recover mode may nest later items inside an
+ * unclosed element of an earlier one: look for them at any depth. */
+static void collect_nested(const struct fctx *c, const xmlNode *parent, json_t *entries, int depth)
+{
+	for (const xmlNode *n = parent->children; n && depth < 64; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		enum ns ns = ctx_ns(c, n);
+		const char *nm = (const char *)n->name;
+		if (((ns == NS_CORE && !strcmp(nm, "item")) || (ns == NS_ATOM && !strcmp(nm, "entry"))) &&
+		    json_array_size(entries) < c->max_entries)
+			json_array_append_new(entries, parse_entry(c, n));
+		collect_nested(c, n, entries, depth + 1);
+	}
+}
+
 static void collect_entries(const struct fctx *c, const xmlNode *parent, json_t *entries, json_t *f,
 			    int depth)
 {
@@ -818,7 +834,16 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 			put_first(f, "language", norm_lang((const char *)raw));
 			xmlFree(raw);
 		}
-		collect_entries(&c, root, json_object_get(out, "entries"), f, 0);
+		if (ctxt && !ctxt->wellFormed)
+			collect_nested(&c, root, json_object_get(out, "entries"), 0);
+		else
+			collect_entries(&c, root, json_object_get(out, "entries"), f, 0);
+		if (ctxt && !ctxt->wellFormed) {
+			/* the channel's own fields still come from the channel */
+			for (xmlNode *n = root->children; n; n = n->next)
+				if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, "channel"))
+					parse_feed_meta(&c, n, f);
+		}
 	}
 	if (doc)
 		xmlFreeDoc(doc);
