@@ -30,6 +30,7 @@ struct lexer {
 	int have_next;
 	int depth;
 	struct pm_err *err;
+	char shown[64];   /* the token as quoted in error messages */
 };
 
 int rl_error(const struct pm_rules *r, struct srcpos pos, struct pm_err *err,
@@ -240,10 +241,30 @@ static int at_stmt_end(const struct lexer *lx)
 	return lx->cur.kind == T_EOF || lx->cur.bol;
 }
 
-static const char *shown(const struct tok *t)
+/* The token as an error message shows it; strings keep their quotes and
+ * long ones are cut on a character boundary. */
+static const char *shown_tok(struct lexer *lx, const struct tok *t)
 {
-	return t->kind == T_EOF ? "end of file" : t->kind == T_STRING ? "a string" : t->text;
+	size_t n;
+
+	if (t->kind == T_EOF)
+		return "end of file";
+	snprintf(lx->shown, sizeof(lx->shown), t->kind == T_STRING ? "\"%s\"" : "%s", t->text);
+	n = strlen(lx->shown);
+	if (n == sizeof(lx->shown) - 1) {
+		size_t k = n, need;
+		while (k > 0 && ((unsigned char)lx->shown[k - 1] & 0xC0) == 0x80)
+			k--;
+		if (k > 0 && (unsigned char)lx->shown[k - 1] >= 0xC0) {
+			unsigned char lead = (unsigned char)lx->shown[k - 1];
+			need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+			if (n - (k - 1) < need)
+				lx->shown[k - 1] = '\0';
+		}
+	}
+	return lx->shown;
 }
+#define shown(t) shown_tok(lx, (t))
 
 static int expect_punct(struct lexer *lx, char c, const char *what)
 {
@@ -385,7 +406,14 @@ static struct node *parse_primary(struct lexer *lx)
 		n = parse_or(lx);
 		if (!n)
 			return NULL;
-		if (expect_punct(lx, ')', "to close '('")) {
+		if (!is_punct(&lx->cur, ')') || lx->cur.bol) {
+			rl_error(lx->r, lx->cur.pos, lx->err,
+				 "expected ')' to close the '(' of line %d column %d, found '%s'",
+				 pos.line, pos.col, shown(&lx->cur));
+			rl_node_free(n);
+			return NULL;
+		}
+		if (next(lx)) {
 			rl_node_free(n);
 			return NULL;
 		}
@@ -908,7 +936,7 @@ int rl_parse(struct pm_rules *r, int file, const char *text, size_t len, struct 
 	while (lx.cur.kind != T_EOF) {
 		if (!lx.cur.bol) {
 			rc = rl_error(r, lx.cur.pos, err, "unexpected '%s': a statement starts in column 1, "
-				      "continuation lines are indented", shown(&lx.cur));
+				      "continuation lines are indented", shown_tok(&lx, &lx.cur));
 			break;
 		}
 		if (is_word(&lx.cur, "list"))
@@ -922,7 +950,7 @@ int rl_parse(struct pm_rules *r, int file, const char *text, size_t len, struct 
 		else
 			rc = rl_error(r, lx.cur.pos, err,
 				      "unknown statement '%s' (expected list, tag, rule or claim)",
-				      shown(&lx.cur));
+				      shown_tok(&lx, &lx.cur));
 		if (rc)
 			break;
 	}
