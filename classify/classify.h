@@ -10,11 +10,16 @@
 
 struct pm_rules;
 
-/* Loads every *.rules file of dir (sorted by name) and compiles them.
+/* Loads every .rules file of dir (sorted by name) and compiles them.
  * A bad rule gives err "file:line:col: message", code PM_EINPUT. */
 int pm_rules_load_dir(const char *dir, struct pm_rules **out /* OUT */, struct pm_err *err);
 /* Loads and compiles one file. */
 int pm_rules_load_file(const char *path, struct pm_rules **out /* OUT */, struct pm_err *err);
+/* A directory (as pm_rules_load_dir) or one file (as pm_rules_load_file). */
+int pm_rules_load_path(const char *path, struct pm_rules **out /* OUT */, struct pm_err *err);
+/* The rules path to use: path if not NULL, else $PRESSMON_RULES if set,
+ * else "classify/rules". Borrowed string. */
+const char *pm_rules_default_path(const char *path);
 void pm_rules_free(struct pm_rules *rules);
 
 /* Lints loaded rules: unused lists, unreachable tags, duplicate terms,
@@ -34,5 +39,24 @@ struct pm_doc {
  *  "misinfo":[{"claim","verdict","sentence","correction","reference"}]}
  * start/end are byte offsets into the named field's display text. */
 json_t *pm_classify(const struct pm_rules *rules, const struct pm_doc *doc);
+
+enum pm_classify_flags {
+	/* Adds per tag "threshold" and "rules":[{"rule","weight"}] (every rule
+	 * that fired, negative ones too), per misinfo flag its "evidence", and
+	 * a top-level "below_threshold":[{"tag","score","threshold","rules"}]
+	 * for tags whose rules fired without reaching the threshold. */
+	PM_CLASSIFY_EXPLAIN = 1
+};
+
+/* pm_classify with flags (enum pm_classify_flags). */
+json_t *pm_classify_ex(const struct pm_rules *rules, const struct pm_doc *doc, unsigned flags);
+
+/* The classify stage's step: returns a new reference to a shallow copy of
+ * article (an object with "title", "summary", "text", "lang") with "tags"
+ * (incl. evidence) and "misinfo" set. Tags named in the article's
+ * "feed_tags" (strings, or objects with "tag") are merged in with score 1
+ * and no evidence unless the rules already gave that tag. NULL if article
+ * is not an object. */
+json_t *pm_classify_article(const struct pm_rules *rules, json_t *article);
 
 #endif

@@ -1,0 +1,149 @@
+/* classify/classify_int.h: what the rule parser, the compiler, the matcher
+ * and the linter share. Nothing outside classify/ includes this file. */
+#ifndef PM_CLASSIFY_INT_H
+#define PM_CLASSIFY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify/classify.h"
+#include "core/err.h"
+
+/* Bounds of the rule language; each is checked with a file:line:col error. */
+#define RL_MAX_TERM_TOKENS 16   /* tokens in one phrase */
+#define RL_MAX_NEAR 100         /* largest n in NEAR/n */
+#define RL_MAX_DEPTH 64         /* nesting of parentheses and operators */
+#define RL_MAX_FILE (4u << 20)  /* bytes of one rule file */
+#define RL_MAX_LANGS 16         /* languages on one list */
+
+/* Bounds of one classification (output size, not correctness). */
+#define CL_MAX_EVIDENCE_PER_RULE 5
+#define CL_MAX_EVIDENCE_PER_TAG 20
+#define CL_MAX_MISINFO_PER_CLAIM 3
+#define CL_MAX_SENTENCE_BYTES 1000
+
+struct srcpos {
+	int file;   /* index into pm_rules.files */
+	int line, col;
+};
+
+/* One token of a term: folded form; for exact-case terms also the source
+ * spelling the text must repeat byte for byte. */
+struct term_tok {
+	char *norm;
+	char *exact;      /* NULL unless the term was written =TERM */
+	uint32_t len;     /* strlen(norm) */
+	int prefix;       /* written with a trailing '*' */
+};
+
+struct term {
+	struct term_tok *tok;
+	size_t ntok;
+	int list;         /* index into pm_rules.lists */
+	char *display;    /* the term as written, for lint messages */
+	struct srcpos pos;
+};
+
+struct list {
+	char *name;       /* NULL for the anonymous list of a literal in a rule */
+	char langs[RL_MAX_LANGS][12];
+	int nlangs;       /* 0: every language */
+	int used;
+	struct srcpos pos;
+};
+
+enum node_kind {
+	N_LIST,      /* occurrences of a list (named or a literal term) */
+	N_TAG,       /* @tag: the evidence of another tag, when it is emitted */
+	N_AND, N_OR, N_NOT,
+	N_NEAR,      /* a NEAR/n b */
+	N_SENT,      /* a SENT b: same sentence */
+	N_NOTNEAR,   /* a NOT NEAR/n b: occurrences of a with no b near */
+	N_NOTSENT,   /* a NOT SENT b */
+	N_SCOPE      /* title: / lead: / body: around a sub-expression */
+};
+
+/* Field masks of scopes. */
+enum {
+	SC_TITLE = 1, SC_SUMMARY = 2, SC_LEAD = 4, SC_TEXT = 8,
+	SC_ALL = SC_TITLE | SC_SUMMARY | SC_LEAD | SC_TEXT
+};
+
+struct node {
+	enum node_kind kind;
+	struct node *a, *b;
+	int ref;          /* list or tag index */
+	char *ref_name;   /* name as written, until resolved */
+	int n;            /* NEAR distance */
+	unsigned scope;   /* N_SCOPE mask */
+	struct srcpos pos;
+};
+
+struct rule {
+	char *name;       /* "tag/name" */
+	int tag;
+	char *tag_name;   /* until resolved */
+	int weight;
+	struct node *expr;
+	struct srcpos pos;
+};
+
+struct tag {
+	char *name;
+	int threshold;
+	int nrules;
+	int order;        /* evaluation rank (dependencies first) */
+	struct srcpos pos;
+};
+
+struct claim {
+	char *id;
+	char *verdict;
+	char *correction;
+	char *reference;
+	struct node *expr;
+	struct srcpos pos;
+};
+
+/* A bucket of the term index: every term whose first token is key. */
+struct tindex {
+	char **keys;
+	size_t **ids;     /* ids[i]: term ids, ids_n[i] of them */
+	size_t *ids_n;
+	size_t cap, n;
+};
+
+struct pm_rules {
+	char **files;
+	size_t nfiles;
+	struct term *terms;
+	size_t nterms, aterms;
+	struct list *lists;
+	size_t nlists, alists;
+	struct tag *tags;
+	size_t ntags, atags;
+	struct rule *rules;
+	size_t nrules, arules;
+	struct claim *claims;
+	size_t nclaims, aclaims;
+	int *tag_order;     /* tag indices, dependencies before dependants */
+	struct tindex exact;    /* first token folded form -> terms */
+	struct tindex prefix;   /* first token prefix (written with '*') -> terms */
+	uint32_t *prefix_lens;  /* distinct byte lengths of indexed prefixes */
+	size_t nprefix_lens;
+	int compiled;
+};
+
+/* rules_parse.c: parses one file's text into r (names still unresolved). */
+int rl_parse(struct pm_rules *r, int file, const char *text, size_t len, struct pm_err *err);
+/* Formats "file:line:col" of pos into err with the message. Returns -1. */
+int rl_error(const struct pm_rules *r, struct srcpos pos, struct pm_err *err,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void rl_node_free(struct node *n);
+
+/* rules_compile.c: resolves names, orders tags, builds the term index. */
+int rl_compile(struct pm_rules *r, struct pm_err *err);
+/* Looks key up in an index; returns the number of ids and sets *ids. */
+size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids);
+
+#endif

@@ -1,0 +1,371 @@
+/* classify/rules_compile: loads rule files, resolves $list and @tag names,
+ * orders tags so that @tag references are evaluated first, and indexes the
+ * terms by their first folded token so matching is linear in the text. */
+#include "classify/classify_int.h"
+#include "core/hash.h"
+#include "core/mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- the term index: open addressing over folded keys -------------------- */
+
+static void tindex_release(struct tindex *ix)
+{
+	for (size_t i = 0; i < ix->cap; i++) {
+		free(ix->keys[i]);
+		free(ix->ids[i]);
+	}
+	free(ix->keys);
+	free(ix->ids);
+	free(ix->ids_n);
+	memset(ix, 0, sizeof(*ix));
+}
+
+static size_t tindex_slot(const struct tindex *ix, const char *key, size_t len)
+{
+	size_t i = (size_t)pm_hash64(key, len) & (ix->cap - 1);
+
+	while (ix->keys[i] && (strlen(ix->keys[i]) != len || memcmp(ix->keys[i], key, len)))
+		i = (i + 1) & (ix->cap - 1);
+	return i;
+}
+
+static void tindex_add(struct tindex *ix, const char *key, size_t id)
+{
+	size_t len = strlen(key), i;
+
+	if ((ix->n + 1) * 2 > ix->cap) {
+		struct tindex old = *ix;
+		ix->cap = old.cap ? old.cap * 2 : 64;
+		ix->keys = xcalloc(ix->cap, sizeof(*ix->keys));
+		ix->ids = xcalloc(ix->cap, sizeof(*ix->ids));
+		ix->ids_n = xcalloc(ix->cap, sizeof(*ix->ids_n));
+		for (size_t j = 0; j < old.cap; j++) {
+			if (!old.keys[j])
+				continue;
+			i = tindex_slot(ix, old.keys[j], strlen(old.keys[j]));
+			ix->keys[i] = old.keys[j];
+			ix->ids[i] = old.ids[j];
+			ix->ids_n[i] = old.ids_n[j];
+		}
+		free(old.keys);
+		free(old.ids);
+		free(old.ids_n);
+	}
+	i = tindex_slot(ix, key, len);
+	if (!ix->keys[i]) {
+		ix->keys[i] = xstrdup(key);
+		ix->n++;
+	}
+	ix->ids[i] = xrealloc(ix->ids[i], (ix->ids_n[i] + 1) * sizeof(size_t));
+	ix->ids[i][ix->ids_n[i]++] = id;
+}
+
+size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids)
+{
+	size_t i;
+
+	if (!ix->cap)
+		return 0;
+	i = tindex_slot(ix, key, len);
+	if (!ix->keys[i])
+		return 0;
+	*ids = ix->ids[i];
+	return ix->ids_n[i];
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+void pm_rules_free(struct pm_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	free(r->files);
+	for (size_t i = 0; i < r->nterms; i++) {
+		for (size_t j = 0; j < r->terms[i].ntok; j++) {
+			free(r->terms[i].tok[j].norm);
+			free(r->terms[i].tok[j].exact);
+		}
+		free(r->terms[i].tok);
+		free(r->terms[i].display);
+	}
+	free(r->terms);
+	for (size_t i = 0; i < r->nlists; i++)
+		free(r->lists[i].name);
+	free(r->lists);
+	for (size_t i = 0; i < r->ntags; i++)
+		free(r->tags[i].name);
+	free(r->tags);
+	for (size_t i = 0; i < r->nrules; i++) {
+		free(r->rules[i].name);
+		free(r->rules[i].tag_name);
+		rl_node_free(r->rules[i].expr);
+	}
+	free(r->rules);
+	for (size_t i = 0; i < r->nclaims; i++) {
+		free(r->claims[i].id);
+		free(r->claims[i].verdict);
+		free(r->claims[i].correction);
+		free(r->claims[i].reference);
+		rl_node_free(r->claims[i].expr);
+	}
+	free(r->claims);
+	free(r->tag_order);
+	tindex_release(&r->exact);
+	tindex_release(&r->prefix);
+	free(r->prefix_lens);
+	free(r);
+}
+
+static int add_file(struct pm_rules *r, const char *path, struct pm_err *err)
+{
+	FILE *f;
+	char *data = NULL;
+	size_t len = 0, cap = 0, n;
+	int file, rc;
+
+	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof(*r->files));
+	file = (int)r->nfiles;
+	r->files[r->nfiles++] = xstrdup(path);
+	f = fopen(path, "rb");
+	if (!f)
+		return pm_err_set(err, PM_EINPUT, "cannot open '%s': %s", path, strerror(errno));
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			data = xrealloc(data, cap);
+		}
+		n = fread(data + len, 1, cap - len - 1, f);
+		len += n;
+		if (len > RL_MAX_FILE) {
+			fclose(f);
+			free(data);
+			return pm_err_set(err, PM_EINPUT, "'%s' is larger than %u bytes", path,
+					  RL_MAX_FILE);
+		}
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(data);
+		return pm_err_set(err, PM_EINPUT, "cannot read '%s'", path);
+	}
+	fclose(f);
+	data[len] = '\0';
+	rc = rl_parse(r, file, data, len, err);
+	free(data);
+	return rc;
+}
+
+/* ---- resolution ---------------------------------------------------------- */
+
+static int find_tag(const struct pm_rules *r, const char *name)
+{
+	for (size_t i = 0; i < r->ntags; i++)
+		if (!strcmp(r->tags[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* Resolves names in n; records in deps[] the tags it refers to. */
+static int resolve(struct pm_rules *r, struct node *n, unsigned char *deps, struct pm_err *err)
+{
+	if (!n)
+		return 0;
+	if (n->kind == N_LIST && n->ref < 0) {
+		for (size_t i = 0; i < r->nlists; i++)
+			if (r->lists[i].name && !strcmp(r->lists[i].name, n->ref_name)) {
+				n->ref = (int)i;
+				r->lists[i].used = 1;
+				break;
+			}
+		if (n->ref < 0)
+			return rl_error(r, n->pos, err, "unknown list '$%s'", n->ref_name);
+	} else if (n->kind == N_TAG && n->ref < 0) {
+		n->ref = find_tag(r, n->ref_name);
+		if (n->ref < 0)
+			return rl_error(r, n->pos, err, "unknown tag '@%s'", n->ref_name);
+	}
+	if (n->kind == N_TAG && deps)
+		deps[n->ref] = 1;
+	if (resolve(r, n->a, deps, err) || resolve(r, n->b, deps, err))
+		return -1;
+	return 0;
+}
+
+/* Depth-first topological order of tags over @tag references. */
+static int visit(struct pm_rules *r, const unsigned char *dep, int t, unsigned char *state,
+		 size_t *out_n, struct pm_err *err)
+{
+	size_t nt = r->ntags;
+
+	if (state[t] == 2)
+		return 0;
+	if (state[t] == 1)
+		return rl_error(r, r->tags[t].pos, err, "tag '%s' depends on itself through @tag references",
+				r->tags[t].name);
+	state[t] = 1;
+	for (size_t u = 0; u < nt; u++)
+		if (dep[(size_t)t * nt + u] && visit(r, dep, (int)u, state, out_n, err))
+			return -1;
+	state[t] = 2;
+	r->tags[t].order = (int)*out_n;
+	r->tag_order[(*out_n)++] = t;
+	return 0;
+}
+
+static int build_index(struct pm_rules *r)
+{
+	for (size_t i = 0; i < r->nterms; i++) {
+		const struct term *t = &r->terms[i];
+		if (!t->ntok)
+			continue; /* folds to nothing: never matches; the linter says so */
+		if (t->tok[0].prefix) {
+			size_t k;
+			tindex_add(&r->prefix, t->tok[0].norm, i);
+			for (k = 0; k < r->nprefix_lens; k++)
+				if (r->prefix_lens[k] == t->tok[0].len)
+					break;
+			if (k == r->nprefix_lens) {
+				r->prefix_lens = xrealloc(r->prefix_lens,
+							  (r->nprefix_lens + 1) * sizeof(uint32_t));
+				r->prefix_lens[r->nprefix_lens++] = t->tok[0].len;
+			}
+		} else {
+			tindex_add(&r->exact, t->tok[0].norm, i);
+		}
+	}
+	return 0;
+}
+
+int rl_compile(struct pm_rules *r, struct pm_err *err)
+{
+	size_t nt = r->ntags;
+	unsigned char *dep = NULL, *state = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < r->nrules; i++) {
+		struct rule *ru = &r->rules[i];
+		ru->tag = find_tag(r, ru->tag_name);
+		if (ru->tag < 0)
+			return rl_error(r, ru->pos, err, "rule '%s' is for tag '%s', which no 'tag' line declares",
+					ru->name, ru->tag_name);
+		r->tags[ru->tag].nrules++;
+	}
+	dep = xcalloc(nt * nt + 1, 1);
+	state = xcalloc(nt + 1, 1);
+	for (size_t i = 0; i < r->nrules; i++)
+		if (resolve(r, r->rules[i].expr, dep + (size_t)r->rules[i].tag * nt, err))
+			goto out;
+	for (size_t i = 0; i < r->nclaims; i++)
+		if (resolve(r, r->claims[i].expr, NULL, err))
+			goto out;
+	r->tag_order = xcalloc(nt + 1, sizeof(int));
+	for (size_t t = 0; t < nt; t++)
+		if (visit(r, dep, (int)t, state, &n, err))
+			goto out;
+	build_index(r);
+	r->compiled = 1;
+	rc = 0;
+out:
+	free(dep);
+	free(state);
+	return rc;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static struct pm_rules *rules_new(void)
+{
+	return xcalloc(1, sizeof(struct pm_rules));
+}
+
+int pm_rules_load_file(const char *path, struct pm_rules **out, struct pm_err *err)
+{
+	struct pm_rules *r = rules_new();
+
+	*out = NULL;
+	if (add_file(r, path, err) || rl_compile(r, err)) {
+		pm_rules_free(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pm_rules_load_dir(const char *dir, struct pm_rules **out, struct pm_err *err)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, a = 0;
+	struct pm_rules *r;
+	int rc = -1;
+
+	*out = NULL;
+	d = opendir(dir);
+	if (!d)
+		return pm_err_set(err, PM_EINPUT, "cannot open rules directory '%s': %s", dir,
+				  strerror(errno));
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 7 || strcmp(de->d_name + l - 6, ".rules"))
+			continue;
+		XGROW(names, a, n + 1);
+		names[n++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (!n) {
+		free(names);
+		return pm_err_set(err, PM_EINPUT, "no *.rules files in '%s'", dir);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	r = rules_new();
+	for (size_t i = 0; i < n; i++)
+		if (add_file(r, names[i], err))
+			goto out;
+	if (rl_compile(r, err))
+		goto out;
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	pm_rules_free(r);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int pm_rules_load_path(const char *path, struct pm_rules **out, struct pm_err *err)
+{
+	struct stat st;
+
+	if (!stat(path, &st) && S_ISREG(st.st_mode))
+		return pm_rules_load_file(path, out, err);
+	return pm_rules_load_dir(path, out, err);
+}
+
+const char *pm_rules_default_path(const char *path)
+{
+	const char *v;
+
+	if (path)
+		return path;
+	v = getenv("PRESSMON_RULES");
+	return v && *v ? v : "classify/rules";
+}
