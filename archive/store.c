@@ -82,6 +82,9 @@ static const char *const migrations[] = {
 	"  id TEXT PRIMARY KEY, state TEXT NOT NULL, updated TEXT NOT NULL);",
 };
 
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == PM_ARCHIVE_SCHEMA,
+	       "PM_ARCHIVE_SCHEMA must equal the number of migrations");
+
 int pm_archive_sqlerr(struct pm_archive *a, const char *what, struct pm_err *err)
 {
 	int rc = sqlite3_extended_errcode(a->db);
