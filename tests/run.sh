@@ -49,6 +49,7 @@ fi
 if [ "$what" = integration ] || [ "$what" = all ]; then
 	for s in tests/integration/*.sh; do
 		[ -f "$s" ] || continue
+		[ "$(basename "$s")" = lib.sh ] && continue
 		run_one "$(basename "$s" .sh)" bash "$s"
 	done
 fi

@@ -35,7 +35,7 @@ check "same ids as the undisturbed run" cmp -s "$TMP/a.ids" "$TMP/b.ids"
 redis-server --port 0 --unixsocket "$TMP/check.sock" --dir "$TMP/var-b/redis" \
 	--appendonly yes --save '' --daemonize no --loglevel warning >/dev/null 2>&1 &
 PIDS+=($!)
-for _ in $(seq 1 100); do redis-cli -s "$TMP/check.sock" ping >/dev/null 2>&1 && break; sleep 0.05; done
+for _ in $(seq 1 200); do [ "$(redis-cli -s "$TMP/check.sock" ping 2>/dev/null)" = PONG ] && break; sleep 0.05; done
 check_eq "nothing in dead" "$(redis-cli -s "$TMP/check.sock" xlen pm:dead)" 0
 check_eq "nothing pending for the archive" \
 	"$(redis-cli -s "$TMP/check.sock" xpending pm:tagged archive | head -n 1)" 0

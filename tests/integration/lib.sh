@@ -41,7 +41,7 @@ start_redis() {
 	PIDS+=($!)
 	REDIS_URL="unix://$TMP/$name.sock"
 	for i in $(seq 1 200); do
-		redis-cli -s "$TMP/$name.sock" ping >/dev/null 2>&1 && return 0
+		[ "$(redis-cli -s "$TMP/$name.sock" ping 2>/dev/null)" = PONG ] && return 0
 		sleep 0.05
 	done
 	echo "redis-server did not start" >&2
