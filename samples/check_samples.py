@@ -73,6 +73,10 @@ Misinformation claim ids: `icc-is-un-court` (the ICC called a UN court),
 the one a digest should show. *Must not flag* marks control items that state
 the facts correctly in words close to a misconception.
 
+Source tags from feeds.conf (`civil-society` on kalinaw-watch,
+`official-source` on red-andina and olg-weserhafen) come with every article
+of those feeds and are not listed here; no trap item is in those feeds.
+
 Suggested scoring: an item passes when the classifier emits every required
 tag and nothing outside required ∪ acceptable; a trap passes when it gets no
 ICC tag at all (`icj` is required on the ICJ trap).
