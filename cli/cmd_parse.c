@@ -66,8 +66,7 @@ int cmd_parse(int argc, char **argv)
 		optind = 1;
 		return cli_worker_main("parse", argc, argv);
 	}
-	opterr = 1;
-	optind = 1;
+	optind = 1; /* opterr stays 0: the message below names the option once */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == OPT_FILE || c == OPT_URL || c == OPT_CONTENT_TYPE)
 			continue;

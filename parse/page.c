@@ -26,6 +26,8 @@ struct page {
 	struct cand *c;
 	size_t nc, alloc;
 	char *byline;         /* from the page's markup, when metadata has none */
+	int pass;             /* 0 strict; 1 keeps unlikely blocks; 2 ignores class
+			       * names; 3 also skips conditional cleaning */
 	json_t *meta;         /* lower-case meta name/property -> content */
 	json_t *ld;           /* the JSON-LD article object, if any (borrowed from ld_root) */
 	json_t *ld_root;
@@ -134,7 +136,7 @@ static const char *const unlikely_words[] = {
 	"cover-wrap", "disqus", "extra", "footer", "gdpr", "header", "legends", "menu",
 	"related", "remark", "replies", "rss", "shoutbox", "sidebar", "skyscraper",
 	"social", "sponsor", "supplemental", "ad-break", "agegate", "pagination", "pager",
-	"popup", "yom-remote", "newsletter", "share", "cookie", "promo", NULL };
+	"popup", "yom-remote", NULL };
 static const char *const maybe_words[] = {
 	"and", "article", "body", "column", "content", "main", "mathjax", "shadow", NULL };
 static const char *const positive_words[] = {
@@ -247,7 +249,7 @@ static void prune(struct page *p, xmlNode *n, int depth)
 					}
 					free(t);
 				}
-				if (matches_any(ci, unlikely_words) && !matches_any(ci, maybe_words) &&
+				if (p->pass < 1 && matches_any(ci, unlikely_words) && !matches_any(ci, maybe_words) &&
 				    !tag(n, "table") && !tag(n, "code"))
 					bad = 1;
 			}
@@ -272,7 +274,7 @@ static struct cand *cand_of(struct page *p, xmlNode *n)
 	XGROW(p->c, p->alloc, p->nc + 1);
 	struct cand *c = &p->c[p->nc++];
 	c->n = n;
-	c->score = class_weight(n);
+	c->score = p->pass >= 2 ? 0 : class_weight(n);
 	const char *nm = (const char *)n->name;
 	if (!strcasecmp(nm, "div") || !strcasecmp(nm, "article"))
 		c->score += 5;
@@ -675,12 +677,88 @@ static xmlNode *body_of(xmlNode *root)
 	return b ? b : root;
 }
 
+/* One extraction pass over a fresh tree (each pass prunes it). */
+static char *main_text(struct page *p, const struct pm_decoded *dec, const char *url)
+{
+	htmlDocPtr doc;
+	xmlNode *root, *body, *top = NULL;
+	char *s;
+
+	doc = htmlReadMemory(dec->text, (int)dec->len, url, "UTF-8",
+			     HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+				     HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root) {
+		if (doc)
+			xmlFreeDoc(doc);
+		return NULL;
+	}
+	body = body_of(root);
+	p->nc = 0;
+	prune(p, body->children, 0);
+	score_walk(p, body->children, 0);
+	double best = -1e9;
+	for (size_t i = 0; i < p->nc; i++) {
+		struct cand *c = &p->c[i];
+		c->score *= 1.0 - link_density(c->n);
+		if (c->score > best) {
+			best = c->score;
+			top = c->n;
+		}
+	}
+	struct pm_buf text;
+	pm_buf_init(&text, p->max_text * 2);
+	if (top) {
+		/* a top candidate alone in its parent stands for the parent */
+		while (top->parent && top->parent->type == XML_ELEMENT_NODE && !tag(top->parent, "body") &&
+		       xmlChildElementCount(top->parent) == 1)
+			top = top->parent;
+		double threshold = best * 0.2 > 10 ? best * 0.2 : 10;
+		xmlNode *parent = top->parent;
+		xmlNode *k = parent && parent->type == XML_ELEMENT_NODE ? parent->children : top;
+		for (; k; k = k->next) {
+			int keep = k == top;
+			if (!keep && k->type == XML_ELEMENT_NODE) {
+				double bonus = 0;
+				const char *tc = attr(top, "class"), *kc = attr(k, "class");
+				if (tc && kc && *tc && !strcmp(tc, kc))
+					bonus = best * 0.2;
+				if (k->_private && p->c[(uintptr_t)k->_private - 1].score + bonus >= threshold)
+					keep = 1;
+				else if (tag(k, "p")) {
+					char *t = inner_text(k);
+					size_t len = strlen(t);
+					double ld = link_density(k);
+					if ((len > 80 && ld < 0.25) ||
+					    (len < 80 && len > 0 && ld == 0 && strstr(t, ". ")))
+						keep = 1;
+					free(t);
+				}
+			}
+			if (keep && k->type == XML_ELEMENT_NODE) {
+				if (p->pass < 3)
+					clean_conditionally(k->children, 0);
+				pm_buf_adds(&text, "\n\n");
+				pm_node_text(k, &text);
+			}
+			if (k == top && !(parent && parent->type == XML_ELEMENT_NODE))
+				break;
+		}
+	}
+	if (!text.len)
+		pm_node_text(body, &text);
+	s = pm_clean_text(text.data, text.len, 1, p->max_text);
+	pm_buf_release(&text);
+	xmlFreeDoc(doc);
+	return s;
+}
+
 json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 			   const struct pm_parse_opts *opts)
 {
 	struct page p;
 	json_t *out = json_object();
-	xmlNode *root, *body, *top = NULL;
+	xmlNode *root, *body;
 	const char *v;
 	char *s;
 
@@ -716,7 +794,11 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 		s = clean(v);
 	if (!s && (v = meta(&p, "og:title")))
 		s = clean(v);
+	if (!s && (v = meta(&p, "title")))
+		s = clean(v);
 	if (!s && (v = meta(&p, "twitter:title")))
+		s = clean(v);
+	if (!s && (v = meta(&p, "parsely-title")))
 		s = clean(v);
 	if (!s)
 		s = doc_title(&p, root);
@@ -789,61 +871,20 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 	json_t *links = json_array();
 	body = body_of(root);
 	collect_links(body, links, url, 0);
-
-	/* main text */
-	prune(&p, body->children, 0);
-	score_walk(&p, body->children, 0);
-	double best = -1e9;
-	for (size_t i = 0; i < p.nc; i++) {
-		struct cand *c = &p.c[i];
-		c->score *= 1.0 - link_density(c->n);
-		if (c->score > best) {
-			best = c->score;
-			top = c->n;
+	/* _private of the first tree's nodes is unused: each pass parses anew */
+	s = NULL;
+	for (p.pass = 0; p.pass < 4; p.pass++) {
+		char *t = main_text(&p, dec, url);
+		size_t tl = t ? strlen(t) : 0;
+		if (t && (!s || tl > strlen(s))) {
+			free(s);
+			s = t;
+		} else {
+			free(t);
 		}
+		if (s && strlen(s) >= 500)
+			break;
 	}
-	struct pm_buf text;
-	pm_buf_init(&text, p.max_text * 2);
-	if (top) {
-		/* a top candidate alone in its parent stands for the parent */
-		while (top->parent && top->parent->type == XML_ELEMENT_NODE && !tag(top->parent, "body") &&
-		       xmlChildElementCount(top->parent) == 1)
-			top = top->parent;
-		double threshold = best * 0.2 > 10 ? best * 0.2 : 10;
-		xmlNode *parent = top->parent;
-		xmlNode *k = parent && parent->type == XML_ELEMENT_NODE ? parent->children : top;
-		for (; k; k = k->next) {
-			int keep = k == top;
-			if (!keep && k->type == XML_ELEMENT_NODE) {
-				double bonus = 0;
-				const char *tc = attr(top, "class"), *kc = attr(k, "class");
-				if (tc && kc && *tc && !strcmp(tc, kc))
-					bonus = best * 0.2;
-				if (k->_private && p.c[(uintptr_t)k->_private - 1].score + bonus >= threshold)
-					keep = 1;
-				else if (tag(k, "p")) {
-					char *t = inner_text(k);
-					size_t len = strlen(t);
-					double ld = link_density(k);
-					if ((len > 80 && ld < 0.25) ||
-					    (len < 80 && len > 0 && ld == 0 && strstr(t, ". ")))
-						keep = 1;
-					free(t);
-				}
-			}
-			if (keep && k->type == XML_ELEMENT_NODE) {
-				clean_conditionally(k->children, 0);
-				pm_buf_adds(&text, "\n\n");
-				pm_node_text(k, &text);
-			}
-			if (k == top && !(parent && parent->type == XML_ELEMENT_NODE))
-				break;
-		}
-	}
-	if (!text.len)
-		pm_node_text(body, &text);
-	s = pm_clean_text(text.data, text.len, 1, p.max_text);
-	pm_buf_release(&text);
 	set_str(out, "text", s);
 	if (!meta_byline)
 		meta_byline = p.byline ? xstrdup(p.byline) : NULL;
