@@ -21,6 +21,8 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
+
 MODULES  := core queue fetch parse classify archive report cli
 LIB_SRC  := $(filter-out cli/main.c,$(sort $(wildcard $(addsuffix /*.c,$(MODULES)))))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

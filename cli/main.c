@@ -47,6 +47,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* commands print one line of their own for a bad option */
+	opterr = 0;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);

@@ -39,7 +39,8 @@ static void walk(xmlNode *n, json_t *out, int depth)
 			xmlFree(name);
 			for (size_t i = 0; i < sizeof(attr_map) / sizeof(attr_map[0]); i++) {
 				xmlChar *v = xmlGetProp(n, BAD_CAST attr_map[i][0]);
-				if (v && json_string((const char *)v))
+				/* json_string refuses invalid UTF-8: such a value is dropped */
+				if (v)
 					json_object_set_new(o, attr_map[i][1], json_string((const char *)v));
 				xmlFree(v);
 			}

@@ -31,7 +31,7 @@ run_one() { # name, command...
 	if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
 		[ "$f" -eq 0 ] && total_fail=$((total_fail + 1))
 		printf '%-28s %s (exit %d, %ds)\n' "$name" "$line" "$rc" $((SECONDS - start))
-		grep -E '^FAIL|^not ok' "$BUILD/tests/$name.stderr" "$BUILD/tests/$name.stderr" 2>/dev/null | head -n 20 | sed 's/^/    /'
+		grep -hE '^FAIL|^not ok' "$BUILD/tests/$name.stderr" 2>/dev/null | head -n 20 | sed 's/^/    /'
 		printf '%s\n' "$out" | grep -E '^FAIL|^not ok' | head -n 20 | sed 's/^/    /'
 	else
 		printf '%-28s %s (%ds)\n' "$name" "$line" $((SECONDS - start))
