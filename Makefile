@@ -8,6 +8,15 @@ PREFIX   ?= /usr/local
 
 PKGS := libcurl libxml-2.0 libutf8proc hiredis sqlite3 jansson libxxhash
 
+# Missing Debian packages are installed before anything else is decided:
+# the compiler flags below come from pkg-config and need them in place.
+ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
+DEPS_STATUS := $(shell scripts/deps.sh check >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error missing Debian packages could not be installed; see the messages above or run 'make deps')
+endif
+endif
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -33,10 +42,10 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check-deps-installed test test-unit test-asan demo bench \
+.PHONY: all deps test test-unit test-asan demo bench \
 	conformance check-deps hdr-check clean install help fuzz
 
-all: check-deps-installed $(BIN)
+all: $(BIN)
 ifeq ($(BUILD),build)
 	@ln -sf build/pressmon pressmon
 endif
@@ -54,9 +63,6 @@ help:
 
 deps:
 	@scripts/deps.sh install
-
-check-deps-installed:
-	@scripts/deps.sh check
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
