@@ -16,22 +16,12 @@ static int handle(void *ctx, struct pm_queue *q, const struct pm_entry *e,
 		  struct pm_err *err)
 {
 	struct archive_ctx *c = ctx;
-	const char *raw;
-	size_t len;
 	json_t *article;
-	json_error_t jerr;
 	int rc;
 
 	(void)q;
-	raw = pm_entry_get(e, "article", &len);
-	if (!raw)
-		return pm_err_set(err, PM_EINPUT, "entry %s has no 'article' field", e->id);
-	article = json_loadb(raw, len, 0, &jerr);
-	if (!article || !json_is_object(article)) {
-		json_decref(article);
-		return pm_err_set(err, PM_EINPUT, "entry %s: article is not a JSON object: %s",
-				  e->id, jerr.text);
-	}
+	if (!(article = pm_entry_object(e, "article", err)))
+		return -1;
 	if (!c->in_txn) {
 		if (pm_archive_begin(c->a, err) < 0) {
 			json_decref(article);

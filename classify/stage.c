@@ -15,36 +15,16 @@ static int handle(void *ctx, struct pm_queue *q, const struct pm_entry *e,
 		  struct pm_err *err)
 {
 	struct classify_ctx *c = ctx;
-	const char *raw, *id;
-	size_t len;
 	json_t *article, *tagged;
-	json_error_t jerr;
-	char *out;
 	int rc;
 
-	raw = pm_entry_get(e, "article", &len);
-	if (!raw)
-		return pm_err_set(err, PM_EINPUT, "entry %s has no 'article' field", e->id);
-	article = json_loadb(raw, len, 0, &jerr);
-	if (!article || !json_is_object(article)) {
-		json_decref(article);
-		return pm_err_set(err, PM_EINPUT, "entry %s: article is not a JSON object: %s",
-				  e->id, jerr.text);
-	}
+	if (!(article = pm_entry_object(e, "article", err)))
+		return -1;
 	tagged = pm_classify_article(c->rules, article);
 	json_decref(article);
 	if (!tagged)
 		return pm_err_set(err, PM_EINPUT, "entry %s: article cannot be classified", e->id);
-	id = json_string_value(json_object_get(tagged, "id"));
-	out = json_dumps(tagged, JSON_COMPACT);
-	{
-		struct pm_field f[2] = {
-			{ "id", id ? id : "", id ? strlen(id) : 0 },
-			{ "article", out, strlen(out) },
-		};
-		rc = pm_queue_add(q, "tagged", f, 2, err);
-	}
-	free(out);
+	rc = pm_queue_add_article(q, PM_STREAM_TAGGED, tagged, err);
 	json_decref(tagged);
 	return rc;
 }

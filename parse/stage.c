@@ -68,8 +68,7 @@ static int emit_article(struct pm_queue *q, json_t *article, struct pm_err *err)
 {
 	const char *id = json_string_value(json_object_get(article, "id"));
 	char hash[17];
-	char *out;
-	int seen, rc;
+	int seen;
 
 	if (!id)
 		return 0;
@@ -79,13 +78,7 @@ static int emit_article(struct pm_queue *q, json_t *article, struct pm_err *err)
 		return -1;
 	if (seen == 0)
 		return 0;
-	out = json_dumps(article, JSON_COMPACT);
-	{
-		struct pm_field f[2] = { { "id", id, strlen(id) }, { "article", out, strlen(out) } };
-		rc = pm_queue_add(q, "articles", f, 2, err);
-	}
-	free(out);
-	if (rc < 0)
+	if (pm_queue_add_article(q, PM_STREAM_ARTICLES, article, err) < 0)
 		return -1;
 	return pm_queue_seen_mark(q, id, hash, SEEN_TTL_S, err);
 }
@@ -122,17 +115,12 @@ static int queue_page(struct pm_queue *q, const char *feed, json_t *stub, struct
 static int handle_page(struct pm_queue *q, const struct pm_entry *e, const char *body,
 		       size_t len, const char *url, const char *ctype, struct pm_err *err)
 {
-	const char *raw = pm_entry_get(e, "article", NULL);
 	json_t *stub, *page, *merged;
-	json_error_t jerr;
 	struct pm_err perr;
 	int rc;
 
-	stub = raw ? json_loads(raw, 0, &jerr) : NULL;
-	if (!stub || !json_is_object(stub)) {
-		json_decref(stub);
-		return pm_err_set(err, PM_EINPUT, "page entry %s has no article stub", e->id);
-	}
+	if (!(stub = pm_entry_object(e, "article", err)))
+		return -1;
 	pm_err_init(&perr);
 	page = pm_parse_document(body, len, url, ctype, NULL, &perr);
 	if (page && !strcmp(jstr(page, "kind"), "page")) {

@@ -96,3 +96,43 @@ int pm_stage_pending(struct pm_queue *q, const struct pm_stage *s,
 	*pending = gi.pending;
 	return 0;
 }
+
+json_t *pm_entry_object(const struct pm_entry *e, const char *field, struct pm_err *err)
+{
+	const char *raw;
+	size_t len;
+	json_t *o;
+	json_error_t jerr;
+
+	raw = pm_entry_get(e, field, &len);
+	if (!raw) {
+		pm_err_set(err, PM_EINPUT, "entry %s has no '%s' field", e->id, field);
+		return NULL;
+	}
+	o = json_loadb(raw, len, 0, &jerr);
+	if (!json_is_object(o)) {
+		pm_err_set(err, PM_EINPUT, "entry %s: '%s' is not a JSON object: %s", e->id,
+			   field, o ? "another JSON value" : jerr.text);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article,
+			 struct pm_err *err)
+{
+	const char *id = json_string_value(json_object_get(article, "id"));
+	char *out = json_dumps(article, JSON_COMPACT);
+	int rc;
+
+	if (!out)
+		return pm_err_set(err, PM_EINPUT, "article cannot be serialized");
+	{
+		struct pm_field f[2] = { { "id", id ? id : "", id ? strlen(id) : 0 },
+					 { "article", out, strlen(out) } };
+		rc = pm_queue_add(q, stream, f, 2, err);
+	}
+	free(out);
+	return rc;
+}

@@ -4,6 +4,7 @@
 #ifndef PM_QUEUE_STAGE_H
 #define PM_QUEUE_STAGE_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "core/err.h"
@@ -34,5 +35,14 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 /* *pending (OUT): entries delivered to the group and not acknowledged. */
 int pm_stage_pending(struct pm_queue *q, const struct pm_stage *s,
 		     long long *pending, struct pm_err *err);
+
+/* The JSON object in field `field` of e (a new reference), or NULL with a
+ * PM_EINPUT error naming the entry: what every stage reads. */
+json_t *pm_entry_object(const struct pm_entry *e, const char *field, struct pm_err *err);
+
+/* Writes article (its "id" and its compact JSON as "article") to stream:
+ * what every stage writes. */
+int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article,
+			 struct pm_err *err);
 
 #endif
