@@ -9,7 +9,7 @@ PASSED=0 FAILED=0
 PIDS=()
 
 cleanup() {
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do { kill -9 "$p" && wait "$p"; } 2>/dev/null; done
 	# embedded redis-servers started under $TMP by pressmon run
 	pkill -9 -f "redis-server.*$TMP" 2>/dev/null
 	rm -rf "$TMP"
