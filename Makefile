@@ -30,7 +30,10 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# compile on every core; a sub-make shares the parent's job slots
+ifeq ($(MAKELEVEL),0)
 MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
+endif
 
 MODULES  := core queue fetch parse classify archive report cli
 LIB_SRC  := $(filter-out cli/main.c,$(sort $(wildcard $(addsuffix /*.c,$(MODULES)))))
