@@ -9,9 +9,12 @@ python3 "$ROOT/tests/gen/genfeeds.py" "$TMP/feeds" --feeds 20 --items 100 --seed
 export PRESSMON_CONFIG="$TMP/feeds/feeds.conf" PRESSMON_RULES="$ROOT/classify/rules"
 unset PRESSMON_REDIS
 
-# undisturbed
+# undisturbed, timed so that the kills below land inside a run
+t0=$(date +%s%N)
 PRESSMON_VAR="$TMP/var-a" PRESSMON_DB="$TMP/a.db" "$PM" run --once --log-level warn
 check "undisturbed run exits 0" test $? -eq 0
+run_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "undisturbed run: ${run_ms} ms" >&2
 ids_of "$TMP/a.db" >"$TMP/a.ids"
 check_eq "undisturbed run archived every article" "$(wc -l <"$TMP/a.ids")" 2000
 
@@ -20,13 +23,18 @@ kills=0
 for i in 1 2 3 4 5; do
 	PRESSMON_VAR="$TMP/var-b" PRESSMON_DB="$TMP/b.db" "$PM" run --once --claim-idle 1 --log-level error &
 	pid=$!
-	sleep "0.$((RANDOM % 6 + 2))"
+	# anywhere between 5% and 70% of an undisturbed run
+	ms=$(( run_ms * (5 + RANDOM % 66) / 100 ))
+	t=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+	sleep "$t"
 	if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
 	wait "$pid" 2>/dev/null
+	echo "kill $i after ${t}s: $(PRESSMON_DB="$TMP/b.db" "$PM" archive export 2>/dev/null | wc -l) archived" >&2
 done
 PRESSMON_VAR="$TMP/var-b" PRESSMON_DB="$TMP/b.db" "$PM" run --once --claim-idle 1 --log-level warn
 check "final run after the kills exits 0" test $? -eq 0
 echo "killed $kills times" >&2
+check "at least one run was killed mid-way" test "$kills" -ge 1
 ids_of "$TMP/b.db" >"$TMP/b.ids"
 check_eq "no duplicates" "$(sort -u "$TMP/b.ids" | wc -l)" "$(wc -l <"$TMP/b.ids")"
 check "same ids as the undisturbed run" cmp -s "$TMP/a.ids" "$TMP/b.ids"
