@@ -55,6 +55,12 @@ int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 			     int (*fn)(void *ctx, json_t *article), void *ctx,
 			     struct pm_err *err);
 
+/* Restricts pm_archive_each_in_range and pm_archive_stats to articles that
+ * carry at least one of tags (a JSON array of strings, borrowed); NULL
+ * lifts the restriction. The digest uses it to leave out what is not ICC
+ * coverage (a cricket story is archived, but it is not news of the Court). */
+void pm_archive_set_scope(struct pm_archive *a, json_t *tags);
+
 /* Headline counts of the articles in [from, to). */
 struct pm_archive_stats {
 	long long articles;

@@ -12,6 +12,7 @@ struct pm_archive {
 	char *path;
 	int mode;
 	int in_batch;     /* inside pm_archive_begin/commit */
+	char *scope;      /* JSON array of tags (pm_archive_set_scope), or NULL */
 };
 
 /* Registers the "pressmon" FTS5 tokenizer (core/text folding) on db. */

@@ -200,6 +200,24 @@ static int each_id(struct pm_archive *a, sqlite3_stmt *st, int full,
 	return 0;
 }
 
+/* The scope test, on an articles row named a, with the tag list as ?3 */
+#define IN_SCOPE "(?3 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.article = a.id" \
+		 " AND t.tag IN (SELECT value FROM json_each(?3))))"
+
+void pm_archive_set_scope(struct pm_archive *a, json_t *tags)
+{
+	free(a->scope);
+	a->scope = json_is_array(tags) ? json_dumps(tags, JSON_COMPACT) : NULL;
+}
+
+static void bind_scope(struct pm_archive *a, sqlite3_stmt *st, int i)
+{
+	if (a->scope)
+		sqlite3_bind_text(st, i, a->scope, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 			     int (*fn)(void *ctx, json_t *article), void *ctx,
 			     struct pm_err *err)
@@ -207,10 +225,12 @@ int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 	sqlite3_stmt *st;
 	int r;
 
-	if (prep(a, "SELECT id FROM articles WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, id", &st, err))
+	if (prep(a, "SELECT id FROM articles a WHERE ts >= ?1 AND ts < ?2 AND " IN_SCOPE
+		    " ORDER BY ts, id", &st, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)from);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
+	bind_scope(a, st, 3);
 	r = each_id(a, st, 1, fn, ctx, err);
 	sqlite3_finalize(st);
 	return r;
@@ -226,10 +246,11 @@ int pm_archive_stats(struct pm_archive *a, time_t from, time_t to,
 	if (prep(a, "SELECT count(*), count(DISTINCT a.source_id),"
 		    " count(DISTINCT nullif(s.country, '')), count(DISTINCT nullif(a.lang, ''))"
 		    " FROM articles a LEFT JOIN sources s ON s.id = a.source_id"
-		    " WHERE a.ts >= ?1 AND a.ts < ?2", &st, err))
+		    " WHERE a.ts >= ?1 AND a.ts < ?2 AND " IN_SCOPE, &st, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)from);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
+	bind_scope(a, st, 3);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->articles = sqlite3_column_int64(st, 0);

@@ -228,6 +228,7 @@ void pm_archive_close(struct pm_archive *a)
 		sqlite3_close_v2(a->db);
 	}
 	free(a->path);
+	free(a->scope);
 	free(a);
 }
 

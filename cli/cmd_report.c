@@ -12,15 +12,22 @@
 
 #define MAX_HEALTH_FILE (64u << 20)
 
-enum { OPT_DATE = 1, OPT_TZ, OPT_FORMAT, OPT_OUT, OPT_FEED_HEALTH };
+enum { OPT_DATE = 1, OPT_TZ, OPT_FORMAT, OPT_OUT, OPT_FEED_HEALTH, OPT_SCOPE };
+
+/* What the digest counts unless --scope says otherwise: coverage of the
+ * Court and of the Council's powers over it, not every archived item. */
+#define DEFAULT_SCOPE "icc,unsc-referral,unsc-deferral"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: pressmon report --date YYYY-MM-DD [--tz ZONE] [--format html,md,json]\n"
-		     "                       [--out DIR] [--feed-health FILE.json] [--db PATH]\n"
+		     "                       [--out DIR] [--scope TAGS|all] [--feed-health FILE.json] [--db PATH]\n"
 		     "writes DIR/DATE/digest.{html,md,json} and DIR/index.html (DIR: out),\n"
 		     "and prints the paths written. --feed-health: a JSON array of\n"
-		     "{\"id\",\"name\",\"status\",\"failures\",\"last_error\",\"last_ok\"}.\n");
+		     "{\"id\",\"name\",\"status\",\"failures\",\"last_error\",\"last_ok\"}\n"
+		     "(default: the state the pipeline last saved in the archive).\n"
+		     "--scope: the tags of which an article needs one to be counted\n"
+		     "(default " DEFAULT_SCOPE "; 'all' counts everything archived).\n");
 }
 
 static int parse_formats(const char *s, unsigned *out)
@@ -55,6 +62,7 @@ int cmd_report(int argc, char **argv)
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "feed-health", required_argument, NULL, OPT_FEED_HEALTH },
+		{ "scope", required_argument, NULL, OPT_SCOPE },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -62,8 +70,8 @@ int cmd_report(int argc, char **argv)
 	struct pm_report_opts ro;
 	struct pm_archive *a = NULL;
 	struct pm_err err;
-	const char *health_path = NULL;
-	json_t *health = NULL, *paths = NULL, *p;
+	const char *health_path = NULL, *scope_arg = DEFAULT_SCOPE;
+	json_t *health = NULL, *paths = NULL, *p, *scope = NULL;
 	int c, r, ret;
 	size_t i;
 
@@ -77,6 +85,7 @@ int cmd_report(int argc, char **argv)
 		case OPT_TZ: ro.tz = optarg; break;
 		case OPT_OUT: ro.out_dir = optarg; break;
 		case OPT_FEED_HEALTH: health_path = optarg; break;
+		case OPT_SCOPE: scope_arg = optarg; break;
 		case OPT_FORMAT:
 			if (parse_formats(optarg, &ro.formats))
 				return PM_EINPUT;
@@ -113,6 +122,18 @@ int cmd_report(int argc, char **argv)
 		}
 		ro.feed_health = health;
 	}
+	if (strcmp(scope_arg, "all")) {
+		char *copy = xstrdup(scope_arg), *save = NULL, *t;
+		scope = json_array();
+		for (t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			json_array_append_new(scope, json_string(t));
+		free(copy);
+		if (!json_array_size(scope)) {
+			ret = cli_usage("report", "--scope '%s' names no tag", scope_arg);
+			goto out;
+		}
+		ro.scope = scope;
+	}
 	if (pm_archive_open(env.db, PM_ARCHIVE_READ, &a, &err)) {
 		ret = cli_fail(&err);
 		goto out;
@@ -136,6 +157,7 @@ int cmd_report(int argc, char **argv)
 out:
 	json_decref(paths);
 	json_decref(health);
+	json_decref(scope);
 	pm_archive_close(a);
 	return ret;
 }

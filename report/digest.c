@@ -527,6 +527,16 @@ int pm_digest_build(struct pm_archive *a, const struct pm_report_opts *opts, jso
 	json_object_set_new(d, "from", json_string(iso));
 	pm_time_iso(to, iso);
 	json_object_set_new(d, "to", json_string(iso));
+	{
+		/* how much of the day's intake the digest is about */
+		struct pm_archive_stats all;
+		pm_archive_set_scope(a, NULL);
+		if (pm_archive_stats(a, from, to, &all, err))
+			goto fail;
+		json_object_set_new(d, "scope", json_pack("{s:O,s:I}", "tags",
+			opts->scope ? opts->scope : json_null(), "archived", (json_int_t)all.articles));
+		pm_archive_set_scope(a, opts->scope);
+	}
 	if (headline(a, day, tz, d, err))
 		goto fail;
 	if (pm_archive_each_in_range(a, from, to, collect, arts, err))
@@ -539,10 +549,12 @@ int pm_digest_build(struct pm_archive *a, const struct pm_report_opts *opts, jso
 	if (bounds(day - (SILENT_DAYS - 1), tz, &sfrom, &sto, date) ||
 	    feed_health(a, opts->feed_health, sfrom, to, d, err))
 		goto fail;
+	pm_archive_set_scope(a, NULL);
 	json_decref(arts);
 	*out = d;
 	return 0;
 fail:
+	pm_archive_set_scope(a, NULL);
 	json_decref(arts);
 	json_decref(d);
 	return -1;

@@ -351,7 +351,25 @@ void pm_digest_html(json_t *d, struct pm_buf *b)
 	pm_html_esc(b, str(d, "from"));
 	pm_buf_adds(b, " to ");
 	pm_html_esc(b, str(d, "to"));
-	pm_buf_adds(b, ")</p>\n");
+	pm_buf_adds(b, ")");
+	{
+		json_t *sc = json_object_get(d, "scope");
+		if (json_is_array(json_object_get(sc, "tags")))
+			pm_buf_addf(b, ". Counted: %lld of the %lld articles archived that day, those tagged ",
+				    (long long)json_integer_value(json_object_get(json_object_get(
+					    json_object_get(d, "headline"), "articles"), "count")),
+				    (long long)json_integer_value(json_object_get(sc, "archived")));
+		if (json_is_array(json_object_get(sc, "tags"))) {
+			size_t k;
+			json_t *t;
+			json_array_foreach(json_object_get(sc, "tags"), k, t) {
+				if (k)
+					pm_buf_adds(b, ", ");
+				pm_html_esc(b, json_string_value(t));
+			}
+		}
+	}
+	pm_buf_adds(b, "</p>\n");
 	html_headline(d, b);
 	html_stories(d, b);
 	html_balance(d, b);
@@ -423,6 +441,20 @@ void pm_digest_md(json_t *d, struct pm_buf *b)
 	md_esc(b, str(d, "date"));
 	pm_buf_adds(b, "\n\nLocal day in ");
 	md_esc(b, str(d, "tz"));
+	{
+		json_t *sc = json_object_get(d, "scope"), *t;
+		size_t k;
+		if (json_is_array(json_object_get(sc, "tags"))) {
+			pm_buf_addf(b, ". Counted: %lld of the %lld articles archived that day, those tagged ",
+				    (long long)json_integer_value(json_object_get(json_object_get(h, "articles"), "count")),
+				    (long long)json_integer_value(json_object_get(sc, "archived")));
+			json_array_foreach(json_object_get(sc, "tags"), k, t) {
+				if (k)
+					pm_buf_adds(b, ", ");
+				md_esc(b, json_string_value(t));
+			}
+		}
+	}
 	pm_buf_adds(b, ".\n\n");
 	for (int k = 0; k < 4; k++) {
 		json_t *m = json_object_get(h, keys[k]);

@@ -16,6 +16,9 @@ struct pm_report_opts {
 	const char *tz;        /* IANA zone; NULL = UTC */
 	unsigned formats;      /* enum pm_report_format bits */
 	const char *out_dir;   /* files go to out_dir/date/digest.{html,md,json} */
+	json_t *scope;         /* borrowed, may be NULL (everything archived):
+				  tags of which an article needs one to count,
+				  e.g. ["icc","unsc-referral","unsc-deferral"] */
 	json_t *feed_health;   /* borrowed, may be NULL: [{"id","name","status",
 				  "failures","last_error","last_ok"}] */
 };
