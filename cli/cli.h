@@ -17,6 +17,7 @@ struct cli_env {
 	const char *config;     /* PRESSMON_CONFIG / --config; default feeds.conf */
 	const char *rules;      /* --rules; default: config's, else classify/rules */
 	int claim_idle_s;       /* --claim-idle, default 60 */
+	char rules_buf[4096];   /* storage for the rules path cli_rules_dir finds */
 	int once;               /* --once */
 };
 
@@ -40,6 +41,12 @@ void cli_env_init(struct cli_env *env);
 /* Handles a shared option; returns 1 if handled, 0 if not one, -1 (after
  * printing a usage error) on a bad value. OPT_HELP returns 2. */
 int cli_common_opt(struct cli_env *env, int opt, const char *arg);
+
+/* The rules to load: --rules, else $PRESSMON_RULES, else classify/rules
+ * under the current directory, else next to the binary (build/pressmon ->
+ * classify/rules of its checkout; bin/pressmon -> share/pressmon/rules), so
+ * that `pressmon classify --file` works from any directory. Borrowed. */
+const char *cli_rules_dir(struct cli_env *env);
 
 /* Prints "pressmon: <msg>" on stderr and returns the exit code of err. */
 int cli_fail(const struct pm_err *err);

@@ -108,7 +108,7 @@ static int do_import(struct cli_env *env, const char *path)
 	int rl;
 	long long n = 0, in_batch = 0;
 	int ret = PM_EINPUT;
-	const char *rules_dir = env->rules ? env->rules : "classify/rules";
+	const char *rules_dir = cli_rules_dir(env);
 
 	pm_err_init(&err);
 	pm_buf_init(&lb, IMPORT_MAX_LINE);

@@ -168,7 +168,7 @@ int cmd_classify(int argc, char **argv)
 	} else {
 		doc_from_text(data, len, &title, &text, &doc);
 	}
-	if (pm_rules_load_path(pm_rules_default_path(env.rules), &rules, &err)) {
+	if (pm_rules_load_path(cli_rules_dir(&env), &rules, &err)) {
 		rc = cli_fail(&err);
 		goto out;
 	}

@@ -53,7 +53,7 @@ int cmd_rules(int argc, char **argv)
 	if (optind + 1 < argc)
 		return cli_usage("rules", "unexpected argument '%s'", argv[optind + 1]);
 	pm_err_init(&err);
-	if (pm_rules_load_path(pm_rules_default_path(env.rules), &rules, &err))
+	if (pm_rules_load_path(cli_rules_dir(&env), &rules, &err))
 		return cli_fail(&err);
 	warnings = json_array();
 	n = pm_rules_lint(rules, warnings);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void cli_env_init(struct cli_env *env)
 {
@@ -116,4 +118,39 @@ int cli_read_file(const char *path, size_t max, char **data, size_t *len, struct
 		fclose(f);
 	*data = pm_buf_detach(&b, len);
 	return 0;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_rules_dir(struct cli_env *env)
+{
+	static const char *const beside[] = { "/../classify/rules", "/../../classify/rules",
+					      "/../share/pressmon/rules" };
+	char exe[2048];
+	const char *v;
+	ssize_t n;
+	char *slash;
+
+	if (env->rules)
+		return env->rules;
+	if ((v = getenv("PRESSMON_RULES")) && *v)
+		return v;
+	if (is_dir("classify/rules"))
+		return "classify/rules";
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
+		for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+			snprintf(env->rules_buf, sizeof(env->rules_buf), "%s%s", exe, beside[i]);
+			if (is_dir(env->rules_buf))
+				return env->rules_buf;
+		}
+	}
+	return "classify/rules"; /* the error will name it */
 }

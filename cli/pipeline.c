@@ -40,9 +40,8 @@ int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
 	if (pm_config_load(&p->cfg, p->env.config, err) < 0)
 		return -1;
 	p->var_dir = (v = getenv("PRESSMON_VAR")) && *v ? v : "var";
-	p->rules_dir = p->env.rules ? p->env.rules
-		     : (v = getenv("PRESSMON_RULES")) && *v ? v
-		     : p->cfg.rules_dir ? p->cfg.rules_dir : "classify/rules";
+	p->rules_dir = !p->env.rules && !getenv("PRESSMON_RULES") && p->cfg.rules_dir
+		     ? p->cfg.rules_dir : cli_rules_dir(&p->env);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(p->consumer, sizeof(p->consumer), "%s-%d", host, (int)getpid());
 

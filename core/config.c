@@ -361,6 +361,17 @@ int pm_config_load(struct pm_config *cfg, const char *path, struct pm_err *err)
 	fclose(f);
 	if (c.failed)
 		return -1;
+	if (cfg->rules_dir && cfg->rules_dir[0] != '/') {
+		/* rules = DIR is relative to feeds.conf, not to the current directory */
+		char *abs = realpath(path, NULL), *slash;
+		if (abs && (slash = strrchr(abs, '/'))) {
+			*slash = '\0';
+			char *joined = xasprintf("%s/%s", abs, cfg->rules_dir);
+			free(cfg->rules_dir);
+			cfg->rules_dir = joined;
+		}
+		free(abs);
+	}
 	if (!cfg->prefix)
 		cfg->prefix = xstrdup("pm:");
 	if (!cfg->timezone)
