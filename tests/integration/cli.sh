@@ -41,6 +41,12 @@ expect_rc "parse a missing file" 2 "$PM" parse --file "$TMP/nope.xml"
 stderr_has "parse a missing file" "nope.xml"
 one_line "parse a missing file"
 
+# the one-document commands work from any directory, without Redis
+expect_rc "classify an HTML page from elsewhere" 0 "$PM" classify --file "$ROOT/samples/pages/myanmar-veto-statement.html"
+check "classify found the Court" grep -q '"tag":"icc"' "$TMP/out"
+expect_rc "parse a feed from elsewhere" 0 "$PM" parse --file "$ROOT/samples/feeds/meridian-wire.xml"
+check "parse says atom10" grep -q '"format":"atom10"' "$TMP/out"
+
 # dependencies unavailable: exit 3
 expect_rc "status without redis" 3 "$PM" status --config "$ROOT/feeds.conf" --redis "unix://$TMP/none.sock"
 expect_rc "query on a missing archive directory" 3 "$PM" query --db "$TMP/no/such/dir/a.db"
