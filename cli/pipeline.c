@@ -9,6 +9,13 @@
 #include <unistd.h>
 
 volatile sig_atomic_t cli_stop;
+volatile sig_atomic_t cli_reload;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	cli_reload = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -27,7 +34,16 @@ void cli_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *cli_pipeline_rules_dir(struct cli_pipeline *p, const struct pm_config *cfg)
+{
+	if (!p->env.rules && !getenv("PRESSMON_RULES") && cfg->rules_dir)
+		return cfg->rules_dir;
+	return cli_rules_dir(&p->env);
 }
 
 int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
@@ -40,8 +56,7 @@ int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
 	if (pm_config_load(&p->cfg, p->env.config, err) < 0)
 		return -1;
 	p->var_dir = (v = getenv("PRESSMON_VAR")) && *v ? v : "var";
-	p->rules_dir = !p->env.rules && !getenv("PRESSMON_RULES") && p->cfg.rules_dir
-		     ? p->cfg.rules_dir : cli_rules_dir(&p->env);
+	p->rules_dir = cli_pipeline_rules_dir(p, &p->cfg);
 	gethostname(host, sizeof(host) - 1);
 	snprintf(p->consumer, sizeof(p->consumer), "%s-%d", host, (int)getpid());
 

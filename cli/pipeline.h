@@ -23,6 +23,8 @@ struct cli_pipeline {
 
 /* Set by SIGINT/SIGTERM; a second signal exits at once. */
 extern volatile sig_atomic_t cli_stop;
+/* Set by SIGHUP: reload feeds.conf and the rules. */
+extern volatile sig_atomic_t cli_reload;
 void cli_signals_install(void);
 
 /* Loads env.config and connects to env.redis; without one, with embedded
@@ -30,5 +32,8 @@ void cli_signals_install(void);
  * connects to the embedded socket if it is up. */
 int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err);
 void cli_pipeline_close(struct cli_pipeline *p);
+/* Rules directory: --rules or $PRESSMON_RULES, else cfg's `rules`, else
+ * cli_rules_dir's search. Borrowed (from p or cfg). */
+const char *cli_pipeline_rules_dir(struct cli_pipeline *p, const struct pm_config *cfg);
 
 #endif

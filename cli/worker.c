@@ -4,6 +4,7 @@
 #include "archive/archive.h"
 #include "archive/stage.h"
 #include "cli/health.h"
+#include "classify/classify.h"
 #include "classify/stage.h"
 #include "cli/pipeline.h"
 #include "core/log.h"
@@ -20,6 +21,8 @@ enum { ST_PARSE, ST_CLASSIFY, ST_ARCHIVE, ST_MAX };
 
 struct runner {
 	struct cli_pipeline *p;
+	const char *stage;             /* the command: run, fetch, parse, ... */
+	struct pm_fetch_opts fo;
 	struct pm_fetcher *fetcher;
 	struct pm_stage stages[ST_MAX];
 	int have[ST_MAX];
@@ -72,6 +75,8 @@ static int drained(struct runner *r, int fetch_active, struct pm_err *err)
 	return 1;
 }
 
+static int runner_reload(struct runner *r);
+
 static int runner_loop(struct runner *r)
 {
 	int backoff = 0, nstages = 0;
@@ -83,6 +88,12 @@ static int runner_loop(struct runner *r)
 	while (!cli_stop) {
 		size_t progress = 0, done;
 		int active = 0, failed = 0;
+
+		if (cli_reload) {
+			cli_reload = 0;
+			if (runner_reload(r) < 0)
+				return PM_ERUNTIME;
+		}
 
 		pm_err_init(&err);
 		if (r->fetcher) {
@@ -138,6 +149,88 @@ static int runner_loop(struct runner *r)
 		save_health(r);
 	pm_info(cli_stop ? "stopped" : "drained", "parsed=%zu classified=%zu archived=%zu",
 		r->processed[ST_PARSE], r->processed[ST_CLASSIFY], r->processed[ST_ARCHIVE]);
+	return 0;
+}
+
+static void runner_close(struct runner *r)
+{
+	if (r->have[ST_PARSE])
+		pm_parse_stage_release(&r->stages[ST_PARSE]);
+	if (r->have[ST_CLASSIFY])
+		pm_classify_stage_release(&r->stages[ST_CLASSIFY]);
+	if (r->have[ST_ARCHIVE])
+		pm_archive_stage_release(&r->stages[ST_ARCHIVE]);
+	memset(r->have, 0, sizeof(r->have));
+	pm_fetcher_free(r->fetcher);
+	r->fetcher = NULL;
+}
+
+/* Creates the fetcher and the stages that `stage` runs, from r->p's
+ * configuration. */
+static int runner_open(struct runner *r, const char *stage, struct pm_fetch_opts *fo,
+		       struct pm_err *err)
+{
+	if (!strcmp(stage, "run") || !strcmp(stage, "fetch")) {
+		fo->once = r->once;
+		fo->consumer = r->p->consumer;
+		fo->version = PM_VERSION;
+		if (r->p->cfg.max_body)
+			fo->max_body = r->p->cfg.max_body;
+		if (pm_fetcher_new(&r->p->cfg, r->p->q, fo, &r->fetcher, err) < 0 ||
+		    pm_fetcher_schedule(r->fetcher, r->once, err) < 0)
+			return -1;
+	}
+	if (!strcmp(stage, "run") || !strcmp(stage, "parse")) {
+		if (pm_parse_stage_init(&r->stages[ST_PARSE], &r->p->cfg, err) < 0)
+			return -1;
+		r->have[ST_PARSE] = 1;
+	}
+	if (!strcmp(stage, "run") || !strcmp(stage, "classify")) {
+		if (pm_classify_stage_init(&r->stages[ST_CLASSIFY], r->p->rules_dir, err) < 0)
+			return -1;
+		r->have[ST_CLASSIFY] = 1;
+	}
+	if (!strcmp(stage, "run") || !strcmp(stage, "archive")) {
+		if (pm_archive_stage_init(&r->stages[ST_ARCHIVE], r->p->env.db, err) < 0)
+			return -1;
+		r->have[ST_ARCHIVE] = 1;
+	}
+	return 0;
+}
+
+/* SIGHUP: load feeds.conf and the rules anew; only when both are valid are
+ * the stages rebuilt on them, so a typo never stops a running worker.
+ * Returns -1 if the rebuild itself failed (the worker cannot go on). */
+static int runner_reload(struct runner *r)
+{
+	struct pm_config cfg;
+	struct pm_rules *rules = NULL;
+	struct pm_err err;
+
+	pm_err_init(&err);
+	pm_config_init(&cfg);
+	if (pm_config_load(&cfg, r->p->env.config, &err) < 0) {
+		pm_error("reload_refused", "error=\"%s\"", err.msg);
+		pm_config_release(&cfg);
+		return 0;
+	}
+	if (r->have[ST_CLASSIFY] &&
+	    pm_rules_load_dir(cli_pipeline_rules_dir(r->p, &cfg), &rules, &err) < 0) {
+		pm_error("reload_refused", "error=\"%s\"", err.msg);
+		pm_config_release(&cfg);
+		return 0;
+	}
+	pm_rules_free(rules);
+	runner_close(r);
+	pm_config_release(&r->p->cfg);
+	r->p->cfg = cfg;
+	r->p->rules_dir = cli_pipeline_rules_dir(r->p, &r->p->cfg);
+	if (runner_open(r, r->stage, &r->fo, &err) < 0) {
+		pm_error("reload_failed", "error=\"%s\"", err.msg);
+		return -1;
+	}
+	pm_info("reloaded", "config=%s feeds=%zu rules=%s", r->p->env.config,
+		r->p->cfg.nsources, r->p->rules_dir);
 	return 0;
 }
 
@@ -224,50 +317,17 @@ static int worker(const char *stage, int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (is_run || !strcmp(stage, "fetch")) {
-		fo.once = r.once;
-		fo.consumer = p.consumer;
-		fo.version = PM_VERSION;
-		if (p.cfg.max_body)
-			fo.max_body = p.cfg.max_body;
-		if (pm_fetcher_new(&p.cfg, p.q, &fo, &r.fetcher, &err) < 0 ||
-		    pm_fetcher_schedule(r.fetcher, r.once, &err) < 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-	}
-	if (is_run || !strcmp(stage, "parse")) {
-		if (pm_parse_stage_init(&r.stages[ST_PARSE], &p.cfg, &err) < 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		r.have[ST_PARSE] = 1;
-	}
-	if (is_run || !strcmp(stage, "classify")) {
-		if (pm_classify_stage_init(&r.stages[ST_CLASSIFY], p.rules_dir, &err) < 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		r.have[ST_CLASSIFY] = 1;
-	}
-	if (is_run || !strcmp(stage, "archive")) {
-		if (pm_archive_stage_init(&r.stages[ST_ARCHIVE], p.env.db, &err) < 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		r.have[ST_ARCHIVE] = 1;
+	r.stage = stage;
+	r.fo = fo;
+	if (runner_open(&r, stage, &r.fo, &err) < 0) {
+		rc = cli_fail(&err);
+		goto out;
 	}
 	pm_info("worker_started", "stage=%s consumer=%s redis=%s once=%d", stage,
 		p.consumer, pm_queue_url_safe(p.q), r.once);
 	rc = runner_loop(&r);
 out:
-	if (r.have[ST_PARSE])
-		pm_parse_stage_release(&r.stages[ST_PARSE]);
-	if (r.have[ST_CLASSIFY])
-		pm_classify_stage_release(&r.stages[ST_CLASSIFY]);
-	if (r.have[ST_ARCHIVE])
-		pm_archive_stage_release(&r.stages[ST_ARCHIVE]);
-	pm_fetcher_free(r.fetcher);
+	runner_close(&r);
 	cli_pipeline_close(&p);
 	return rc;
 }
