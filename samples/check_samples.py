@@ -67,8 +67,8 @@ or Atom id, the link as written in the feed, and the UTC day of publication).
 | `situation:<country>` | the ICC situation concerned: `sudan` (Darfur), `libya`, `myanmar` (the Bangladesh/Myanmar situation), `uganda`, `kenya`, `philippines`, `venezuela`, `palestine`, `ukraine`, `central-african-republic`, `mali`, `burundi`, `democratic-republic-of-the-congo`. Countries without an ICC situation (Syria, Colombia, Nepal, Sri Lanka, Guyana) get none. |
 
 Misinformation claim ids: `icc-is-un-court` (the ICC called a UN court),
-`veto-stops-icc` (a Council veto said to stop an ICC case or investigation),
-`icc-prosecutes-states` (the ICC said to try or convict a country),
+`veto-blocks-icc` (a Council veto said to stop an ICC case or investigation),
+`icc-tries-states` (the ICC said to try or convict a country),
 `icc-icj-confusion` (an ICJ act attributed to the ICC). The quoted sentence is
 the one a digest should show. *Must not flag* marks control items that state
 the facts correctly in words close to a misconception.
@@ -166,7 +166,7 @@ def shingles(text, n=5):
 
 TAGS = {"icc", "unsc", "unsc-referral", "unsc-deferral", "arrest-warrant", "cooperation",
         "rome-statute", "icj", "complementarity", "victims", "asp", "sanctions"}
-CLAIMS = {"icc-is-un-court", "veto-stops-icc", "icc-prosecutes-states", "icc-icj-confusion"}
+CLAIMS = {"icc-is-un-court", "veto-blocks-icc", "icc-tries-states", "icc-icj-confusion"}
 
 
 def all_items():

@@ -272,7 +272,7 @@ static void test_misinfo(const struct pm_rules *r)
 /* Every claim in the rules has a positive case in misinfo.cases. */
 static void test_every_claim_tested(void)
 {
-	char *rules = slurp("classify/rules/50-misinfo.rules");
+	char *rules = slurp("classify/rules/misinfo.rules");
 	char *cases = slurp(FIX "misinfo.cases");
 	char *p;
 
