@@ -1,35 +1,51 @@
 /* archive: the SQLite store of tagged articles (WAL, FTS5 over core/text),
  * its query language, aggregations, import and export. The only module that
- * includes sqlite3. */
+ * includes sqlite3. Schema and query language: docs/archive.md. */
 #ifndef PM_ARCHIVE_H
 #define PM_ARCHIVE_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 struct pm_archive;
 
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1 };
 
+/* Schema version this build writes (PRAGMA user_version). */
+#define PM_ARCHIVE_SCHEMA 2
+
 /* Opens (creating and migrating when mode is WRITE) the archive at path.
  * Errors: PM_EDEP when the file cannot be opened or is not an archive. */
 int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct pm_err *err);
 void pm_archive_close(struct pm_archive *a);
 
+/* Batches: every put between begin and commit is one transaction (begun
+ * IMMEDIATE, so the busy timeout applies and no writer sees "locked").
+ * A put outside a batch is its own transaction. */
 int pm_archive_begin(struct pm_archive *a, struct pm_err *err);
 int pm_archive_commit(struct pm_archive *a, struct pm_err *err);
 int pm_archive_rollback(struct pm_archive *a);
 
 /* Stores one article object (DESIGN.md shape plus "fingerprint",
  * "evidence" in tags, full misinfo objects). Idempotent on "id"; a changed
- * article replaces the old version. Input errors: PM_EINPUT naming the field. */
+ * article replaces the old version, its tags and misinfo too. A put that
+ * fails leaves the archive (and an open batch) as it was.
+ * Input errors: PM_EINPUT naming the field. */
 int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err);
 
 /* Number of articles stored. */
 long long pm_archive_count(struct pm_archive *a);
+
+/* The stored article with this id: *out (OUT) gets a new reference, or NULL
+ * when there is none. full = 0: the DESIGN.md article object; full = 1: also
+ * "fingerprint", evidence, misinfo details and any extra pipeline fields. */
+int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
+		   struct pm_err *err);
 
 /* Calls fn for every article whose published time (fetched time when no
  * published time) is in [from, to), in time order. fn gets a borrowed
@@ -38,5 +54,98 @@ long long pm_archive_count(struct pm_archive *a);
 int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 			     int (*fn)(void *ctx, json_t *article), void *ctx,
 			     struct pm_err *err);
+
+/* Headline counts of the articles in [from, to). */
+struct pm_archive_stats {
+	long long articles;
+	long long outlets;   /* distinct source ids */
+	long long countries; /* distinct source countries */
+	long long languages; /* distinct article languages */
+};
+int pm_archive_stats(struct pm_archive *a, time_t from, time_t to,
+		     struct pm_archive_stats *out /* OUT */, struct pm_err *err);
+
+/* A story cluster's first-seen time (earliest article time) and size, over
+ * the whole archive. */
+int pm_archive_cluster_info(struct pm_archive *a, const char *cluster,
+			    time_t *first /* OUT */, long long *size /* OUT */,
+			    struct pm_err *err);
+
+/* Articles per source id in [from, to): *out (OUT) gets a new object
+ * {"source id": count}. */
+int pm_archive_source_counts(struct pm_archive *a, time_t from, time_t to,
+			     json_t **out, struct pm_err *err);
+
+/* ---- Queries (pressmon query, archive export) ---- */
+
+enum pm_sort { PM_SORT_PUBLISHED_DESC = 0, PM_SORT_PUBLISHED, PM_SORT_SCORE };
+
+struct pm_query {
+	const char **tags;      /* all must be present; "prefix*" matches a prefix */
+	size_t ntags;
+	const char *source;     /* source id */
+	const char *region, *lang, *type;
+	const char *misinfo;    /* misinformation claim id */
+	int has_since, has_until;
+	time_t since, until;    /* [since, until) */
+	const char *text;       /* user full-text query (see pm_fts_translate) */
+	enum pm_sort sort;
+	long long limit;        /* < 0: no limit */
+	long long offset;
+};
+
+void pm_query_init(struct pm_query *q);
+/* Sets since/until from whole days "YYYY-MM-DD" (either may be NULL), both
+ * inclusive, local to tz (NULL: UTC). PM_EINPUT on a bad date or zone. */
+int pm_query_set_days(struct pm_query *q, const char *since, const char *until,
+		      const char *tz, struct pm_err *err);
+int pm_sort_parse(const char *s, enum pm_sort *out);
+
+/* Calls fn with a borrowed article object (full: see pm_archive_get) for
+ * each match, in the query's order. fn returns 0 to go on. */
+int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
+		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err);
+
+enum pm_count_by {
+	PM_BY_DAY, PM_BY_WEEK, PM_BY_MONTH, PM_BY_TAG, PM_BY_SOURCE,
+	PM_BY_REGION, PM_BY_LANG, PM_BY_TYPE
+};
+int pm_count_by_parse(const char *s, enum pm_count_by *out);
+
+/* Counts the query's matches by key; *rows (OUT) gets a new array of
+ * {"key","count"}. day keys are local dates in tz ("2026-03-01"), week keys
+ * ISO weeks ("2026-W09"), month keys "2026-03"; time keys come in order with
+ * the empty ones between the first and last (or since/until) filled with 0.
+ * Other keys come by count (descending), then key; a missing value counts
+ * under "unknown". */
+int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q,
+			enum pm_count_by by, const char *tz, json_t **rows,
+			struct pm_err *err);
+
+/* Translates the user's full-text query into an FTS5 MATCH expression:
+ * words, "phrases", prefix*, AND/OR/NOT, (groups), NEAR(a b, N),
+ * a NEAR/N b, and title:/text: column filters. Every word is folded by
+ * core/text exactly like the classifier and emitted as a quoted string, so
+ * no user text reaches FTS5 syntax. *out (OUT) belongs to the caller.
+ * A bad query: PM_EINPUT "query: <what> at column N". */
+int pm_fts_translate(const char *query, char **out, struct pm_err *err);
+
+/* ---- Output helpers shared by query and export ---- */
+
+/* Appends s as one RFC 4180 field (quoted when it holds , " CR or LF). */
+void pm_csv_field(struct pm_buf *b, const char *s);
+/* The text of one named field of an article object for table/csv output
+ * ("source" is the source id, "tags" joins tags with ';'). Returns a new
+ * string, or NULL when the field name is unknown. */
+char *pm_article_field_text(json_t *article, const char *field);
+/* 1 if name is a field pm_article_field_text knows. */
+int pm_article_field_valid(const char *name);
+
+/* Feed health snapshots: the pipeline saves the state of every feed
+ * (objects {"id","name","status","failures","last_error","last_ok"}), the
+ * digest reads it back. put replaces the whole set in one transaction. */
+int pm_archive_feed_health_put(struct pm_archive *a, json_t *feeds, struct pm_err *err);
+/* *out (OUT): a new array, empty when no snapshot was ever saved. */
+int pm_archive_feed_health_get(struct pm_archive *a, json_t **out, struct pm_err *err);
 
 #endif

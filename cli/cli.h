@@ -65,6 +65,10 @@ int cmd_status(int argc, char **argv);
 int cmd_opml(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 
+/* 'pressmon query', and with export_mode 'pressmon archive export' (same
+ * filters, NDJSON article objects only); cli/cmd_query.c. */
+int cli_query_main(int argc, char **argv, int export_mode);
+
 /* The worker mode shared by fetch/parse/classify/archive (cli/worker.c):
  * runs stage `stage` until a signal, or with --once until drained. argv
  * still holds the subcommand's arguments. */

@@ -1,12 +1,252 @@
-/* cli/cmd_archive: 'pressmon archive'. Placeholder until its module lands. */
+/* cli/cmd_archive: 'pressmon archive' — the archive worker (no subcommand),
+ * 'import FILE.ndjson' (backfill) and 'export [filters]' (migration). */
+#include "archive/archive.h"
+#include "classify/classify.h"
 #include "cli/cli.h"
+#include "core/buf.h"
+#include "core/hash.h"
+#include "core/mem.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMPORT_MAX_LINE (16u << 20) /* one article line, bytes */
+#define IMPORT_BATCH 500            /* articles per transaction */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pressmon archive [--once] [worker options]   worker: tagged -> SQLite\n"
+		"       pressmon archive import FILE.ndjson [--db PATH] [--rules DIR]\n"
+		"       pressmon archive export [query filters] [--full] [TEXT]\n"
+		"import: one article object per line; a missing id comes from the url, an\n"
+		"article without \"tags\" is classified with the rules first. Import is\n"
+		"idempotent: after fixing a bad line, run it again.\n");
+}
+
+/* ---- classification of untagged articles on import ---- */
+
+/* Classifies art in place with the rule files of rules_dir (loaded on first
+ * use into *rules): sets "tags" and, unless the article has its own,
+ * "misinfo". Kept apart so the classify module is the only thing it needs. */
+static int classify_article(json_t *art, const char *rules_dir, struct pm_rules **rules,
+			    struct pm_err *err)
+{
+	struct pm_doc doc;
+	json_t *res;
+
+	if (!*rules && pm_rules_load_dir(rules_dir, rules, err))
+		return pm_err_prefix(err, "cannot load rules from '%s'", rules_dir);
+	doc.title = json_string_value(json_object_get(art, "title"));
+	doc.summary = json_string_value(json_object_get(art, "summary"));
+	doc.text = json_string_value(json_object_get(art, "text"));
+	doc.lang = json_string_value(json_object_get(art, "lang"));
+	res = pm_classify(*rules, &doc);
+	if (!res)
+		return pm_err_set(err, PM_ERUNTIME, "the classifier returned nothing");
+	json_object_set(art, "tags", json_object_get(res, "tags"));
+	if (!json_object_get(art, "misinfo"))
+		json_object_set(art, "misinfo", json_object_get(res, "misinfo"));
+	json_decref(res);
+	return 0;
+}
+
+/* ---- import ---- */
+
+/* Reads one line into b (without the newline). Returns 1 for a line, 0 at
+ * the end, -1 for a line longer than the cap (its rest is skipped). */
+static int read_line(FILE *f, struct pm_buf *b)
+{
+	char chunk[8192];
+	int too_long = 0, got = 0;
+
+	pm_buf_reset(b);
+	pm_buf_add(b, "", 0);
+	while (fgets(chunk, sizeof(chunk), f)) {
+		size_t n = strlen(chunk);
+		int eol = n && chunk[n - 1] == '\n';
+		got = 1;
+		if (!too_long && pm_buf_add(b, chunk, n - (size_t)eol) < 0)
+			too_long = 1;
+		if (eol)
+			break;
+	}
+	if (!got)
+		return 0;
+	return too_long ? -1 : 1;
+}
+
+/* Gives art an id from its url when it has none. */
+static int derive_id(json_t *art, struct pm_err *err)
+{
+	json_t *url;
+	char hex[17];
+
+	if (json_object_get(art, "id") && !json_is_null(json_object_get(art, "id")))
+		return 0;
+	url = json_object_get(art, "url");
+	if (!json_is_string(url) || !*json_string_value(url))
+		return pm_err_set(err, PM_EINPUT, "field 'id' is missing and there is no 'url' to derive it from");
+	/* TODO(lead): use the parse module's canonical-URL id when merging */
+	pm_id_hex(pm_hash64(json_string_value(url), strlen(json_string_value(url))), hex);
+	json_object_set_new(art, "id", json_string(hex));
+	return 0;
+}
+
+static int do_import(struct cli_env *env, const char *path)
+{
+	struct pm_archive *a = NULL;
+	struct pm_rules *rules = NULL;
+	struct pm_err err;
+	FILE *f;
+	struct pm_buf lb;
+	char *line;
+	size_t lineno = 0, len;
+	int rl;
+	long long n = 0, in_batch = 0;
+	int ret = PM_EINPUT;
+	const char *rules_dir = env->rules ? env->rules : "classify/rules";
+
+	pm_err_init(&err);
+	pm_buf_init(&lb, IMPORT_MAX_LINE);
+	f = !strcmp(path, "-") ? stdin : fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "pressmon: cannot open '%s': %s\n", path, strerror(errno));
+		pm_buf_release(&lb);
+		return PM_EINPUT;
+	}
+	if (pm_archive_open(env->db, PM_ARCHIVE_WRITE, &a, &err)) {
+		ret = cli_fail(&err);
+		goto out;
+	}
+	while ((rl = read_line(f, &lb)) != 0) {
+		json_t *art;
+		json_error_t jerr;
+
+		lineno++;
+		line = lb.data;
+		len = lb.len;
+		if (rl < 0) {
+			fprintf(stderr, "pressmon: %s:%zu: line longer than %u bytes\n", path, lineno,
+				IMPORT_MAX_LINE);
+			goto bad;
+		}
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!len || strspn(line, " \t") == len)
+			continue;
+		art = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!art) {
+			fprintf(stderr, "pressmon: %s:%zu:%d: invalid JSON: %s\n", path, lineno,
+				jerr.column, jerr.text);
+			goto bad;
+		}
+		if (!json_is_object(art)) {
+			json_decref(art);
+			fprintf(stderr, "pressmon: %s:%zu: not a JSON object\n", path, lineno);
+			goto bad;
+		}
+		if (derive_id(art, &err) ||
+		    (!json_object_get(art, "tags") && classify_article(art, rules_dir, &rules, &err))) {
+			json_decref(art);
+			if (err.code != PM_EINPUT) {
+				ret = cli_fail(&err);
+				goto fail_batch;
+			}
+			fprintf(stderr, "pressmon: %s:%zu: %s\n", path, lineno, err.msg);
+			goto bad;
+		}
+		if (!in_batch && pm_archive_begin(a, &err)) {
+			json_decref(art);
+			ret = cli_fail(&err);
+			goto out;
+		}
+		in_batch++;
+		if (pm_archive_put(a, art, &err)) {
+			json_decref(art);
+			if (err.code != PM_EINPUT) {
+				ret = cli_fail(&err);
+				goto fail_batch;
+			}
+			fprintf(stderr, "pressmon: %s:%zu: %s\n", path, lineno, err.msg);
+			goto bad;
+		}
+		json_decref(art);
+		n++;
+		if (in_batch >= IMPORT_BATCH) {
+			if (pm_archive_commit(a, &err)) {
+				ret = cli_fail(&err);
+				goto out;
+			}
+			in_batch = 0;
+		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "pressmon: cannot read '%s': %s\n", path, strerror(errno));
+		goto bad;
+	}
+	if (in_batch && pm_archive_commit(a, &err)) {
+		ret = cli_fail(&err);
+		goto out;
+	}
+	fprintf(stderr, "pressmon: imported %lld articles from '%s'\n", n, path);
+	ret = 0;
+	goto out;
+bad:
+	/* the good lines before this one are kept: import is idempotent */
+	ret = PM_EINPUT;
+	if (in_batch && pm_archive_commit(a, &err))
+		ret = cli_fail(&err);
+	goto out;
+fail_batch:
+	pm_archive_rollback(a);
+out:
+	pm_buf_release(&lb);
+	if (f != stdin)
+		fclose(f);
+	pm_rules_free(rules);
+	pm_archive_close(a);
+	return ret;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = { CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 } };
+	struct cli_env env;
+	int c, r;
+
+	cli_env_init(&env);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == '?')
+			return cli_usage("archive import", "unknown option");
+		r = cli_common_opt(&env, c, optarg);
+		if (r == 2) {
+			usage(stdout);
+			return 0;
+		}
+		if (r <= 0)
+			return PM_EINPUT;
+	}
+	if (argc - optind != 1)
+		return cli_usage("archive import", "give one FILE.ndjson (or - for stdin)");
+	return do_import(&env, argv[optind]);
+}
 
 int cmd_archive(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "pressmon archive: not built yet\n");
-	return 1;
+	if (argc >= 2 && !strcmp(argv[1], "import"))
+		return cmd_import(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "export"))
+		return cli_query_main(argc - 1, argv + 1, 1);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && argv[1][0] != '-')
+		return cli_usage("archive", "'%s' is not import or export", argv[1]);
+	return cli_worker_main("archive", argc, argv);
 }

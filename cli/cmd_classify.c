@@ -3,6 +3,7 @@
  * it is the classify stage worker. */
 #include "classify/classify.h"
 #include "cli/cli.h"
+#include "parse/parse.h"
 #include "core/mem.h"
 #include "core/text.h"
 
@@ -146,15 +147,19 @@ int cmd_classify(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage("classify", "unexpected argument '%s'", argv[optind]);
 	pm_err_init(&err);
-	if (ends_with(path, ".html") || ends_with(path, ".htm")) {
-		/* TODO(lead): extract with pm_parse_document() from parse/parse.h
-		 * once the parse module is merged, then classify its title/text. */
-		fprintf(stderr, "pressmon classify: html input needs the parse module\n");
-		return 1;
-	}
 	if (cli_read_file(path, MAX_INPUT, &data, &len, &err))
 		return cli_fail(&err);
-	if (ends_with(path, ".json") ||
+	if (ends_with(path, ".html") || ends_with(path, ".htm")) {
+		/* a page: the article extractor first, then its title and text */
+		keep = pm_parse_document(data, len, NULL, "text/html", NULL, &err);
+		if (!keep) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		doc.title = json_string_value(json_object_get(keep, "title"));
+		doc.text = json_string_value(json_object_get(keep, "text"));
+		doc.lang = json_string_value(json_object_get(keep, "lang"));
+	} else if (ends_with(path, ".json") ||
 	    (!strcmp(path, "-") && data[strspn(data, " \t\r\n")] == '{')) {
 		if (doc_from_json(path, data, len, &keep, &doc, &err)) {
 			rc = cli_fail(&err);

@@ -1,12 +1,198 @@
-/* cli/cmd_status: 'pressmon status'. Placeholder until its module lands. */
-#include "cli/cli.h"
+/* cli/cmd_status: 'pressmon status' — streams and their consumer groups,
+ * dead letters, feed health and the archive's size, as text, JSON or the
+ * Prometheus text exposition format. */
+#include "cli/health.h"
+#include "cli/pipeline.h"
+#include "core/time.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct { const char *stream, *group; } groups[] = {
+	{ "raw", "parse" },
+	{ "pages", "fetch" },
+	{ "articles", "classify" },
+	{ "tagged", "archive" },
+};
+
+static long long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static json_t *collect(struct cli_pipeline *p, struct pm_err *err)
+{
+	json_t *o = json_object(), *streams = json_object(), *feeds = json_array(), *arch;
+	long long db, wal;
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		struct pm_group_info gi;
+		json_t *s;
+		if (pm_queue_group(p->q, groups[i].stream, groups[i].group, err) < 0 ||
+		    pm_queue_group_info(p->q, groups[i].stream, groups[i].group, &gi, err) < 0) {
+			json_decref(o);
+			json_decref(streams);
+			json_decref(feeds);
+			return NULL;
+		}
+		s = json_pack("{s:I,s:s,s:I,s:I,s:I,s:I}", "length", (json_int_t)gi.length,
+			      "group", groups[i].group, "pending", (json_int_t)gi.pending,
+			      "lag", (json_int_t)gi.lag, "oldest_pending_ms",
+			      (json_int_t)gi.oldest_idle_ms, "consumers", (json_int_t)gi.consumers);
+		json_object_set_new(streams, groups[i].stream, s);
+	}
+	json_object_set_new(streams, "dead", json_pack("{s:I}", "length",
+		(json_int_t)pm_queue_stream_len(p->q, PM_STREAM_DEAD)));
+	json_object_set_new(o, "streams", streams);
+
+	json_decref(feeds);
+	feeds = cli_feed_health(p, err);
+	if (!feeds) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "feeds", feeds);
+	db = file_size(p->env.db);
+	{
+		char wal_path[4096];
+		snprintf(wal_path, sizeof(wal_path), "%s-wal", p->env.db);
+		wal = file_size(wal_path);
+	}
+	arch = json_pack("{s:s,s:I}", "path", p->env.db, "bytes",
+			 (json_int_t)(db < 0 ? 0 : db + (wal > 0 ? wal : 0)));
+	json_object_set_new(arch, "exists", json_boolean(db >= 0));
+	json_object_set_new(o, "archive", arch);
+	json_object_set_new(o, "redis", json_string(pm_queue_url_safe(p->q)));
+	return o;
+}
+
+static void print_text(json_t *o)
+{
+	const char *name;
+	json_t *s, *f;
+	size_t i;
+
+	printf("redis   %s\n\n%-10s %10s %10s %10s %12s %10s\n",
+	       json_string_value(json_object_get(o, "redis")), "stream", "length", "pending",
+	       "lag", "oldest(s)", "consumers");
+	json_object_foreach(json_object_get(o, "streams"), name, s) {
+		if (!strcmp(name, "dead")) {
+			printf("%-10s %10lld\n", name, (long long)json_integer_value(json_object_get(s, "length")));
+			continue;
+		}
+		printf("%-10s %10lld %10lld %10lld %12.1f %10lld\n", name,
+		       (long long)json_integer_value(json_object_get(s, "length")),
+		       (long long)json_integer_value(json_object_get(s, "pending")),
+		       (long long)json_integer_value(json_object_get(s, "lag")),
+		       json_integer_value(json_object_get(s, "oldest_pending_ms")) / 1000.0,
+		       (long long)json_integer_value(json_object_get(s, "consumers")));
+	}
+	printf("\n%-24s %-9s %6s %8s  %s\n", "feed", "health", "status", "failures", "last ok / last error");
+	json_array_foreach(json_object_get(o, "feeds"), i, f) {
+		const char *err = json_string_value(json_object_get(f, "last_error"));
+		const char *ok = json_string_value(json_object_get(f, "last_ok"));
+		printf("%-24s %-9s %6lld %8lld  %s%s%s\n",
+		       json_string_value(json_object_get(f, "id")),
+		       json_string_value(json_object_get(f, "health")),
+		       (long long)json_integer_value(json_object_get(f, "http_status")),
+		       (long long)json_integer_value(json_object_get(f, "failures")),
+		       ok ? ok : "-", err ? " / " : "", err ? err : "");
+	}
+	s = json_object_get(o, "archive");
+	printf("\narchive %s (%lld bytes)\n", json_string_value(json_object_get(s, "path")),
+	       (long long)json_integer_value(json_object_get(s, "bytes")));
+}
+
+static void print_prometheus(json_t *o)
+{
+	static const char *metrics[] = { "length", "pending", "lag", "oldest_pending_ms", "consumers" };
+	const char *name;
+	json_t *s, *f;
+	size_t i;
+
+	for (size_t m = 0; m < 5; m++) {
+		printf("# HELP pressmon_stream_%s Redis stream %s (per stream and consumer group).\n"
+		       "# TYPE pressmon_stream_%s gauge\n", metrics[m], metrics[m], metrics[m]);
+		json_object_foreach(json_object_get(o, "streams"), name, s) {
+			json_t *v = json_object_get(s, metrics[m]);
+			if (v)
+				printf("pressmon_stream_%s{stream=\"%s\"} %lld\n", metrics[m], name,
+				       (long long)json_integer_value(v));
+		}
+	}
+	printf("# HELP pressmon_feed_failures Consecutive failed fetches per feed.\n"
+	       "# TYPE pressmon_feed_failures gauge\n");
+	json_array_foreach(json_object_get(o, "feeds"), i, f)
+		printf("pressmon_feed_failures{feed=\"%s\",health=\"%s\"} %lld\n",
+		       json_string_value(json_object_get(f, "id")),
+		       json_string_value(json_object_get(f, "health")),
+		       (long long)json_integer_value(json_object_get(f, "failures")));
+	printf("# HELP pressmon_archive_bytes Size of the archive database and its WAL.\n"
+	       "# TYPE pressmon_archive_bytes gauge\npressmon_archive_bytes %lld\n",
+	       (long long)json_integer_value(json_object_get(json_object_get(o, "archive"), "bytes")));
+}
 
 int cmd_status(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "pressmon status: not built yet\n");
-	return 1;
+	enum { OPT_FORMAT = 2000 };
+	static const struct option longopts[] = {
+		CLI_COMMON_OPTIONS,
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_pipeline p;
+	struct pm_err err;
+	const char *format = "text";
+	json_t *o;
+	int c, rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	cli_env_init(&p.env);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int h = cli_common_opt(&p.env, c, optarg);
+		if (h == 2) {
+			printf("usage: pressmon status [--format text|json|prometheus] [--redis URL] [--config PATH] [--db PATH]\n\n"
+			       "Shows each stream's length, pending entries, lag, oldest pending age and\n"
+			       "consumers, the dead letters, every feed's health and the archive size.\n");
+			return 0;
+		}
+		if (h < 0)
+			return PM_EINPUT;
+		if (h)
+			continue;
+		if (c == OPT_FORMAT)
+			format = optarg;
+		else
+			return cli_usage("status", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "prometheus"))
+		return cli_usage("status", "--format '%s' is not text, json or prometheus", format);
+	if (optind < argc)
+		return cli_usage("status", "unexpected argument '%s'", argv[optind]);
+	pm_err_init(&err);
+	if (cli_pipeline_open(&p, 0, &err) < 0) {
+		rc = cli_fail(&err);
+		cli_pipeline_close(&p);
+		return rc;
+	}
+	o = collect(&p, &err);
+	if (!o) {
+		rc = cli_fail(&err);
+	} else if (!strcmp(format, "json")) {
+		char *s = json_dumps(o, JSON_COMPACT);
+		puts(s);
+		free(s);
+	} else if (!strcmp(format, "prometheus")) {
+		print_prometheus(o);
+	} else {
+		print_text(o);
+	}
+	json_decref(o);
+	cli_pipeline_close(&p);
+	return rc;
 }

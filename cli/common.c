@@ -81,7 +81,7 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'pressmon %s--help')\n", cmd ? cmd : "");
+	fprintf(stderr, " (see 'pressmon %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
 	return PM_EINPUT;
 }
 

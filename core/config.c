@@ -146,6 +146,8 @@ static int on_source_key(struct load_ctx *c, const char *k, const char *v)
 	long n;
 
 	if (!strcmp(k, "url")) {
+		if (!*v)
+			return fail(c, "url of [feed %s] is empty%s", s->id, "");
 		set_str(&s->url, v);
 	} else if (!strcmp(k, "name")) {
 		set_str(&s->name, v);
@@ -193,6 +195,28 @@ static int on_source_key(struct load_ctx *c, const char *k, const char *v)
 		return fail(c, "unknown key '%s' in [feed %s]", k, s->id);
 	}
 	return 1;
+}
+
+/* "file:samples/x.xml" (no slashes after the colon) is relative to the
+ * directory of feeds.conf, so that the bundled samples work from any
+ * checkout; it becomes an absolute file:/// URL here. */
+static char *resolve_file_url(const char *conf_path, const char *url)
+{
+	char *dir, *abs, *slash, *r;
+
+	if (strncmp(url, "file:", 5) || url[5] == '/')
+		return NULL;
+	dir = realpath(conf_path, NULL);
+	if (!dir)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	abs = xasprintf("%s/%s", dir, url + 5);
+	r = xasprintf("file://%s", abs);
+	free(abs);
+	free(dir);
+	return r;
 }
 
 static int on_global_key(struct load_ctx *c, const char *k, const char *v)
@@ -347,8 +371,13 @@ int pm_config_load(struct pm_config *cfg, const char *path, struct pm_err *err)
 		cfg->max_body = 8u << 20;
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct pm_source *s = &cfg->sources[i];
+		char *abs;
 		if (!s->url)
 			return pm_err_set(err, PM_EINPUT, "%s:%d: [feed %s] has no url", path, s->line, s->id);
+		if ((abs = resolve_file_url(path, s->url))) {
+			free(s->url);
+			s->url = abs;
+		}
 		if (!s->interval)
 			s->interval = cfg->default_interval;
 		if (!s->min_interval)

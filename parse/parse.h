@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/err.h"
 
@@ -27,20 +28,54 @@ json_t *pm_parse_document(const char *body, size_t len, const char *url,
 			  const struct pm_parse_opts *opts, struct pm_err *err);
 
 /* Canonical form of an absolute http(s) URL for identity: scheme and host
- * lower case, default port and fragment removed, tracking parameters
- * (utm_*, fbclid, gclid, ...) dropped. Returns NULL if url is not absolute.
+ * lower case, default port, fragment and user info removed, tracking
+ * parameters (utm_*, fbclid, gclid, mc_cid, ...) dropped. Other absolute
+ * URLs (file:, urn:, tag:, ...) are names rather than locations and come
+ * back unchanged (trimmed); an http(s) URL curl cannot parse also comes
+ * back unchanged. Returns NULL if url is not absolute (no scheme).
  * Returned string belongs to the caller. */
 char *pm_url_canonical(const char *url);
-/* Resolves ref against base (either may be NULL); caller frees. */
+/* Resolves ref against base (either may be NULL); an absolute ref comes
+ * back as given (trimmed), a ref that cannot be resolved too. NULL only
+ * when ref and base are both NULL. Caller frees. */
 char *pm_url_resolve(const char *base, const char *ref);
 
-/* Article id: hash of the canonical URL, or of the GUID when the feed marks
- * it a permalink and there is no link. */
+/* Article id: hash of the canonical URL, or of the GUID when there is no
+ * link (the feed reader maps a permalink GUID onto the link already); 0
+ * when there is neither. */
 uint64_t pm_article_id(const char *url, const char *guid);
 
 /* 64-bit SimHash over word 3-shingles of the folded text; near-duplicate
  * texts (wire copies) differ in few bits. */
 uint64_t pm_fingerprint(const char *text, size_t len);
 int pm_fingerprint_distance(uint64_t a, uint64_t b);
+
+/* One article object per feed entry (new array ref), in the pipeline
+ * shape of docs/ARCHITECTURE.md: id (16 hex), url (canonical), guid, title,
+ * text (content, else summary), summary, author, published (entry published,
+ * else updated, else null), fetched (fetched_at), lang (feed language, else
+ * src_lang; primary subtag, lower case), source {id,name,country,region,type}
+ * (copied from the given JSON object), feed_tags (array), fingerprint (16
+ * hex of pm_fingerprint over title + text). Entries without link and
+ * without guid are skipped. When fetch_pages and the entry has a URL and
+ * carries only a summary (no content, or text shorter than
+ * PM_SHORT_TEXT bytes), a copy of the article is also appended to *pages
+ * (new array ref, may be empty; pages may be NULL). parsed is the object
+ * pm_parse_document returned for a feed; the arguments are borrowed. */
+#define PM_SHORT_TEXT 400
+json_t *pm_articles_from_feed(json_t *parsed, json_t *source, const char *src_lang,
+			      json_t *feed_tags, const char *fetched_at, int fetch_pages,
+			      json_t **pages /* OUT */);
+/* Merges a parsed page (pm_parse_document's page object) into a stub
+ * article: text from the page when longer, author/published/lang/title
+ * filled where missing; fingerprint recomputed. Returns a new reference;
+ * stub and page are borrowed. */
+json_t *pm_article_merge_page(json_t *stub, json_t *page);
+
+/* Reads a date as feeds and pages write it: ISO 8601 / W3CDTF (zone
+ * optional, UTC assumed), RFC 822/1123 with named or numeric zones, missing
+ * seconds, two-digit years, day-name and comma breakage. Returns 0 and the
+ * time in seconds UTC, or -1 if s is not a date. */
+int pm_parse_date(const char *s, time_t *out /* OUT */);
 
 #endif

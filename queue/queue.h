@@ -117,11 +117,15 @@ int pm_queue_feed_incr(struct pm_queue *q, const char *feed, const char *field,
 void pm_fields_free(struct pm_field *f, size_t n);
 const char *pm_fields_get(const struct pm_field *f, size_t n, const char *name);
 
-/* Duplicate suppression: returns 1 when key was not seen before (and marks
- * it with value and ttl), 0 when it was seen with the same value, 2 when it
- * was seen with another value (updated), -1 on error. */
-int pm_queue_seen(struct pm_queue *q, const char *key, const char *value,
-		  int ttl_s, struct pm_err *err);
+/* Duplicate suppression, in two steps so that a crash between them can
+ * only repeat work, never lose it: check before writing downstream, mark
+ * after. check returns 1 when key was never marked, 0 when marked with the
+ * same value, 2 when marked with another value (the article changed), -1 on
+ * error. */
+int pm_queue_seen_check(struct pm_queue *q, const char *key, const char *value,
+			struct pm_err *err);
+int pm_queue_seen_mark(struct pm_queue *q, const char *key, const char *value,
+		       int ttl_s, struct pm_err *err);
 
 /* Deletes every key under the prefix (tests and `--reset`). */
 int pm_queue_flush_prefix(struct pm_queue *q, struct pm_err *err);

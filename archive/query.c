@@ -1,0 +1,743 @@
+/* archive/query: reading the archive back — article objects, the filters of
+ * 'pressmon query' and 'archive export', counts by key, and the aggregates
+ * the daily digest needs. Every user value reaches SQL as a bound parameter. */
+#include "archive/archive_int.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/time.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILL_KEYS 100000 /* bound on zero-filled day/week/month keys */
+
+static json_t *str_or_null(sqlite3_stmt *st, int col)
+{
+	const char *s = pm_col_text(st, col);
+	return s ? json_string(s) : json_null();
+}
+
+static int prep(struct pm_archive *a, const char *sql, sqlite3_stmt **st, struct pm_err *err)
+{
+	if (sqlite3_prepare_v2(a->db, sql, -1, st, NULL) != SQLITE_OK)
+		return pm_archive_sqlerr(a, "preparing a query", err);
+	return 0;
+}
+
+static json_t *real_or_null(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	return json_real(sqlite3_column_double(st, col));
+}
+
+static int build_tags(struct pm_archive *a, const char *id, int full, json_t *art,
+		      struct pm_err *err)
+{
+	sqlite3_stmt *st, *ev = NULL;
+	json_t *tags = json_array();
+	int rc;
+
+	json_object_set_new(art, "tags", tags);
+	if (prep(a, "SELECT tag, score FROM tags WHERE article = ?1 ORDER BY score DESC, tag", &st, err))
+		return -1;
+	if (full && prep(a, "SELECT field, pos_start, pos_end, text, rule FROM evidence"
+			    " WHERE article = ?1 AND tag = ?2 ORDER BY ord", &ev, err)) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *t = json_object();
+		json_object_set_new(t, "tag", str_or_null(st, 0));
+		json_object_set_new(t, "score", real_or_null(st, 1));
+		if (full) {
+			json_t *evs = json_array();
+			sqlite3_reset(ev);
+			sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ev, 2, pm_col_text(st, 0), -1, SQLITE_TRANSIENT);
+			while (sqlite3_step(ev) == SQLITE_ROW) {
+				json_t *e = json_object();
+				json_object_set_new(e, "field", str_or_null(ev, 0));
+				json_object_set_new(e, "start", json_integer(sqlite3_column_int64(ev, 1)));
+				json_object_set_new(e, "end", json_integer(sqlite3_column_int64(ev, 2)));
+				json_object_set_new(e, "text", str_or_null(ev, 3));
+				json_object_set_new(e, "rule", str_or_null(ev, 4));
+				json_array_append_new(evs, e);
+			}
+			json_object_set_new(t, "evidence", evs);
+		}
+		json_array_append_new(tags, t);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(ev);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading tags", err);
+	return 0;
+}
+
+static int build_misinfo(struct pm_archive *a, const char *id, int full, json_t *art,
+			 struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *mi = json_array();
+	int rc;
+
+	json_object_set_new(art, "misinfo", mi);
+	if (prep(a, "SELECT claim, sentence, verdict, correction, reference FROM misinfo"
+		    " WHERE article = ?1 ORDER BY ord", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *m = json_object();
+		json_object_set_new(m, "claim", str_or_null(st, 0));
+		if (full)
+			json_object_set_new(m, "verdict", str_or_null(st, 2));
+		json_object_set_new(m, "sentence", str_or_null(st, 1));
+		if (full) {
+			json_object_set_new(m, "correction", str_or_null(st, 3));
+			json_object_set_new(m, "reference", str_or_null(st, 4));
+		}
+		json_array_append_new(mi, m);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading misinformation flags", err);
+	return 0;
+}
+
+int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **out,
+		     struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *art, *src;
+	int rc;
+
+	*out = NULL;
+	if (prep(a, "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
+		    " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
+		    " a.cluster, a.fingerprint, a.extra"
+		    " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?1",
+		 &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? 0 : pm_archive_sqlerr(a, "reading an article", err);
+	}
+	/* DESIGN.md key order: tests and people diff these lines */
+	art = json_object();
+	json_object_set_new(art, "id", str_or_null(st, 0));
+	json_object_set_new(art, "url", str_or_null(st, 1));
+	json_object_set_new(art, "title", str_or_null(st, 2));
+	json_object_set_new(art, "text", str_or_null(st, 3));
+	json_object_set_new(art, "summary", str_or_null(st, 4));
+	json_object_set_new(art, "author", str_or_null(st, 5));
+	json_object_set_new(art, "published", str_or_null(st, 6));
+	json_object_set_new(art, "fetched", str_or_null(st, 7));
+	json_object_set_new(art, "lang", str_or_null(st, 8));
+	if (sqlite3_column_type(st, 9) == SQLITE_NULL) {
+		src = json_null();
+	} else {
+		src = json_object();
+		json_object_set_new(src, "id", str_or_null(st, 9));
+		json_object_set_new(src, "name", str_or_null(st, 10));
+		json_object_set_new(src, "country", str_or_null(st, 11));
+		json_object_set_new(src, "region", str_or_null(st, 12));
+		json_object_set_new(src, "type", str_or_null(st, 13));
+	}
+	json_object_set_new(art, "source", src);
+	if (build_tags(a, id, full, art, err) || build_misinfo(a, id, full, art, err)) {
+		sqlite3_finalize(st);
+		json_decref(art);
+		return -1;
+	}
+	json_object_set_new(art, "cluster", str_or_null(st, 14));
+	if (full) {
+		const char *extra = pm_col_text(st, 16);
+		json_object_set_new(art, "fingerprint", str_or_null(st, 15));
+		if (extra) {
+			json_t *x = json_loads(extra, 0, NULL);
+			if (json_is_object(x))
+				json_object_update_missing(art, x);
+			json_decref(x);
+		}
+	}
+	sqlite3_finalize(st);
+	*out = art;
+	return 0;
+}
+
+int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
+		   struct pm_err *err)
+{
+	return pm_archive_build(a, id, full, out, err);
+}
+
+/* Runs st (selecting article ids in column 0) and calls fn per article. */
+static int each_id(struct pm_archive *a, sqlite3_stmt *st, int full,
+		   int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *art;
+		char *id = xstrdup(pm_col_text(st, 0));
+		int r = pm_archive_build(a, id, full, &art, err);
+		free(id);
+		if (r)
+			return -1;
+		if (!art)
+			continue;
+		r = fn(ctx, art);
+		json_decref(art);
+		if (r)
+			return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading articles", err);
+	return 0;
+}
+
+int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
+			     int (*fn)(void *ctx, json_t *article), void *ctx,
+			     struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (prep(a, "SELECT id FROM articles WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, id", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)from);
+	sqlite3_bind_int64(st, 2, (int64_t)to);
+	r = each_id(a, st, 1, fn, ctx, err);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int pm_archive_stats(struct pm_archive *a, time_t from, time_t to,
+		     struct pm_archive_stats *out, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (prep(a, "SELECT count(*), count(DISTINCT a.source_id),"
+		    " count(DISTINCT nullif(s.country, '')), count(DISTINCT nullif(a.lang, ''))"
+		    " FROM articles a LEFT JOIN sources s ON s.id = a.source_id"
+		    " WHERE a.ts >= ?1 AND a.ts < ?2", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)from);
+	sqlite3_bind_int64(st, 2, (int64_t)to);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->articles = sqlite3_column_int64(st, 0);
+		out->outlets = sqlite3_column_int64(st, 1);
+		out->countries = sqlite3_column_int64(st, 2);
+		out->languages = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return pm_archive_sqlerr(a, "counting articles", err);
+	return 0;
+}
+
+int pm_archive_cluster_info(struct pm_archive *a, const char *cluster, time_t *first,
+			    long long *size, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*first = 0;
+	*size = 0;
+	if (prep(a, "SELECT first_ts, size FROM clusters WHERE id = ?1", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*first = (time_t)sqlite3_column_int64(st, 0);
+		*size = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading a story cluster", err);
+	return 0;
+}
+
+int pm_archive_source_counts(struct pm_archive *a, time_t from, time_t to, json_t **out,
+			     struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	if (prep(a, "SELECT source_id, count(*) FROM articles WHERE ts >= ?1 AND ts < ?2"
+		    " AND source_id IS NOT NULL GROUP BY source_id", &st, err))
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)from);
+	sqlite3_bind_int64(st, 2, (int64_t)to);
+	*out = json_object();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_object_set_new(*out, pm_col_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(*out);
+		*out = NULL;
+		return pm_archive_sqlerr(a, "counting articles per source", err);
+	}
+	return 0;
+}
+
+/* ---- filters ---- */
+
+void pm_query_init(struct pm_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->limit = -1;
+	q->sort = PM_SORT_PUBLISHED_DESC;
+}
+
+int pm_query_set_days(struct pm_query *q, const char *since, const char *until, const char *tz,
+		      struct pm_err *err)
+{
+	int y, m, d;
+	time_t s, e;
+
+	if (since) {
+		if (pm_date_parse(since, &y, &m, &d))
+			return pm_err_set(err, PM_EINPUT, "--since '%s' is not a date YYYY-MM-DD", since);
+		if (pm_day_bounds(y, m, d, tz, &s, &e))
+			return pm_err_set(err, PM_EINPUT, "--tz '%s' is not a known time zone", tz ? tz : "");
+		q->has_since = 1;
+		q->since = s;
+	}
+	if (until) {
+		if (pm_date_parse(until, &y, &m, &d))
+			return pm_err_set(err, PM_EINPUT, "--until '%s' is not a date YYYY-MM-DD", until);
+		if (pm_day_bounds(y, m, d, tz, &s, &e))
+			return pm_err_set(err, PM_EINPUT, "--tz '%s' is not a known time zone", tz ? tz : "");
+		q->has_until = 1;
+		q->until = e; /* whole day, inclusive */
+	}
+	if (q->has_since && q->has_until && q->since >= q->until)
+		return pm_err_set(err, PM_EINPUT, "--since '%s' is after --until '%s'", since, until);
+	return 0;
+}
+
+int pm_sort_parse(const char *s, enum pm_sort *out)
+{
+	if (!strcmp(s, "published"))
+		*out = PM_SORT_PUBLISHED;
+	else if (!strcmp(s, "-published"))
+		*out = PM_SORT_PUBLISHED_DESC;
+	else if (!strcmp(s, "score"))
+		*out = PM_SORT_SCORE;
+	else
+		return -1;
+	return 0;
+}
+
+int pm_count_by_parse(const char *s, enum pm_count_by *out)
+{
+	static const char *const names[] = { "day", "week", "month", "tag", "source",
+					     "region", "lang", "type" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum pm_count_by)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Bound parameters of a query under construction, in order. */
+struct params {
+	struct { int is_int; const char *s; int64_t i; } v[128];
+	int n;
+};
+
+static int add_text(struct params *p, const char *s, struct pm_err *err)
+{
+	if (p->n >= (int)(sizeof(p->v) / sizeof(p->v[0])))
+		return pm_err_set(err, PM_EINPUT, "too many filters (at most 50 tags)");
+	p->v[p->n].is_int = 0;
+	p->v[p->n++].s = s;
+	return 0;
+}
+
+static int add_int(struct params *p, int64_t i, struct pm_err *err)
+{
+	if (p->n >= (int)(sizeof(p->v) / sizeof(p->v[0])))
+		return pm_err_set(err, PM_EINPUT, "too many filters (at most 50 tags)");
+	p->v[p->n].is_int = 1;
+	p->v[p->n++].i = i;
+	return 0;
+}
+
+static void bind_params(sqlite3_stmt *st, const struct params *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		if (p->v[i].is_int)
+			sqlite3_bind_int64(st, i + 1, p->v[i].i);
+		else
+			sqlite3_bind_text(st, i + 1, p->v[i].s, -1, SQLITE_TRANSIENT);
+	}
+}
+
+/* A tag filter: exact, or "prefix*" (compared with substr, not GLOB/LIKE,
+ * so no user character is a wildcard). Appends SQL on column col. */
+static int tag_cond(struct pm_buf *sql, struct params *p, const char *col, const char *tag,
+		    char **owned, struct pm_err *err)
+{
+	size_t n = strlen(tag);
+
+	if (n > 1 && tag[n - 1] == '*') {
+		*owned = xstrndup(tag, n - 1);
+		pm_buf_addf(sql, "substr(%s, 1, %zu) = ?", col, n - 1);
+		return add_text(p, *owned, err);
+	}
+	pm_buf_addf(sql, "%s = ?", col);
+	return add_text(p, tag, err);
+}
+
+struct built {
+	struct pm_buf sql;
+	struct params p;
+	char *fts;
+	char *owned[128]; /* two per tag at most */
+	size_t nowned;
+};
+
+static void built_release(struct built *b)
+{
+	pm_buf_release(&b->sql);
+	free(b->fts);
+	for (size_t i = 0; i < b->nowned; i++)
+		free(b->owned[i]);
+}
+
+/* Builds "SELECT a.id, a.ts, <score> FROM ... WHERE ..." for q. */
+static int build_select(const struct pm_query *q, struct built *b, struct pm_err *err)
+{
+	memset(b, 0, sizeof(*b));
+	pm_buf_init(&b->sql, 0);
+	if (q->ntags > 50)
+		return pm_err_set(err, PM_EINPUT, "too many --tag filters (at most 50)");
+	if (q->text && *q->text && pm_fts_translate(q->text, &b->fts, err))
+		return -1;
+	pm_buf_adds(&b->sql, "SELECT a.id, a.ts, ");
+	if (b->fts) {
+		/* bm25 rank: smaller is better; negate so larger is better like tag scores */
+		pm_buf_adds(&b->sql, "-f.rank");
+	} else {
+		pm_buf_adds(&b->sql, "(SELECT max(t.score) FROM tags t WHERE t.article = a.id");
+		if (q->ntags) {
+			pm_buf_adds(&b->sql, " AND (");
+			for (size_t i = 0; i < q->ntags; i++) {
+				if (i)
+					pm_buf_adds(&b->sql, " OR ");
+				if (tag_cond(&b->sql, &b->p, "t.tag", q->tags[i], &b->owned[b->nowned++], err))
+					return -1;
+			}
+			pm_buf_adds(&b->sql, ")");
+		}
+		pm_buf_adds(&b->sql, ")");
+	}
+	pm_buf_adds(&b->sql, " AS score FROM articles a LEFT JOIN sources s ON s.id = a.source_id");
+	if (b->fts) {
+		pm_buf_adds(&b->sql, " JOIN (SELECT rowid AS r, rank FROM articles_fts"
+				     " WHERE articles_fts MATCH ?) f ON f.r = a.rid");
+		if (add_text(&b->p, b->fts, err))
+			return -1;
+	}
+	pm_buf_adds(&b->sql, " WHERE 1");
+	for (size_t i = 0; i < q->ntags; i++) {
+		pm_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM tags t WHERE t.article = a.id AND ");
+		if (tag_cond(&b->sql, &b->p, "t.tag", q->tags[i], &b->owned[b->nowned++], err))
+			return -1;
+		pm_buf_adds(&b->sql, ")");
+	}
+	if (q->source) {
+		pm_buf_adds(&b->sql, " AND a.source_id = ?");
+		if (add_text(&b->p, q->source, err))
+			return -1;
+	}
+	if (q->region) {
+		pm_buf_adds(&b->sql, " AND s.region = ?");
+		if (add_text(&b->p, q->region, err))
+			return -1;
+	}
+	if (q->type) {
+		pm_buf_adds(&b->sql, " AND s.type = ?");
+		if (add_text(&b->p, q->type, err))
+			return -1;
+	}
+	if (q->lang) {
+		pm_buf_adds(&b->sql, " AND a.lang = ?");
+		if (add_text(&b->p, q->lang, err))
+			return -1;
+	}
+	if (q->misinfo) {
+		pm_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM misinfo m WHERE m.article = a.id AND m.claim = ?)");
+		if (add_text(&b->p, q->misinfo, err))
+			return -1;
+	}
+	if (q->has_since) {
+		pm_buf_adds(&b->sql, " AND a.ts >= ?");
+		if (add_int(&b->p, (int64_t)q->since, err))
+			return -1;
+	}
+	if (q->has_until) {
+		pm_buf_adds(&b->sql, " AND a.ts < ?");
+		if (add_int(&b->p, (int64_t)q->until, err))
+			return -1;
+	}
+	return 0;
+}
+
+/* Prepares b's SQL; an FTS syntax error that slipped past the translator
+ * is still the user's query, so it is reported as input. */
+static int prepare_built(struct pm_archive *a, struct built *b, sqlite3_stmt **st,
+			 struct pm_err *err)
+{
+	if (sqlite3_prepare_v2(a->db, pm_buf_str(&b->sql), -1, st, NULL) != SQLITE_OK)
+		return pm_archive_sqlerr(a, "preparing the query", err);
+	bind_params(*st, &b->p);
+	return 0;
+}
+
+static int step_err(struct pm_archive *a, struct built *b, struct pm_err *err)
+{
+	if (b->fts && strstr(sqlite3_errmsg(a->db), "fts5"))
+		return pm_err_set(err, PM_EINPUT, "query: %s", sqlite3_errmsg(a->db));
+	return pm_archive_sqlerr(a, "running the query", err);
+}
+
+int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
+		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
+{
+	struct built b;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (build_select(q, &b, err))
+		goto out;
+	switch (q->sort) {
+	case PM_SORT_PUBLISHED: pm_buf_adds(&b.sql, " ORDER BY a.ts IS NULL, a.ts, a.id"); break;
+	case PM_SORT_PUBLISHED_DESC: pm_buf_adds(&b.sql, " ORDER BY a.ts IS NULL, a.ts DESC, a.id"); break;
+	case PM_SORT_SCORE: pm_buf_adds(&b.sql, " ORDER BY score IS NULL, score DESC, a.ts DESC, a.id"); break;
+	}
+	pm_buf_adds(&b.sql, " LIMIT ? OFFSET ?");
+	if (add_int(&b.p, q->limit < 0 ? -1 : q->limit, err) ||
+	    add_int(&b.p, q->offset < 0 ? 0 : q->offset, err))
+		goto out;
+	if (prepare_built(a, &b, &st, err))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *art;
+		char *id = xstrdup(pm_col_text(st, 0));
+		int r = pm_archive_build(a, id, full, &art, err);
+		free(id);
+		if (r)
+			goto out;
+		if (!art)
+			continue;
+		r = fn(ctx, art);
+		json_decref(art);
+		if (r)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		step_err(a, &b, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	built_release(&b);
+	return ret;
+}
+
+/* ---- counts ---- */
+
+static void day_key(enum pm_count_by by, int64_t days, char *out, size_t n)
+{
+	int y, m, d;
+
+	pm_civil_from_days(days, &y, &m, &d);
+	if (by == PM_BY_DAY) {
+		snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+	} else if (by == PM_BY_MONTH) {
+		snprintf(out, n, "%04d-%02d", y, m);
+	} else {
+		/* ISO 8601 week: the week's Thursday decides the year */
+		int wd = (int)(((days + 3) % 7 + 7) % 7); /* 0 = Monday; 1970-01-01 was a Thursday */
+		int64_t thu = days - wd + 3;
+		int ty, tm, td;
+		pm_civil_from_days(thu, &ty, &tm, &td);
+		int64_t jan1 = pm_days_from_civil(ty, 1, 1);
+		snprintf(out, n, "%04d-W%02d", ty, (int)((thu - jan1) / 7 + 1));
+	}
+}
+
+/* Local day number (days since 1970-01-01 of the local date) of t in tz. */
+static int local_days(time_t t, const char *tz, int64_t *out)
+{
+	char day[11];
+	int y, m, d;
+
+	if (pm_local_date(t, tz, day) || pm_date_parse(day, &y, &m, &d))
+		return -1;
+	*out = pm_days_from_civil(y, m, d);
+	return 0;
+}
+
+static int count_time(struct pm_archive *a, const struct pm_query *q, enum pm_count_by by,
+		      const char *tz, json_t *rows, struct pm_err *err)
+{
+	struct built b;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+	int64_t first = 0, last = 0, cur_day = 0;
+	time_t day_start = 0, day_end = 0;
+	int have = 0;
+	int64_t *days = NULL;
+	long long *counts = NULL;
+	size_t nd = 0, alloc = 0, alloc2 = 0;
+
+	if (build_select(q, &b, err))
+		goto out;
+	pm_buf_adds(&b.sql, " AND a.ts IS NOT NULL ORDER BY a.ts");
+	if (prepare_built(a, &b, &st, err))
+		goto out;
+	/* rows come in time order: local day bounds are computed once per day
+	 * that has articles, not once per article */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		time_t t = (time_t)sqlite3_column_int64(st, 1);
+		if (!have || t >= day_end || t < day_start) {
+			int y, m, d;
+			if (local_days(t, tz, &cur_day)) {
+				pm_err_set(err, PM_EINPUT, "--tz '%s' is not a known time zone", tz ? tz : "");
+				goto out;
+			}
+			pm_civil_from_days(cur_day, &y, &m, &d);
+			pm_day_bounds(y, m, d, tz, &day_start, &day_end);
+			have = 1;
+			if (!nd || days[nd - 1] != cur_day) {
+				XGROW(days, alloc, nd + 1);
+				XGROW(counts, alloc2, nd + 1);
+				days[nd] = cur_day;
+				counts[nd++] = 0;
+			}
+		}
+		counts[nd - 1]++;
+	}
+	if (rc != SQLITE_DONE) {
+		step_err(a, &b, err);
+		goto out;
+	}
+	/* the range to fill: since/until when given, else the data's own */
+	if (q->has_since && local_days(q->since, tz, &first) == 0)
+		;
+	else if (nd)
+		first = days[0];
+	if (q->has_until && local_days(q->until - 1, tz, &last) == 0)
+		;
+	else if (nd)
+		last = days[nd - 1];
+	if (!nd && !(q->has_since && q->has_until)) {
+		ret = 0;
+		goto out;
+	}
+	if (last - first > MAX_FILL_KEYS)
+		first = last - MAX_FILL_KEYS; /* bound: older keys are dropped */
+	{
+		char key[16], prev[16] = "";
+		size_t j = 0;
+		json_t *row = NULL;
+		for (int64_t dd = first; dd <= last; dd++) {
+			long long c = 0;
+			while (j < nd && days[j] < dd)
+				j++;
+			if (j < nd && days[j] == dd)
+				c = counts[j];
+			day_key(by, dd, key, sizeof(key));
+			if (!row || strcmp(key, prev)) {
+				row = json_object();
+				json_object_set_new(row, "key", json_string(key));
+				json_object_set_new(row, "count", json_integer(0));
+				json_array_append_new(rows, row);
+				snprintf(prev, sizeof(prev), "%s", key);
+			}
+			json_object_set_new(row, "count",
+					    json_integer(json_integer_value(json_object_get(row, "count")) + c));
+		}
+	}
+	ret = 0;
+out:
+	free(days);
+	free(counts);
+	sqlite3_finalize(st);
+	built_release(&b);
+	return ret;
+}
+
+int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q, enum pm_count_by by,
+			const char *tz, json_t **rows, struct pm_err *err)
+{
+	struct built b;
+	struct pm_buf sql = PM_BUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+	const char *key;
+
+	*rows = json_array();
+	if (by == PM_BY_DAY || by == PM_BY_WEEK || by == PM_BY_MONTH) {
+		if (count_time(a, q, by, tz, *rows, err)) {
+			json_decref(*rows);
+			*rows = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	if (build_select(q, &b, err))
+		goto out;
+	switch (by) {
+	case PM_BY_TAG: key = "t.tag"; break;
+	case PM_BY_SOURCE: key = "sel.source_id"; break;
+	case PM_BY_REGION: key = "sel.region"; break;
+	case PM_BY_LANG: key = "sel.lang"; break;
+	default: key = "sel.type"; break;
+	}
+	/* the filtered ids, then the key of each: columns come from the join */
+	pm_buf_addf(&sql, "WITH ids AS (%s), sel AS (SELECT a.id, a.source_id, a.lang, s.region, s.type"
+			  " FROM ids JOIN articles a ON a.id = ids.id LEFT JOIN sources s ON s.id = a.source_id)"
+			  " SELECT coalesce(nullif(%s, ''), 'unknown') AS k, count(*) AS c FROM sel%s"
+			  " GROUP BY k ORDER BY c DESC, k",
+		    pm_buf_str(&b.sql), key,
+		    by == PM_BY_TAG ? " JOIN tags t ON t.article = sel.id" : "");
+	pm_buf_release(&b.sql);
+	b.sql = sql;
+	memset(&sql, 0, sizeof(sql));
+	if (prepare_built(a, &b, &st, err))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *row = json_object();
+		json_object_set_new(row, "key", json_string(pm_col_text(st, 0)));
+		json_object_set_new(row, "count", json_integer(sqlite3_column_int64(st, 1)));
+		json_array_append_new(*rows, row);
+	}
+	if (rc != SQLITE_DONE) {
+		step_err(a, &b, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret) {
+		json_decref(*rows);
+		*rows = NULL;
+	}
+	sqlite3_finalize(st);
+	built_release(&b);
+	return ret;
+}

@@ -1,0 +1,89 @@
+/* archive/stage: tagged articles into SQLite. A batch is one transaction;
+ * the stage loop acknowledges the entries only after flush() committed. */
+#include "archive/stage.h"
+#include "archive/archive.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct archive_ctx {
+	struct pm_archive *a;
+	int in_txn;
+};
+
+static int handle(void *ctx, struct pm_queue *q, const struct pm_entry *e,
+		  struct pm_err *err)
+{
+	struct archive_ctx *c = ctx;
+	const char *raw;
+	size_t len;
+	json_t *article;
+	json_error_t jerr;
+	int rc;
+
+	(void)q;
+	raw = pm_entry_get(e, "article", &len);
+	if (!raw)
+		return pm_err_set(err, PM_EINPUT, "entry %s has no 'article' field", e->id);
+	article = json_loadb(raw, len, 0, &jerr);
+	if (!article || !json_is_object(article)) {
+		json_decref(article);
+		return pm_err_set(err, PM_EINPUT, "entry %s: article is not a JSON object: %s",
+				  e->id, jerr.text);
+	}
+	if (!c->in_txn) {
+		if (pm_archive_begin(c->a, err) < 0) {
+			json_decref(article);
+			return -1;
+		}
+		c->in_txn = 1;
+	}
+	rc = pm_archive_put(c->a, article, err);
+	json_decref(article);
+	return rc;
+}
+
+static int flush(void *ctx, struct pm_err *err)
+{
+	struct archive_ctx *c = ctx;
+
+	if (!c->in_txn)
+		return 0;
+	c->in_txn = 0;
+	if (pm_archive_commit(c->a, err) < 0) {
+		pm_archive_rollback(c->a);
+		return -1;
+	}
+	return 0;
+}
+
+int pm_archive_stage_init(struct pm_stage *s, const char *db_path, struct pm_err *err)
+{
+	struct archive_ctx *c = xcalloc(1, sizeof(*c));
+
+	if (pm_archive_open(db_path, PM_ARCHIVE_WRITE, &c->a, err) < 0) {
+		free(c);
+		return -1;
+	}
+	memset(s, 0, sizeof(*s));
+	s->name = "archive";
+	s->stream = "tagged";
+	s->handle = handle;
+	s->flush = flush;
+	s->ctx = c;
+	return 0;
+}
+
+void pm_archive_stage_release(struct pm_stage *s)
+{
+	struct archive_ctx *c = s->ctx;
+
+	if (c) {
+		if (c->in_txn)
+			pm_archive_rollback(c->a);
+		pm_archive_close(c->a);
+		free(c);
+	}
+	s->ctx = NULL;
+}

@@ -1,0 +1,869 @@
+/* archive/store: opening and migrating the SQLite archive, transactions,
+ * and the idempotent writer (pm_archive_put) with story clustering. */
+#include "archive/archive_int.h"
+#include "core/config.h"
+#include "core/hash.h"
+#include "core/mem.h"
+#include "core/text.h"
+#include "core/time.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define BUSY_TIMEOUT_MS 30000     /* writers wait this long for each other */
+#define CLUSTER_WINDOW (3 * 86400) /* ±3 days */
+#define CLUSTER_MAX_BITS 3         /* Hamming distance of the fingerprints */
+#define CLUSTER_CANDIDATES 2000    /* bound on candidates examined per put */
+#define MAX_TAGS 1000              /* bounds on one article's lists */
+#define MAX_EVIDENCE 1000
+
+/* Migrations: entry i takes the schema from version i to i + 1. Never edit
+ * a shipped entry; append a new one. */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE sources ("
+	"  id TEXT PRIMARY KEY, name TEXT, country TEXT, region TEXT, type TEXT);"
+	"CREATE TABLE articles ("
+	"  id TEXT PRIMARY KEY,"          /* 16 hex digits */
+	"  rid INTEGER NOT NULL UNIQUE,"  /* the id as a signed integer: FTS rowid */
+	"  url TEXT, title TEXT, text TEXT, summary TEXT, author TEXT,"
+	"  published TEXT, fetched TEXT,"
+	"  ts INTEGER,"                   /* published, else fetched, epoch seconds */
+	"  lang TEXT, source_id TEXT REFERENCES sources(id),"
+	"  fingerprint TEXT, fp INTEGER,"  /* hex and as a signed integer */
+	"  fp0 INTEGER, fp1 INTEGER, fp2 INTEGER, fp3 INTEGER," /* 16-bit bands */
+	"  norm_title TEXT,"
+	"  cluster TEXT,"
+	"  hash TEXT,"                    /* of the stored JSON: skips unchanged puts */
+	"  extra TEXT);"                  /* other pipeline fields, as JSON */
+	"CREATE INDEX articles_ts ON articles(ts);"
+	"CREATE INDEX articles_source ON articles(source_id, ts);"
+	"CREATE INDEX articles_cluster ON articles(cluster);"
+	"CREATE INDEX articles_fp0 ON articles(fp0, ts);"
+	"CREATE INDEX articles_fp1 ON articles(fp1, ts);"
+	"CREATE INDEX articles_fp2 ON articles(fp2, ts);"
+	"CREATE INDEX articles_fp3 ON articles(fp3, ts);"
+	"CREATE INDEX articles_title ON articles(norm_title, ts);"
+	"CREATE TABLE tags ("
+	"  article TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL, score REAL, PRIMARY KEY (article, tag)) WITHOUT ROWID;"
+	"CREATE INDEX tags_tag ON tags(tag);"
+	"CREATE TABLE evidence ("
+	"  article TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL, ord INTEGER NOT NULL, field TEXT,"
+	"  pos_start INTEGER, pos_end INTEGER, text TEXT, rule TEXT,"
+	"  PRIMARY KEY (article, tag, ord)) WITHOUT ROWID;"
+	"CREATE TABLE misinfo ("
+	"  article TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+	"  ord INTEGER NOT NULL, claim TEXT NOT NULL, verdict TEXT, sentence TEXT,"
+	"  correction TEXT, reference TEXT, PRIMARY KEY (article, ord)) WITHOUT ROWID;"
+	"CREATE INDEX misinfo_claim ON misinfo(claim);"
+	"CREATE TABLE clusters ("
+	"  id TEXT PRIMARY KEY, first_ts INTEGER, size INTEGER NOT NULL DEFAULT 0);"
+	"CREATE VIRTUAL TABLE articles_fts USING fts5("
+	"  title, text, content='articles', content_rowid='rid', tokenize='pressmon');"
+	"CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN"
+	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.rid, new.title, new.text);"
+	"END;"
+	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.rid, old.title, old.text);"
+	"END;"
+	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, rid ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.rid, old.title, old.text);"
+	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.rid, new.title, new.text);"
+	"END;",
+	/* 1 -> 2: the last known state of every feed, so that a digest built
+	 * after the pipeline (and its Redis) stopped still reports feed health */
+	"CREATE TABLE feed_health ("
+	"  id TEXT PRIMARY KEY, state TEXT NOT NULL, updated TEXT NOT NULL);",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == PM_ARCHIVE_SCHEMA,
+	       "PM_ARCHIVE_SCHEMA must equal the number of migrations");
+
+int pm_archive_sqlerr(struct pm_archive *a, const char *what, struct pm_err *err)
+{
+	int rc = sqlite3_extended_errcode(a->db);
+	int code = PM_ERUNTIME;
+
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		/* only after the busy timeout ran out: say so plainly */
+		return pm_err_set(err, PM_EDEP, "archive '%s' stayed busy for %d s while %s",
+				  a->path, BUSY_TIMEOUT_MS / 1000, what);
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB ||
+	    (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR ||
+	    (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_READONLY)
+		code = PM_EDEP;
+	return pm_err_set(err, code, "archive '%s': %s: %s", a->path, what, sqlite3_errmsg(a->db));
+}
+
+const char *pm_col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+static int exec(struct pm_archive *a, const char *sql, const char *what, struct pm_err *err)
+{
+	if (sqlite3_exec(a->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return pm_archive_sqlerr(a, what, err);
+	return 0;
+}
+
+static int user_version(struct pm_archive *a, int *v, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(a->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return pm_archive_sqlerr(a, "reading the schema version", err);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return pm_archive_sqlerr(a, "reading the schema version", err);
+	}
+	*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int migrate(struct pm_archive *a, struct pm_err *err)
+{
+	int v;
+	const int last = (int)(sizeof(migrations) / sizeof(migrations[0]));
+
+	if (exec(a, "BEGIN IMMEDIATE", "starting the migration", err))
+		return -1;
+	/* read inside the write lock so two processes never both migrate */
+	if (user_version(a, &v, err))
+		goto fail;
+	if (v > last) {
+		pm_err_set(err, PM_EDEP, "archive '%s' has schema version %d, newer than this pressmon (%d)",
+			   a->path, v, last);
+		goto fail;
+	}
+	for (; v < last; v++) {
+		char pragma[64];
+		if (exec(a, migrations[v], "migrating the schema", err))
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec(a, pragma, "migrating the schema", err))
+			goto fail;
+	}
+	return exec(a, "COMMIT", "committing the migration", err);
+fail:
+	sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct pm_err *err)
+{
+	struct pm_archive *a = xcalloc(1, sizeof(*a));
+	int flags, v;
+	struct stat sb;
+
+	*out = NULL;
+	a->path = xstrdup(path);
+	a->mode = mode;
+	if (mode != PM_ARCHIVE_WRITE && stat(path, &sb) != 0) {
+		pm_err_set(err, PM_EDEP, "cannot open archive '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	flags = mode == PM_ARCHIVE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+					 : SQLITE_OPEN_READONLY;
+	if (sqlite3_open_v2(path, &a->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		pm_err_set(err, PM_EDEP, "cannot open archive '%s': %s", path,
+			   a->db ? sqlite3_errmsg(a->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(a->db, 1);
+	sqlite3_busy_timeout(a->db, BUSY_TIMEOUT_MS);
+	if (pm_archive_register_tokenizer(a->db, err))
+		goto fail;
+	if (mode == PM_ARCHIVE_WRITE) {
+		/* WAL: readers (query, report) never block the archive worker */
+		if (exec(a, "PRAGMA journal_mode = WAL", "setting WAL mode", err) ||
+		    exec(a, "PRAGMA synchronous = NORMAL", "setting synchronous", err))
+			goto fail_dep;
+		if (migrate(a, err))
+			goto fail_dep;
+	} else {
+		if (user_version(a, &v, err))
+			goto fail_dep;
+		if (v == 0) {
+			pm_err_set(err, PM_EDEP, "'%s' is not a pressmon archive", path);
+			goto fail;
+		}
+		if (v > PM_ARCHIVE_SCHEMA) {
+			pm_err_set(err, PM_EDEP, "archive '%s' has schema version %d, newer than this pressmon (%d)",
+				   path, v, PM_ARCHIVE_SCHEMA);
+			goto fail;
+		}
+		/* an older archive is readable only after a writer migrated it */
+		if (v < PM_ARCHIVE_SCHEMA) {
+			pm_err_set(err, PM_EDEP, "archive '%s' has schema version %d; open it for writing once to migrate it",
+				   path, v);
+			goto fail;
+		}
+	}
+	if (exec(a, "PRAGMA foreign_keys = ON", "enabling foreign keys", err))
+		goto fail_dep;
+	*out = a;
+	return 0;
+fail_dep:
+	err->code = PM_EDEP; /* a database that cannot be set up is unavailable */
+fail:
+	pm_archive_close(a);
+	return -1;
+}
+
+void pm_archive_close(struct pm_archive *a)
+{
+	if (!a)
+		return;
+	if (a->db) {
+		if (a->in_batch)
+			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(a->db);
+	}
+	free(a->path);
+	free(a);
+}
+
+int pm_archive_begin(struct pm_archive *a, struct pm_err *err)
+{
+	if (a->in_batch)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': a batch is already open", a->path);
+	if (exec(a, "BEGIN IMMEDIATE", "starting a batch", err))
+		return -1;
+	a->in_batch = 1;
+	return 0;
+}
+
+int pm_archive_commit(struct pm_archive *a, struct pm_err *err)
+{
+	if (!a->in_batch)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no batch is open", a->path);
+	if (exec(a, "COMMIT", "committing a batch", err)) {
+		pm_archive_rollback(a);
+		return -1;
+	}
+	a->in_batch = 0;
+	return 0;
+}
+
+int pm_archive_rollback(struct pm_archive *a)
+{
+	if (!a->in_batch)
+		return 0;
+	a->in_batch = 0;
+	return sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+long long pm_archive_count(struct pm_archive *a)
+{
+	sqlite3_stmt *st;
+	long long n = -1;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM articles", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* ---- pm_archive_put ---- */
+
+/* The parsed, validated fields of one article; strings are borrowed from
+ * the JSON object. */
+struct art {
+	const char *id, *url, *title, *text, *summary, *author, *lang;
+	char published[PM_ISO_LEN], fetched[PM_ISO_LEN];
+	int has_published, has_fetched, has_ts;
+	time_t ts;
+	const char *src_id, *src_name, *src_country, *src_region, *src_type;
+	const char *fingerprint;
+	uint64_t fp;
+	int has_fp;
+	json_t *tags, *misinfo;
+	char *norm_title;
+	char *hash;
+	char *extra;
+};
+
+static const char *const known_keys[] = {
+	"id", "url", "title", "text", "summary", "author", "published", "fetched",
+	"lang", "source", "tags", "misinfo", "cluster", "fingerprint", NULL
+};
+
+static int opt_string(json_t *obj, const char *key, const char *field, const char **out,
+		      struct pm_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return pm_err_set(err, PM_EINPUT, "field '%s' is not a string", field);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int opt_time(json_t *obj, const char *key, char out[PM_ISO_LEN], int *has, time_t *t,
+		    struct pm_err *err)
+{
+	const char *s;
+
+	*has = 0;
+	if (opt_string(obj, key, key, &s, err))
+		return -1;
+	if (!s || !*s)
+		return 0;
+	if (pm_time_parse_iso(s, t))
+		return pm_err_set(err, PM_EINPUT, "field '%s' is not an ISO 8601 time: '%.40s'", key, s);
+	pm_time_iso(*t, out);
+	*has = 1;
+	return 0;
+}
+
+static void art_release(struct art *r)
+{
+	free(r->norm_title);
+	free(r->hash);
+	free(r->extra);
+}
+
+static int check_tags(json_t *tags, struct pm_err *err)
+{
+	size_t i;
+	json_t *t;
+
+	if (!tags || json_is_null(tags))
+		return 0;
+	if (!json_is_array(tags))
+		return pm_err_set(err, PM_EINPUT, "field 'tags' is not an array");
+	if (json_array_size(tags) > MAX_TAGS)
+		return pm_err_set(err, PM_EINPUT, "field 'tags' has more than %d entries", MAX_TAGS);
+	json_array_foreach(tags, i, t) {
+		json_t *tag = json_object_get(t, "tag"), *score = json_object_get(t, "score");
+		json_t *ev = json_object_get(t, "evidence");
+		if (!json_is_object(t) || !json_is_string(tag) || !*json_string_value(tag))
+			return pm_err_set(err, PM_EINPUT, "field 'tags[%zu].tag' is missing or not a string", i);
+		if (score && !json_is_null(score) && !json_is_number(score))
+			return pm_err_set(err, PM_EINPUT, "field 'tags[%zu].score' is not a number", i);
+		if (ev && !json_is_null(ev) &&
+		    (!json_is_array(ev) || json_array_size(ev) > MAX_EVIDENCE))
+			return pm_err_set(err, PM_EINPUT, "field 'tags[%zu].evidence' is not an array of at most %d", i, MAX_EVIDENCE);
+	}
+	return 0;
+}
+
+static int check_misinfo(json_t *mi, struct pm_err *err)
+{
+	size_t i;
+	json_t *m;
+
+	if (!mi || json_is_null(mi))
+		return 0;
+	if (!json_is_array(mi) || json_array_size(mi) > MAX_TAGS)
+		return pm_err_set(err, PM_EINPUT, "field 'misinfo' is not an array of at most %d", MAX_TAGS);
+	json_array_foreach(mi, i, m) {
+		static const char *const keys[] = { "verdict", "sentence", "correction", "reference" };
+		json_t *claim = json_object_get(m, "claim");
+		if (!json_is_object(m) || !json_is_string(claim) || !*json_string_value(claim))
+			return pm_err_set(err, PM_EINPUT, "field 'misinfo[%zu].claim' is missing or not a string", i);
+		for (size_t k = 0; k < 4; k++) {
+			json_t *v = json_object_get(m, keys[k]);
+			if (v && !json_is_null(v) && !json_is_string(v))
+				return pm_err_set(err, PM_EINPUT, "field 'misinfo[%zu].%s' is not a string", i, keys[k]);
+		}
+	}
+	return 0;
+}
+
+static int art_parse(json_t *o, struct art *r, struct pm_err *err)
+{
+	json_t *src, *copy;
+	uint64_t idv;
+	time_t t;
+	char *dump;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(o))
+		return pm_err_set(err, PM_EINPUT, "an article is not a JSON object");
+	if (opt_string(o, "id", "id", &r->id, err))
+		return -1;
+	if (!r->id)
+		return pm_err_set(err, PM_EINPUT, "field 'id' is missing");
+	if (pm_id_parse(r->id, &idv))
+		return pm_err_set(err, PM_EINPUT, "field 'id' is not 16 hex digits: '%.40s'", r->id);
+	if (opt_string(o, "url", "url", &r->url, err) ||
+	    opt_string(o, "title", "title", &r->title, err) ||
+	    opt_string(o, "text", "text", &r->text, err) ||
+	    opt_string(o, "summary", "summary", &r->summary, err) ||
+	    opt_string(o, "author", "author", &r->author, err) ||
+	    opt_string(o, "lang", "lang", &r->lang, err) ||
+	    opt_string(o, "fingerprint", "fingerprint", &r->fingerprint, err))
+		return -1;
+	if (opt_time(o, "published", r->published, &r->has_published, &t, err))
+		return -1;
+	if (r->has_published) {
+		r->ts = t;
+		r->has_ts = 1;
+	}
+	if (opt_time(o, "fetched", r->fetched, &r->has_fetched, &t, err))
+		return -1;
+	if (r->has_fetched && !r->has_ts) {
+		r->ts = t;
+		r->has_ts = 1;
+	}
+	if (r->fingerprint && *r->fingerprint) {
+		if (pm_id_parse(r->fingerprint, &r->fp))
+			return pm_err_set(err, PM_EINPUT, "field 'fingerprint' is not 16 hex digits: '%.40s'",
+					  r->fingerprint);
+		r->has_fp = 1;
+	}
+	src = json_object_get(o, "source");
+	if (src && !json_is_null(src)) {
+		if (!json_is_object(src))
+			return pm_err_set(err, PM_EINPUT, "field 'source' is not an object");
+		if (opt_string(src, "id", "source.id", &r->src_id, err) ||
+		    opt_string(src, "name", "source.name", &r->src_name, err) ||
+		    opt_string(src, "country", "source.country", &r->src_country, err) ||
+		    opt_string(src, "region", "source.region", &r->src_region, err) ||
+		    opt_string(src, "type", "source.type", &r->src_type, err))
+			return -1;
+		if (!r->src_id || !*r->src_id)
+			return pm_err_set(err, PM_EINPUT, "field 'source.id' is missing");
+		if (r->src_region && *r->src_region && !pm_region_valid(r->src_region))
+			return pm_err_set(err, PM_EINPUT, "field 'source.region' is not one of africa, americas, asia-pacific, europe, middle-east: '%.40s'",
+					  r->src_region);
+		if (r->src_type && *r->src_type && !pm_outlet_type_valid(r->src_type))
+			return pm_err_set(err, PM_EINPUT, "field 'source.type' is not one of wire, public, commercial, state, ngo, igo, court: '%.40s'",
+					  r->src_type);
+	}
+	r->tags = json_object_get(o, "tags");
+	r->misinfo = json_object_get(o, "misinfo");
+	if (check_tags(r->tags, err) || check_misinfo(r->misinfo, err))
+		return -1;
+	if (r->title && *r->title) {
+		r->norm_title = pm_text_fold(r->title, strlen(r->title));
+		if (!*r->norm_title) {
+			free(r->norm_title);
+			r->norm_title = NULL;
+		}
+	}
+	/* the stored cluster is ours to compute: it takes no part in "changed" */
+	copy = json_copy(o);
+	json_object_del(copy, "cluster");
+	dump = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(copy);
+	if (!dump)
+		return pm_err_set(err, PM_EINPUT, "the article cannot be serialized");
+	{
+		char hex[17];
+		pm_id_hex(pm_hash64(dump, strlen(dump)), hex);
+		r->hash = xstrdup(hex);
+	}
+	free(dump);
+	{
+		json_t *extra = json_object(), *v;
+		const char *k;
+		json_object_foreach(o, k, v) {
+			int known = 0;
+			for (size_t i = 0; known_keys[i]; i++)
+				known |= !strcmp(k, known_keys[i]);
+			if (!known)
+				json_object_set(extra, k, v);
+		}
+		if (json_object_size(extra))
+			r->extra = json_dumps(extra, JSON_COMPACT);
+		json_decref(extra);
+	}
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int prepare(struct pm_archive *a, const char *sql, sqlite3_stmt **st, struct pm_err *err)
+{
+	if (sqlite3_prepare_v2(a->db, sql, -1, st, NULL) != SQLITE_OK)
+		return pm_archive_sqlerr(a, "preparing a statement", err);
+	return 0;
+}
+
+/* Runs a prepared statement to completion and finalizes it. */
+static int run(struct pm_archive *a, sqlite3_stmt *st, const char *what, struct pm_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return pm_archive_sqlerr(a, what, err);
+	return 0;
+}
+
+static int popcount64(uint64_t x)
+{
+	int n = 0;
+
+	while (x) {
+		x &= x - 1;
+		n++;
+	}
+	return n;
+}
+
+/* The cluster an article joins: the one of the closest earlier article
+ * within ±3 days (fingerprint within 3 bits, or the same folded title);
+ * its own id when there is none. Four 16-bit bands find the candidates by
+ * index: 3 differing bits leave at least one band of the 4 identical. */
+static int find_cluster(struct pm_archive *a, const struct art *r, char **cluster,
+			struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int best = 1000, rc, n = 0;
+
+	*cluster = NULL;
+	if (!r->has_ts || (!r->has_fp && !r->norm_title))
+		goto own;
+	if (prepare(a, "SELECT fp, norm_title, cluster FROM articles"
+		       " WHERE id <> ?1 AND cluster IS NOT NULL"
+		       " AND (fp0 = ?2 OR fp1 = ?3 OR fp2 = ?4 OR fp3 = ?5 OR norm_title = ?6)"
+		       " AND ts BETWEEN ?7 AND ?8 ORDER BY ts, id LIMIT ?9", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	for (int b = 0; b < 4; b++) {
+		if (r->has_fp)
+			sqlite3_bind_int64(st, 2 + b, (int64_t)((r->fp >> (16 * b)) & 0xffff));
+		else
+			sqlite3_bind_null(st, 2 + b);
+	}
+	bind_text(st, 6, r->norm_title);
+	sqlite3_bind_int64(st, 7, (int64_t)r->ts - CLUSTER_WINDOW);
+	sqlite3_bind_int64(st, 8, (int64_t)r->ts + CLUSTER_WINDOW);
+	sqlite3_bind_int(st, 9, CLUSTER_CANDIDATES);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n++ < CLUSTER_CANDIDATES) {
+		int d = 1000;
+		const char *nt = pm_col_text(st, 1);
+		if (r->norm_title && nt && !strcmp(nt, r->norm_title))
+			d = 0;
+		if (r->has_fp && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			int h = popcount64(r->fp ^ (uint64_t)sqlite3_column_int64(st, 0));
+			if (h <= CLUSTER_MAX_BITS && h < d)
+				d = h;
+		}
+		if (d < best) { /* rows come oldest first: ties keep the oldest */
+			best = d;
+			free(*cluster);
+			*cluster = xstrdup(pm_col_text(st, 2));
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(*cluster);
+		*cluster = NULL;
+		return pm_archive_sqlerr(a, "looking for the story cluster", err);
+	}
+own:
+	if (!*cluster)
+		*cluster = xstrdup(r->id);
+	return 0;
+}
+
+static int refresh_cluster(struct pm_archive *a, const char *cluster, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (!cluster)
+		return 0;
+	if (prepare(a, "INSERT INTO clusters(id, first_ts, size)"
+		       " SELECT ?1, min(ts), count(*) FROM articles WHERE cluster = ?1"
+		       " ON CONFLICT(id) DO UPDATE SET first_ts = excluded.first_ts, size = excluded.size",
+		    &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
+	if (run(a, st, "updating a story cluster", err))
+		return -1;
+	if (prepare(a, "DELETE FROM clusters WHERE id = ?1 AND size = 0", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
+	return run(a, st, "updating a story cluster", err);
+}
+
+static int write_tags(struct pm_archive *a, const struct art *r, struct pm_err *err)
+{
+	sqlite3_stmt *tg = NULL, *ev = NULL, *mi = NULL;
+	size_t i, j;
+	json_t *t, *e;
+	int ret = -1;
+
+	if (prepare(a, "INSERT INTO tags(article, tag, score) VALUES (?1, ?2, ?3)"
+		       " ON CONFLICT(article, tag) DO UPDATE SET score = max(score, excluded.score)",
+		    &tg, err) ||
+	    prepare(a, "INSERT OR REPLACE INTO evidence(article, tag, ord, field, pos_start, pos_end, text, rule)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &ev, err) ||
+	    prepare(a, "INSERT INTO misinfo(article, ord, claim, verdict, sentence, correction, reference)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &mi, err))
+		goto out;
+	json_array_foreach(r->tags, i, t) {
+		const char *tag = json_string_value(json_object_get(t, "tag"));
+		json_t *score = json_object_get(t, "score");
+		sqlite3_reset(tg);
+		sqlite3_bind_text(tg, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(tg, 2, tag, -1, SQLITE_STATIC);
+		if (json_is_number(score))
+			sqlite3_bind_double(tg, 3, json_number_value(score));
+		else
+			sqlite3_bind_null(tg, 3);
+		if (sqlite3_step(tg) != SQLITE_DONE) {
+			pm_archive_sqlerr(a, "storing tags", err);
+			goto out;
+		}
+		json_array_foreach(json_object_get(t, "evidence"), j, e) {
+			const char *f = NULL, *tx = NULL, *rule = NULL;
+			if (!json_is_object(e)) {
+				pm_err_set(err, PM_EINPUT, "field 'tags[%zu].evidence[%zu]' is not an object", i, j);
+				goto out;
+			}
+			if (opt_string(e, "field", "evidence.field", &f, err) ||
+			    opt_string(e, "text", "evidence.text", &tx, err) ||
+			    opt_string(e, "rule", "evidence.rule", &rule, err))
+				goto out;
+			sqlite3_reset(ev);
+			sqlite3_bind_text(ev, 1, r->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ev, 2, tag, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ev, 3, (int64_t)j);
+			bind_text(ev, 4, f);
+			if (json_is_integer(json_object_get(e, "start")))
+				sqlite3_bind_int64(ev, 5, json_integer_value(json_object_get(e, "start")));
+			else
+				sqlite3_bind_null(ev, 5);
+			if (json_is_integer(json_object_get(e, "end")))
+				sqlite3_bind_int64(ev, 6, json_integer_value(json_object_get(e, "end")));
+			else
+				sqlite3_bind_null(ev, 6);
+			bind_text(ev, 7, tx);
+			bind_text(ev, 8, rule);
+			if (sqlite3_step(ev) != SQLITE_DONE) {
+				pm_archive_sqlerr(a, "storing evidence", err);
+				goto out;
+			}
+		}
+	}
+	json_array_foreach(r->misinfo, i, t) {
+		static const char *const keys[] = { "claim", "verdict", "sentence", "correction", "reference" };
+		sqlite3_reset(mi);
+		sqlite3_bind_text(mi, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(mi, 2, (int64_t)i);
+		for (int k = 0; k < 5; k++)
+			bind_text(mi, 3 + k, json_string_value(json_object_get(t, keys[k])));
+		if (sqlite3_step(mi) != SQLITE_DONE) {
+			pm_archive_sqlerr(a, "storing misinformation flags", err);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(tg);
+	sqlite3_finalize(ev);
+	sqlite3_finalize(mi);
+	return ret;
+}
+
+/* The old version's hash, cluster and clustering inputs, if stored. */
+struct old {
+	int exists;
+	char hash[17];
+	char *cluster;
+	int64_t ts, fp;
+	int has_ts, has_fp;
+	char *norm_title;
+	long long members; /* others in its cluster */
+};
+
+static int load_old(struct pm_archive *a, const char *id, struct old *o, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if (prepare(a, "SELECT hash, cluster, ts, fp, norm_title,"
+		       " (SELECT count(*) FROM articles b WHERE b.cluster = a.cluster AND b.id <> a.id)"
+		       " FROM articles a WHERE id = ?1", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *h = pm_col_text(st, 0);
+		o->exists = 1;
+		snprintf(o->hash, sizeof(o->hash), "%s", h ? h : "");
+		o->cluster = pm_col_text(st, 1) ? xstrdup(pm_col_text(st, 1)) : NULL;
+		o->has_ts = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		o->ts = sqlite3_column_int64(st, 2);
+		o->has_fp = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		o->fp = sqlite3_column_int64(st, 3);
+		o->norm_title = pm_col_text(st, 4) ? xstrdup(pm_col_text(st, 4)) : NULL;
+		o->members = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading the stored article", err);
+	return 0;
+}
+
+static int same_str(const char *x, const char *y)
+{
+	return (!x && !y) || (x && y && !strcmp(x, y));
+}
+
+static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
+{
+	struct old old;
+	sqlite3_stmt *st;
+	char *cluster = NULL;
+	int ret = -1;
+	uint64_t rid;
+
+	if (load_old(a, r->id, &old, err))
+		return -1;
+	if (old.exists && !strcmp(old.hash, r->hash)) {
+		ret = 0; /* the same article again: at-least-once delivery */
+		goto out;
+	}
+	if (r->src_id) {
+		if (prepare(a, "INSERT INTO sources(id, name, country, region, type) VALUES (?1, ?2, ?3, ?4, ?5)"
+			       " ON CONFLICT(id) DO UPDATE SET name = excluded.name, country = excluded.country,"
+			       " region = excluded.region, type = excluded.type", &st, err))
+			goto out;
+		sqlite3_bind_text(st, 1, r->src_id, -1, SQLITE_STATIC);
+		bind_text(st, 2, r->src_name);
+		bind_text(st, 3, r->src_country);
+		bind_text(st, 4, r->src_region);
+		bind_text(st, 5, r->src_type);
+		if (run(a, st, "storing the source", err))
+			goto out;
+	}
+	/* A replaced article keeps its cluster when what clustering looks at is
+	 * unchanged, or when others already joined the cluster it heads. */
+	if (old.exists && old.cluster &&
+	    ((old.has_ts == r->has_ts && (!r->has_ts || old.ts == (int64_t)r->ts) &&
+	      old.has_fp == r->has_fp && (!r->has_fp || old.fp == (int64_t)r->fp) &&
+	      same_str(old.norm_title, r->norm_title)) ||
+	     (!strcmp(old.cluster, r->id) && old.members > 0)))
+		cluster = xstrdup(old.cluster);
+	else if (find_cluster(a, r, &cluster, err))
+		goto out;
+	if (old.exists) {
+		if (prepare(a, "DELETE FROM tags WHERE article = ?1", &st, err))
+			goto out;
+		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+		if (run(a, st, "replacing tags", err))
+			goto out;
+		if (prepare(a, "DELETE FROM evidence WHERE article = ?1", &st, err))
+			goto out;
+		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+		if (run(a, st, "replacing evidence", err))
+			goto out;
+		if (prepare(a, "DELETE FROM misinfo WHERE article = ?1", &st, err))
+			goto out;
+		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+		if (run(a, st, "replacing misinformation flags", err))
+			goto out;
+	}
+	if (prepare(a, old.exists ?
+		       "UPDATE articles SET rid = ?2, url = ?3, title = ?4, text = ?5, summary = ?6,"
+		       " author = ?7, published = ?8, fetched = ?9, ts = ?10, lang = ?11, source_id = ?12,"
+		       " fingerprint = ?13, fp = ?14, fp0 = ?15, fp1 = ?16, fp2 = ?17, fp3 = ?18,"
+		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22 WHERE id = ?1" :
+		       "INSERT INTO articles(id, rid, url, title, text, summary, author, published,"
+		       " fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
+		       " cluster, hash, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)", &st, err))
+		goto out;
+	pm_id_parse(r->id, &rid);
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)rid);
+	bind_text(st, 3, r->url);
+	bind_text(st, 4, r->title);
+	bind_text(st, 5, r->text);
+	bind_text(st, 6, r->summary);
+	bind_text(st, 7, r->author);
+	bind_text(st, 8, r->has_published ? r->published : NULL);
+	bind_text(st, 9, r->has_fetched ? r->fetched : NULL);
+	if (r->has_ts)
+		sqlite3_bind_int64(st, 10, (int64_t)r->ts);
+	else
+		sqlite3_bind_null(st, 10);
+	bind_text(st, 11, r->lang);
+	bind_text(st, 12, r->src_id);
+	if (r->has_fp) {
+		char hex[17];
+		pm_id_hex(r->fp, hex);
+		sqlite3_bind_text(st, 13, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 14, (int64_t)r->fp);
+		for (int b = 0; b < 4; b++)
+			sqlite3_bind_int64(st, 15 + b, (int64_t)((r->fp >> (16 * b)) & 0xffff));
+	} else {
+		for (int c = 13; c <= 18; c++)
+			sqlite3_bind_null(st, c);
+	}
+	bind_text(st, 19, r->norm_title);
+	bind_text(st, 20, cluster);
+	bind_text(st, 21, r->hash);
+	bind_text(st, 22, r->extra);
+	if (run(a, st, "storing the article", err))
+		goto out;
+	if (write_tags(a, r, err))
+		goto out;
+	if (refresh_cluster(a, cluster, err))
+		goto out;
+	if (old.cluster && strcmp(old.cluster, cluster) && refresh_cluster(a, old.cluster, err))
+		goto out;
+	ret = 0;
+out:
+	free(cluster);
+	free(old.cluster);
+	free(old.norm_title);
+	return ret;
+}
+
+int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
+{
+	struct art r;
+	int ret;
+
+	if (a->mode != PM_ARCHIVE_WRITE)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s' is open read-only", a->path);
+	if (art_parse(article, &r, err)) {
+		art_release(&r);
+		return -1;
+	}
+	/* a savepoint lets a bad article fail alone inside a batch */
+	if (exec(a, a->in_batch ? "SAVEPOINT put" : "BEGIN IMMEDIATE", "starting a write", err)) {
+		art_release(&r);
+		return -1;
+	}
+	ret = put_locked(a, &r, err);
+	if (a->in_batch) {
+		if (ret)
+			sqlite3_exec(a->db, "ROLLBACK TO put", NULL, NULL, NULL);
+		sqlite3_exec(a->db, "RELEASE put", NULL, NULL, NULL);
+	} else if (ret) {
+		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+	} else if (exec(a, "COMMIT", "committing the article", err)) {
+		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+		ret = -1;
+	}
+	art_release(&r);
+	return ret;
+}

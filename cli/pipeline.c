@@ -1,0 +1,92 @@
+/* cli/pipeline: configuration, Redis and signals for worker commands. */
+#include "cli/pipeline.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile sig_atomic_t cli_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (cli_stop)
+		_exit(130); /* second signal: stop at once */
+	cli_stop = 1;
+}
+
+void cli_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
+{
+	struct pm_queue_opts qo;
+	const char *v;
+	char host[64] = "host";
+
+	pm_config_init(&p->cfg);
+	if (pm_config_load(&p->cfg, p->env.config, err) < 0)
+		return -1;
+	p->var_dir = (v = getenv("PRESSMON_VAR")) && *v ? v : "var";
+	p->rules_dir = p->env.rules ? p->env.rules
+		     : (v = getenv("PRESSMON_RULES")) && *v ? v
+		     : p->cfg.rules_dir ? p->cfg.rules_dir : "classify/rules";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(p->consumer, sizeof(p->consumer), "%s-%d", host, (int)getpid());
+
+	pm_queue_opts_init(&qo);
+	qo.url = p->env.redis;
+	qo.prefix = p->cfg.prefix;
+	qo.claim_idle_ms = p->env.claim_idle_s * 1000;
+	if (!qo.url) {
+		if (embedded) {
+			if (pm_embedded_start(p->var_dir, &p->emb, err) < 0)
+				return -1;
+			p->have_emb = 1;
+			qo.url = p->emb.url;
+		} else {
+			char *sock = xasprintf("unix://%s/redis.sock", p->var_dir);
+			char *abs = realpath(p->var_dir, NULL);
+			free(sock);
+			if (!abs)
+				return pm_err_set(err, PM_EDEP, "no redis given: set PRESSMON_REDIS or --redis "
+					"(or run 'pressmon run', which starts its own)");
+			sock = xasprintf("unix://%s/redis.sock", abs);
+			free(abs);
+			qo.url = sock;
+			qo.connect_timeout_ms = 500;
+			int r = pm_queue_connect(&qo, &p->q, err);
+			free(sock);
+			if (r < 0)
+				return pm_err_set(err, PM_EDEP, "no redis given and none running under '%s': "
+					"set PRESSMON_REDIS or --redis", p->var_dir);
+			return 0;
+		}
+	}
+	if (pm_queue_connect(&qo, &p->q, err) < 0)
+		return -1;
+	pm_debug("redis_connected", "url=%s", pm_queue_url_safe(p->q));
+	return 0;
+}
+
+void cli_pipeline_close(struct cli_pipeline *p)
+{
+	pm_queue_free(p->q);
+	p->q = NULL;
+	if (p->have_emb)
+		pm_embedded_stop(&p->emb);
+	p->have_emb = 0;
+	pm_config_release(&p->cfg);
+}

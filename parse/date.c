@@ -1,0 +1,154 @@
+/* parse/date: dates as feeds and pages write them (ISO 8601 / W3CDTF and
+ * RFC 822 with the usual breakage) into UTC seconds. */
+#include "parse/parse_int.h"
+#include "core/time.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int num(const char **p, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+/* ISO 8601 and W3CDTF: YYYY, YYYY-MM, YYYY-MM-DD, YYYYMMDD, then optional
+ * [T ]HH:MM[:SS[.frac]] or HHMMSS, then Z, +HH, +HH:MM, +HHMM or nothing (UTC).
+ * Hand-written because neither libc nor curl reads these forms. */
+static int parse_iso(const char *s, time_t *out)
+{
+	const char *p = s;
+	int y, mo = 1, d = 1, h = 0, mi = 0, se = 0, off = 0;
+	struct tm tm;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (num(&p, 4, &y))
+		return -1;
+	if (*p == '-') {
+		p++;
+		if (num(&p, 2, &mo))
+			return -1;
+		if (*p == '-') {
+			p++;
+			if (num(&p, 2, &d))
+				return -1;
+		}
+	} else if (isdigit((unsigned char)*p)) {
+		if (num(&p, 2, &mo) || num(&p, 2, &d))
+			return -1;
+	} else if (*p && !isspace((unsigned char)*p)) {
+		return -1;
+	}
+	if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
+		p++;
+		if (num(&p, 2, &h))
+			return -1;
+		if (*p == ':')
+			p++;
+		if (num(&p, 2, &mi))
+			return -1;
+		if (*p == ':' || isdigit((unsigned char)*p)) {
+			if (*p == ':')
+				p++;
+			if (num(&p, 2, &se))
+				return -1;
+			if (*p == '.' || *p == ',') {
+				p++;
+				while (isdigit((unsigned char)*p))
+					p++;
+			}
+		}
+		while (*p == ' ')
+			p++;
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int sign = *p == '-' ? -1 : 1, oh, om = 0;
+			p++;
+			if (num(&p, 2, &oh))
+				return -1;
+			if (*p == ':')
+				p++;
+			if (isdigit((unsigned char)*p) && num(&p, 2, &om))
+				return -1;
+			off = sign * (oh * 3600 + om * 60);
+		} else if (!strncasecmp(p, "UTC", 3) || !strncasecmp(p, "GMT", 3)) {
+			p += 3;
+		}
+	}
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p)
+		return -1;
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || se > 61)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se > 59 ? 59 : se;
+	*out = pm_timegm(&tm) - off;
+	return 0;
+}
+
+int pm_parse_date(const char *s, time_t *out)
+{
+	char buf[128], *q;
+	size_t n;
+	time_t t;
+
+	if (!s)
+		return -1;
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	if (!n || n >= sizeof(buf))
+		return -1;
+	if (!parse_iso(s, out))
+		return 0;
+	memcpy(buf, s, n + 1);
+	/* RFC 822 breakage curl does not take: "UT", dots after day names,
+	 * commas in odd places, a trailing zone name in parentheses */
+	if ((q = strchr(buf, '(')))
+		*q = '\0';
+	for (q = buf; *q; q++)
+		if (*q == '.' || *q == ',')
+			*q = ' ';
+	n = strlen(buf);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	if (n >= 3 && !strcmp(buf + n - 3, " UT"))
+		memcpy(buf + n - 2, "GMT", 4);
+	if (n && n + 4 < sizeof(buf) && buf[n - 1] == 'Z' && n >= 2 && isdigit((unsigned char)buf[n - 2]))
+		memcpy(buf + n - 1, " GMT", 5);
+	t = curl_getdate(buf, NULL);
+	if (t == (time_t)-1)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+json_t *pm_date_json(const char *s)
+{
+	time_t t;
+	char iso[PM_ISO_LEN];
+
+	if (!s || pm_parse_date(s, &t))
+		return json_null();
+	pm_time_iso(t, iso);
+	return json_string(iso);
+}

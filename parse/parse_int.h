@@ -1,0 +1,66 @@
+/* parse/parse_int.h: what only the parse module's files share: decoding to
+ * UTF-8, markup-to-text walking, and the per-kind parsers behind pm_parse_document. */
+#ifndef PM_PARSE_INT_H
+#define PM_PARSE_INT_H
+
+#include <jansson.h>
+#include <libxml/tree.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "parse/parse.h"
+
+#define PM_MAX_TEXT_DEFAULT ((size_t)1 << 20)
+#define PM_MAX_ENTRIES_DEFAULT 10000
+
+/* A document decoded to UTF-8 (BOM removed). */
+struct pm_decoded {
+	char *text;            /* owned, NUL-terminated */
+	size_t len;
+	char encoding[64];     /* lower-case name it was decoded from */
+	int bozo;
+	char reason[256];      /* why bozo, "" otherwise */
+};
+
+void pm_decoded_release(struct pm_decoded *d);
+
+/* Decodes an XML feed following feed readers' precedence: the RFC 3023
+ * rules for the HTTP Content-Type charset, then the XML declaration, then
+ * the BOM / first-bytes sniffing, then utf-8, windows-1252, iso-8859-2.
+ * Never fails: the last resort decodes byte by byte. */
+void pm_decode_xml(const char *body, size_t len, const char *content_type,
+		   struct pm_decoded *out /* OUT */);
+/* Decodes an HTML page or JSON document: BOM, Content-Type charset, <meta
+ * charset> in the first 2 KiB, else utf-8 with windows-1252 fallback. */
+void pm_decode_other(const char *body, size_t len, const char *content_type, int html,
+		     struct pm_decoded *out /* OUT */);
+/* Converts len bytes from encoding enc to UTF-8; -1 if enc is unknown or the
+ * bytes are invalid in it. *out belongs to the caller. */
+int pm_iconv_utf8(const char *enc, const char *in, size_t len, char **out, size_t *outlen);
+/* Charset parameter of a Content-Type value into out (lower case, quotes
+ * removed), and the media type into type; "" when absent. */
+void pm_content_type_split(const char *ct, char *type, size_t tsz, char *charset, size_t csz);
+
+/* Appends the visible text under node (HTML or XHTML, element names taken
+ * without namespace) to out: script/style dropped, block elements become
+ * paragraph breaks, <br> a line break. Bounded by out's cap and by depth. */
+void pm_node_text(const xmlNode *node, struct pm_buf *out);
+/* Final form of a text field: C1 controls read as windows-1252, white space
+ * folded (paragraphs kept when asked), NFC, cut at max bytes on a character
+ * boundary. Returns NULL for an empty result. Caller frees. */
+char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max);
+/* Text of an HTML fragment (escaped markup in a feed). Caller frees; NULL if empty. */
+char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max);
+
+/* The parsers behind pm_parse_document; each returns a new object or NULL. */
+json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
+			  const struct pm_parse_opts *opts, struct pm_err *err);
+json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
+			   const struct pm_parse_opts *opts);
+json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
+			   const struct pm_parse_opts *opts);
+
+/* A date as "YYYY-MM-DDTHH:MM:SSZ" JSON string, or JSON null. */
+json_t *pm_date_json(const char *s);
+
+#endif

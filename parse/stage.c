@@ -1,0 +1,234 @@
+/* parse/stage: raw documents in, articles out. Feed entries that carry only
+ * a summary (and whose feed has fetch_pages) go to the pages stream first;
+ * their article is written once the page is back. seen: keys keep an
+ * unchanged article from being written twice, across feeds and workers. */
+#include "parse/stage.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "parse/parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEEN_TTL_S (45 * 86400) /* longer than any feed keeps an item */
+
+struct parse_ctx {
+	const struct pm_config *cfg;
+};
+
+/* Borrowed string member, "" when absent. */
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *source_json(const struct pm_source *src, const char *feed_id)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_string(src ? src->id : feed_id));
+	json_object_set_new(o, "name", str_or_null(src ? src->name : feed_id));
+	json_object_set_new(o, "country", str_or_null(src ? src->country : NULL));
+	json_object_set_new(o, "region", str_or_null(src ? src->region : NULL));
+	json_object_set_new(o, "type", str_or_null(src ? src->type : NULL));
+	return o;
+}
+
+static json_t *feed_tags_json(const struct pm_source *src)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; src && i < src->ntags; i++)
+		json_array_append_new(a, json_string(src->tags[i]));
+	return a;
+}
+
+/* The value kept under seen:{id}: a hash of what the article says, so that
+ * an edited article is written again and an unchanged one is not. */
+static void content_hash(json_t *article, char out[17])
+{
+	const char *fields[] = { "title", "text", "summary", "published" };
+	uint64_t h = 0;
+
+	for (size_t i = 0; i < 4; i++) {
+		const char *v = json_string_value(json_object_get(article, fields[i]));
+		h = h * 31 + (v ? pm_hash64_str(v) : 0);
+	}
+	pm_id_hex(h, out);
+}
+
+static int emit_article(struct pm_queue *q, json_t *article, struct pm_err *err)
+{
+	const char *id = json_string_value(json_object_get(article, "id"));
+	char hash[17];
+	char *out;
+	int seen, rc;
+
+	if (!id)
+		return 0;
+	content_hash(article, hash);
+	seen = pm_queue_seen_check(q, id, hash, err);
+	if (seen < 0)
+		return -1;
+	if (seen == 0)
+		return 0;
+	out = json_dumps(article, JSON_COMPACT);
+	{
+		struct pm_field f[2] = { { "id", id, strlen(id) }, { "article", out, strlen(out) } };
+		rc = pm_queue_add(q, "articles", f, 2, err);
+	}
+	free(out);
+	if (rc < 0)
+		return -1;
+	return pm_queue_seen_mark(q, id, hash, SEEN_TTL_S, err);
+}
+
+static int queue_page(struct pm_queue *q, const char *feed, json_t *stub, struct pm_err *err)
+{
+	const char *id = json_string_value(json_object_get(stub, "id"));
+	const char *url = json_string_value(json_object_get(stub, "url"));
+	char *key, *out;
+	int seen, rc;
+
+	if (!id || !url)
+		return 0;
+	key = xasprintf("page:%s", id);
+	seen = pm_queue_seen_check(q, key, "1", err);
+	if (seen != 1) {
+		free(key);
+		return seen < 0 ? -1 : 0;
+	}
+	out = json_dumps(stub, JSON_COMPACT);
+	{
+		struct pm_field f[3] = { { "feed", feed, strlen(feed) },
+					 { "url", url, strlen(url) },
+					 { "article", out, strlen(out) } };
+		rc = pm_queue_add(q, "pages", f, 3, err);
+	}
+	free(out);
+	if (rc == 0)
+		rc = pm_queue_seen_mark(q, key, "1", SEEN_TTL_S, err);
+	free(key);
+	return rc;
+}
+
+static int handle_page(struct pm_queue *q, const struct pm_entry *e, const char *body,
+		       size_t len, const char *url, const char *ctype, struct pm_err *err)
+{
+	const char *raw = pm_entry_get(e, "article", NULL);
+	json_t *stub, *page, *merged;
+	json_error_t jerr;
+	struct pm_err perr;
+	int rc;
+
+	stub = raw ? json_loads(raw, 0, &jerr) : NULL;
+	if (!stub || !json_is_object(stub)) {
+		json_decref(stub);
+		return pm_err_set(err, PM_EINPUT, "page entry %s has no article stub", e->id);
+	}
+	pm_err_init(&perr);
+	page = pm_parse_document(body, len, url, ctype, NULL, &perr);
+	if (page && !strcmp(jstr(page, "kind"), "page")) {
+		merged = pm_article_merge_page(stub, page);
+	} else {
+		/* the page is unreadable: keep the feed's summary, lose nothing */
+		pm_warn("page_unreadable", "url=%s error=\"%s\"", url, perr.msg);
+		merged = json_incref(stub);
+	}
+	rc = emit_article(q, merged, err);
+	json_decref(merged);
+	json_decref(page);
+	json_decref(stub);
+	return rc;
+}
+
+static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, struct pm_err *err)
+{
+	struct parse_ctx *c = vctx;
+	const char *kind = pm_entry_get(e, "kind", NULL);
+	const char *feed = pm_entry_get(e, "feed", NULL);
+	const char *url = pm_entry_get(e, "final_url", NULL);
+	const char *ctype = pm_entry_get(e, "content_type", NULL);
+	const char *fetched = pm_entry_get(e, "fetched_at", NULL);
+	const char *body;
+	const struct pm_source *src;
+	json_t *doc, *articles, *pages = NULL, *source, *tags, *v;
+	size_t len, i;
+	int rc = 0;
+
+	if (!url || !*url)
+		url = pm_entry_get(e, "url", NULL);
+	body = pm_entry_get(e, "body", &len);
+	if (!feed || !body)
+		return pm_err_set(err, PM_EINPUT, "raw entry %s lacks 'feed' or 'body'", e->id);
+	if (kind && !strcmp(kind, "page"))
+		return handle_page(q, e, body, len, url, ctype, err);
+
+	doc = pm_parse_document(body, len, url, ctype, NULL, err);
+	if (!doc)
+		return -1;
+	if (strcmp(jstr(doc, "kind"), "feed")) {
+		json_decref(doc);
+		return pm_err_set(err, PM_EINPUT, "feed '%s' at '%s' is not a feed (an HTML page?)",
+				  feed, url ? url : "");
+	}
+	if (json_is_true(json_object_get(doc, "bozo")))
+		pm_warn("feed_malformed", "feed=%s reason=\"%s\"", feed,
+			jstr(doc, "bozo_reason"));
+	src = pm_config_source(c->cfg, feed);
+	source = source_json(src, feed);
+	tags = feed_tags_json(src);
+	articles = pm_articles_from_feed(doc, source, src ? src->lang : NULL, tags,
+					 fetched, src ? src->fetch_pages : 0, &pages);
+	json_array_foreach(pages, i, v) {
+		if ((rc = queue_page(q, feed, v, err)) < 0)
+			break;
+	}
+	json_array_foreach(articles, i, v) {
+		int to_page = 0;
+		size_t k;
+		json_t *p;
+		if (rc < 0)
+			break;
+		json_array_foreach(pages, k, p)
+			if (json_equal(json_object_get(p, "id"), json_object_get(v, "id")))
+				to_page = 1;
+		if (!to_page && (rc = emit_article(q, v, err)) < 0)
+			break;
+	}
+	pm_debug("feed_parsed", "feed=%s entries=%zu pages=%zu", feed,
+		 json_array_size(articles), json_array_size(pages));
+	json_decref(articles);
+	json_decref(pages);
+	json_decref(tags);
+	json_decref(source);
+	json_decref(doc);
+	return rc;
+}
+
+int pm_parse_stage_init(struct pm_stage *s, const struct pm_config *cfg, struct pm_err *err)
+{
+	struct parse_ctx *c = xcalloc(1, sizeof(*c));
+
+	(void)err;
+	c->cfg = cfg;
+	memset(s, 0, sizeof(*s));
+	s->name = "parse";
+	s->stream = "raw";
+	s->handle = handle;
+	s->ctx = c;
+	return 0;
+}
+
+void pm_parse_stage_release(struct pm_stage *s)
+{
+	free(s->ctx);
+	s->ctx = NULL;
+}

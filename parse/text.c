@@ -1,0 +1,173 @@
+/* parse/text: markup to plain text. One walker serves HTML trees from
+ * libxml2's HTML parser and XHTML inside feeds, so both read the same way. */
+#include "parse/parse_int.h"
+#include "core/mem.h"
+#include "core/text.h"
+
+#include <libxml/HTMLparser.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_DEPTH 256 /* deeper markup is flattened: no real page nests deeper */
+
+static const char *const block_tags[] = {
+	"address", "article", "aside", "blockquote", "body", "caption", "center", "dd",
+	"details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure",
+	"footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr",
+	"html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
+	"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", NULL };
+
+static const char *const skip_tags[] = {
+	"script", "style", "noscript", "template", "head", "iframe", "object",
+	"embed", "select", "button", "textarea", NULL };
+
+static int in_list(const char *name, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcasecmp(name, list[i]))
+			return 1;
+	return 0;
+}
+
+int pm_tag_is_block(const char *name);
+int pm_tag_is_block(const char *name)
+{
+	return in_list(name, block_tags);
+}
+
+static void para(struct pm_buf *out)
+{
+	pm_buf_adds(out, "\n\n");
+}
+
+static void walk(const xmlNode *n, struct pm_buf *out, int depth)
+{
+	for (; n; n = n->next) {
+		switch (n->type) {
+		case XML_TEXT_NODE:
+		case XML_CDATA_SECTION_NODE:
+			if (n->content)
+				pm_buf_adds(out, (const char *)n->content);
+			break;
+		case XML_ENTITY_REF_NODE: {
+			/* internal entities only, and only their literal text: never
+			 * expand nested references (billion laughs) or external ones */
+			const xmlEntity *e = (const xmlEntity *)n->children;
+			if (e && e->etype == XML_INTERNAL_GENERAL_ENTITY && e->content &&
+			    !strchr((const char *)e->content, '&') &&
+			    !strchr((const char *)e->content, '<'))
+				pm_buf_adds(out, (const char *)e->content);
+			break;
+		}
+		case XML_ELEMENT_NODE: {
+			const char *name = (const char *)n->name;
+			if (in_list(name, skip_tags))
+				break;
+			if (!strcasecmp(name, "br")) {
+				pm_buf_addc(out, '\n');
+				break;
+			}
+			int block = in_list(name, block_tags);
+			if (block)
+				para(out);
+			if (depth < MAX_DEPTH)
+				walk(n->children, out, depth + 1);
+			else if (n->children)
+				pm_buf_addc(out, ' ');
+			if (block)
+				para(out);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+void pm_node_text(const xmlNode *node, struct pm_buf *out)
+{
+	walk(node, out, 0);
+}
+
+/* Code points U+0080..U+009F as windows-1252 meant them (&#146; for a
+ * quote is common in feeds); the rest of the text is copied. */
+static void map_c1(const char *s, size_t len, struct pm_buf *out)
+{
+	static const unsigned short c1[32] = {
+		0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+		0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+		0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+		0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178 };
+	size_t i = 0, start = 0;
+
+	while (i + 1 < len) {
+		unsigned char a = (unsigned char)s[i], b = (unsigned char)s[i + 1];
+		if (a == 0xC2 && b >= 0x80 && b < 0xA0) {
+			unsigned cp = c1[b - 0x80];
+			char u[3];
+			pm_buf_add(out, s + start, i - start);
+			if (cp >= 0x800) {
+				u[0] = (char)(0xE0 | (cp >> 12));
+				u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				u[2] = (char)(0x80 | (cp & 0x3F));
+				pm_buf_add(out, u, 3);
+			} else if (cp) {
+				u[0] = (char)(0xC0 | (cp >> 6));
+				u[1] = (char)(0x80 | (cp & 0x3F));
+				pm_buf_add(out, u, 2);
+			}
+			i += 2;
+			start = i;
+			continue;
+		}
+		i++;
+	}
+	pm_buf_add(out, s + start, len - start);
+}
+
+char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
+{
+	struct pm_buf b;
+	char *r;
+
+	if (!s || !len)
+		return NULL;
+	pm_buf_init(&b, 0);
+	map_c1(s, len, &b);
+	r = pm_text_squash(b.data ? b.data : "", b.len, paragraphs);
+	pm_buf_release(&b);
+	if (!*r) {
+		free(r);
+		return NULL;
+	}
+	if (max && strlen(r) > max) {
+		size_t n = max;
+		while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
+			n--;
+		r[n] = '\0';
+	}
+	return r;
+}
+
+char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
+{
+	htmlDocPtr doc;
+	struct pm_buf b;
+	char *r;
+
+	if (!html || !len)
+		return NULL;
+	if (len > (size_t)0x7fffffff)
+		len = 0x7fffffff;
+	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+			     HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+			     HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+	if (!doc)
+		return pm_clean_text(html, len, paragraphs, max);
+	pm_buf_init(&b, max ? max * 2 : 0);
+	walk(doc->children, &b, 0);
+	xmlFreeDoc(doc);
+	r = pm_clean_text(b.data, b.len, paragraphs, max);
+	pm_buf_release(&b);
+	return r;
+}

@@ -1,0 +1,98 @@
+/* queue/stage: read → handle → flush → ack, with dead letters.
+ * Acknowledging only after flush is what makes a SIGKILL at any moment
+ * safe: whatever was not acknowledged is delivered again. */
+#include "queue/stage.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
+		  const char *consumer, size_t count, int block_ms,
+		  size_t *done, struct pm_err *err)
+{
+	struct pm_batch b = { 0 };
+	const char **ack = NULL;
+	size_t nack = 0;
+	int rc = 0, lost = 0;
+	struct pm_err lost_err;
+
+	*done = 0;
+	pm_err_init(&lost_err);
+	if (pm_queue_group(q, s->stream, s->name, err) < 0)
+		return -1;
+	if (pm_queue_read(q, s->stream, s->name, consumer, count, block_ms, &b, err) < 0)
+		return -1;
+	if (!b.n) {
+		pm_batch_release(&b);
+		return 0;
+	}
+	ack = xcalloc(b.n, sizeof(*ack));
+	for (size_t i = 0; i < b.n; i++) {
+		const struct pm_entry *e = &b.v[i];
+		struct pm_err herr;
+
+		pm_err_init(&herr);
+		if (e->deliveries > pm_queue_max_deliveries(q)) {
+			if (pm_queue_dead(q, s->name, s->stream, s->name, e,
+					  "delivered too many times", err) < 0) {
+				rc = -1;
+				goto out;
+			}
+			(*done)++;
+			continue;
+		}
+		if (s->handle(s->ctx, q, e, &herr) == 0) {
+			ack[nack++] = e->id;
+			continue;
+		}
+		if (herr.code == PM_EDEP) {
+			/* Redis or the database went away: keep what was done,
+			 * leave the rest pending for the next turn */
+			lost_err = herr;
+			lost = 1;
+			break;
+		}
+		if (herr.code == PM_EINPUT) {
+			if (pm_queue_dead(q, s->name, s->stream, s->name, e, herr.msg, err) < 0) {
+				rc = -1;
+				goto out;
+			}
+			(*done)++;
+		} else {
+			pm_warn("retry_later", "stage=%s entry=%s deliveries=%lld error=\"%s\"",
+				s->name, e->id, e->deliveries, herr.msg);
+		}
+	}
+	if (s->flush && s->flush(s->ctx, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (nack && pm_queue_ack(q, s->stream, s->name, ack, nack, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	*done += nack;
+	if (lost) {
+		*err = lost_err;
+		rc = -1;
+	}
+out:
+	free(ack);
+	pm_batch_release(&b);
+	return rc;
+}
+
+int pm_stage_pending(struct pm_queue *q, const struct pm_stage *s,
+		     long long *pending, struct pm_err *err)
+{
+	struct pm_group_info gi;
+
+	if (pm_queue_group(q, s->stream, s->name, err) < 0)
+		return -1;
+	if (pm_queue_group_info(q, s->stream, s->name, &gi, err) < 0)
+		return -1;
+	*pending = gi.pending;
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* queue/stage: the loop every stream-consuming stage shares — read a
+ * batch for the stage's consumer group, handle each entry, make the effects
+ * durable, then acknowledge; retry or dead-letter what failed. */
+#ifndef PM_QUEUE_STAGE_H
+#define PM_QUEUE_STAGE_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "queue/queue.h"
+
+struct pm_stage {
+	const char *name;    /* consumer group; also the stage named in dead letters */
+	const char *stream;  /* input stream */
+	/* Handles one entry and writes its output downstream. Returns 0 (the
+	 * entry will be acknowledged after flush) or -1: with err->code
+	 * PM_EINPUT the entry goes to dead at once; otherwise it stays pending
+	 * and is retried, and goes to dead after max_deliveries. */
+	int (*handle)(void *ctx, struct pm_queue *q, const struct pm_entry *e,
+		      struct pm_err *err);
+	/* Optional: makes the batch durable (e.g. a database commit) before
+	 * any entry is acknowledged. On -1 nothing is acknowledged. */
+	int (*flush)(void *ctx, struct pm_err *err);
+	void *ctx;
+};
+
+/* One turn: claims stale entries or reads new ones (up to count, waiting
+ * up to block_ms), handles, flushes, acknowledges. *done (OUT) is the
+ * number of entries taken off the stream (handled or dead-lettered). */
+int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
+		  const char *consumer, size_t count, int block_ms,
+		  size_t *done, struct pm_err *err);
+
+/* *pending (OUT): entries delivered to the group and not acknowledged. */
+int pm_stage_pending(struct pm_queue *q, const struct pm_stage *s,
+		     long long *pending, struct pm_err *err);
+
+#endif

@@ -1,0 +1,588 @@
+/* tests/unit/test_archive.c: the SQLite archive — idempotent puts,
+ * replacement, story clustering, folded full-text search, every filter,
+ * counts by key, CSV quoting, day bounds in a time zone, query errors. */
+#include "archive/archive.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static char *db_path(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static json_t *art(const char *id, const char *published, const char *title, const char *text,
+		   const char *src, const char *region, const char *type, const char *lang,
+		   const char *tags_json)
+{
+	json_t *o = json_object(), *s = json_object();
+
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "url", json_sprintf("https://example.org/%s", id));
+	json_object_set_new(o, "title", json_string(title));
+	json_object_set_new(o, "text", json_string(text));
+	json_object_set_new(o, "published", json_string(published));
+	json_object_set_new(o, "lang", json_string(lang));
+	json_object_set_new(s, "id", json_string(src));
+	json_object_set_new(s, "name", json_string(src));
+	json_object_set_new(s, "country", json_string("ZZ"));
+	json_object_set_new(s, "region", json_string(region));
+	json_object_set_new(s, "type", json_string(type));
+	json_object_set_new(o, "source", s);
+	json_object_set_new(o, "tags", json_loads(tags_json, 0, NULL));
+	return o;
+}
+
+static int put(struct pm_archive *a, json_t *o)
+{
+	struct pm_err err;
+	int r;
+
+	pm_err_init(&err);
+	r = pm_archive_put(a, o, &err);
+	if (r)
+		fprintf(stderr, "put: %s\n", err.msg);
+	json_decref(o);
+	return r;
+}
+
+struct ids {
+	struct pm_buf b;
+	int n;
+};
+
+static int collect_ids(void *ctx, json_t *article)
+{
+	struct ids *x = ctx;
+
+	if (x->n++)
+		pm_buf_addc(&x->b, ' ');
+	pm_buf_adds(&x->b, json_string_value(json_object_get(article, "id")) + 12);
+	return 0;
+}
+
+/* Runs q and returns the last 4 hex digits of each id, space separated
+ * (caller frees), or "ERR: message". */
+static char *run(struct pm_archive *a, struct pm_query *q)
+{
+	struct ids x;
+	struct pm_err err;
+
+	memset(&x, 0, sizeof(x));
+	pm_err_init(&err);
+	pm_buf_add(&x.b, "", 0);
+	if (pm_archive_query(a, q, 0, collect_ids, &x, &err)) {
+		pm_buf_release(&x.b);
+		return xasprintf("ERR: %s", err.msg);
+	}
+	return pm_buf_detach(&x.b, NULL);
+}
+
+static char *counts(struct pm_archive *a, struct pm_query *q, enum pm_count_by by, const char *tz)
+{
+	json_t *rows;
+	struct pm_err err;
+	char *s;
+
+	pm_err_init(&err);
+	if (pm_archive_count_by(a, q, by, tz, &rows, &err))
+		return xasprintf("ERR: %s", err.msg);
+	s = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	return s;
+}
+
+#define CHECK_RUN(a, q, want)                   \
+	do {                                    \
+		char *got_ = run((a), (q));     \
+		CHECK_STR(got_, want);          \
+		free(got_);                     \
+	} while (0)
+
+static void test_open_errors(void)
+{
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("missing.db"), *junk = db_path("junk.db");
+	FILE *f;
+
+	TEST("open errors");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_READ, &a, &err) == -1);
+	CHECK_INT(err.code, PM_EDEP);
+	CHECK(strstr(err.msg, "cannot open archive") != NULL);
+	f = fopen(junk, "w");
+	fputs("this is not a database, just some text long enough to fill a header page..........", f);
+	fclose(f);
+	pm_err_init(&err);
+	CHECK(pm_archive_open(junk, PM_ARCHIVE_READ, &a, &err) == -1);
+	CHECK_INT(err.code, PM_EDEP);
+	pm_err_init(&err);
+	CHECK(pm_archive_open(junk, PM_ARCHIVE_WRITE, &a, &err) == -1);
+	CHECK_INT(err.code, PM_EDEP);
+	free(p);
+	free(junk);
+}
+
+static void test_put(void)
+{
+	struct pm_archive *a, *r;
+	struct pm_err err;
+	struct pm_query q;
+	char *p = db_path("put.db");
+	json_t *o, *got;
+
+	TEST("put idempotent and replacement");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	o = art("00000000000000a1", "2026-03-10T08:00:00Z", "Old headline about the Court", "first body",
+		"src-a", "europe", "public", "en", "[{\"tag\":\"icc\",\"score\":0.9},{\"tag\":\"arrest-warrant\",\"score\":0.5}]");
+	json_object_set_new(o, "misinfo", json_loads("[{\"claim\":\"c1\",\"verdict\":\"false\",\"sentence\":\"s\",\"correction\":\"x\",\"reference\":\"art. 1\"}]", 0, NULL));
+	json_object_set_new(o, "guid", json_string("urn:test:1"));
+	json_incref(o);
+	json_incref(o);
+	CHECK(put(a, o) == 0);
+	CHECK(put(a, o) == 0); /* the same article again */
+	CHECK_INT(pm_archive_count(a), 1);
+	CHECK(pm_archive_get(a, "00000000000000a1", 1, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "guid")), "urn:test:1"); /* extra fields kept */
+	CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(got, "misinfo"), 0), "reference")), "art. 1");
+	json_decref(got);
+	CHECK(pm_archive_get(a, "00000000000000a1", 0, &got, &err) == 0 && got);
+	CHECK(json_object_get(got, "guid") == NULL); /* DESIGN.md shape only */
+	CHECK(json_object_get(json_array_get(json_object_get(got, "misinfo"), 0), "verdict") == NULL);
+	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "00000000000000a1");
+	json_decref(got);
+
+	/* a changed article replaces the old one, tags and misinfo too */
+	json_object_set_new(o, "title", json_string("New headline on deferral"));
+	json_object_set_new(o, "tags", json_loads("[{\"tag\":\"unsc-deferral\",\"score\":0.7}]", 0, NULL));
+	json_object_set_new(o, "misinfo", json_array());
+	CHECK(put(a, o) == 0);
+	CHECK_INT(pm_archive_count(a), 1);
+	CHECK(pm_archive_get(a, "00000000000000a1", 0, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "title")), "New headline on deferral");
+	CHECK_INT(json_array_size(json_object_get(got, "tags")), 1);
+	CHECK_INT(json_array_size(json_object_get(got, "misinfo")), 0);
+	json_decref(got);
+	pm_query_init(&q);
+	q.text = "old";
+	CHECK_RUN(a, &q, ""); /* the FTS index follows the replacement */
+	q.text = "deferral";
+	CHECK_RUN(a, &q, "00a1");
+
+	/* input errors name the field and change nothing */
+	o = art("00000000000000a2", "2026-03-10T08:00:00Z", "t", "x", "src-a", "mars", "public", "en", "[]");
+	pm_err_init(&err);
+	CHECK(pm_archive_put(a, o, &err) == -1);
+	CHECK_INT(err.code, PM_EINPUT);
+	CHECK(strstr(err.msg, "source.region") != NULL);
+	json_object_set_new(json_object_get(o, "source"), "region", json_string("europe"));
+	json_object_set_new(o, "published", json_string("yesterday"));
+	CHECK(pm_archive_put(a, o, &err) == -1);
+	CHECK(strstr(err.msg, "'published'") != NULL);
+	json_object_set_new(o, "published", json_string("2026-03-10T09:00:00Z"));
+	json_object_set_new(o, "id", json_string("xyz"));
+	CHECK(pm_archive_put(a, o, &err) == -1);
+	CHECK(strstr(err.msg, "'id'") != NULL);
+	json_decref(o);
+	CHECK_INT(pm_archive_count(a), 1);
+
+	/* a failed put inside a batch leaves the batch's other puts */
+	CHECK(pm_archive_begin(a, &err) == 0);
+	CHECK(put(a, art("00000000000000a3", "2026-03-10T10:00:00Z", "Batch one", "x", "src-a", "europe", "public", "en", "[]")) == 0);
+	o = art("00000000000000a4", "2026-03-10T10:00:00Z", "Batch bad", "x", "src-a", "europe", "public", "en", "[]");
+	json_object_set_new(o, "tags", json_string("not an array"));
+	CHECK(pm_archive_put(a, o, &err) == -1);
+	json_decref(o);
+	CHECK(pm_archive_commit(a, &err) == 0);
+	CHECK_INT(pm_archive_count(a), 2);
+
+	/* a reader sees the writer's commits (WAL) and cannot write */
+	CHECK(pm_archive_open(p, PM_ARCHIVE_READ, &r, &err) == 0);
+	CHECK_INT(pm_archive_count(r), 2);
+	o = art("00000000000000a5", "2026-03-10T10:00:00Z", "x", "x", "src-a", "europe", "public", "en", "[]");
+	CHECK(pm_archive_put(r, o, &err) == -1);
+	json_decref(o);
+	pm_archive_close(r);
+	pm_archive_close(a);
+	free(p);
+}
+
+static void test_cluster(void)
+{
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("cluster.db");
+	json_t *o, *got;
+	static const struct {
+		const char *id, *published, *title, *fp, *want;
+	} cases[] = {
+		{ "0000000000000c01", "2026-03-10T08:00:00Z", "Warrant issued", "f0f0f0f0f0f0f0f0", "0000000000000c01" },
+		/* 3 bits away, 2 days later: same story */
+		{ "0000000000000c02", "2026-03-12T08:00:00Z", "Another headline", "f0f0f0f0f0f0f0f7", "0000000000000c01" },
+		/* 4 bits away: another story */
+		{ "0000000000000c03", "2026-03-10T09:00:00Z", "Third headline", "f0f0f0f0f0f0f00f", "0000000000000c03" },
+		/* 1 bit from the first but 4 days away (4 bits from the second): another story */
+		{ "0000000000000c04", "2026-03-14T08:00:01Z", "Fourth headline", "f1f0f0f0f0f0f0f0", "0000000000000c04" },
+		/* same folded title as the first, no fingerprint */
+		{ "0000000000000c05", "2026-03-09T08:00:00Z", "WARRANT  Issued!", NULL, "0000000000000c01" },
+		/* the bits are spread over the four 16-bit bands */
+		{ "0000000000000c06", "2026-03-10T12:00:00Z", "Sixth", "f1f0f0f1f0f1f0f0", "0000000000000c01" },
+	};
+
+	TEST("clustering");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o = art(cases[i].id, cases[i].published, cases[i].title, "body", "src", "africa", "wire", "en", "[]");
+		if (cases[i].fp)
+			json_object_set_new(o, "fingerprint", json_string(cases[i].fp));
+		CHECK(put(a, o) == 0);
+		CHECK(pm_archive_get(a, cases[i].id, 1, &got, &err) == 0 && got);
+		CHECK_STR(json_string_value(json_object_get(got, "cluster")), cases[i].want);
+		if (cases[i].fp)
+			CHECK_STR(json_string_value(json_object_get(got, "fingerprint")), cases[i].fp);
+		json_decref(got);
+	}
+	{
+		time_t first;
+		long long size;
+		CHECK(pm_archive_cluster_info(a, "0000000000000c01", &first, &size, &err) == 0);
+		CHECK_INT(size, 4);
+		CHECK_INT(first, 1773043200); /* 2026-03-09T08:00:00Z, the earliest member */
+	}
+	pm_archive_close(a);
+	free(p);
+}
+
+/* A small archive for the filters. Times are UTC. */
+static struct pm_archive *filter_archive(void)
+{
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("filters.db");
+	json_t *o;
+
+	pm_err_init(&err);
+	if (pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		exit(1);
+	}
+	free(p);
+	pm_archive_begin(a, &err);
+	put(a, art("0000000000000001", "2026-03-01T10:00:00Z", "La Cour Pénale internationale siège",
+		   "Les juges de la Cour ont siégé.", "nord", "europe", "public", "fr",
+		   "[{\"tag\":\"icc\",\"score\":0.9},{\"tag\":\"situation:sudan\",\"score\":0.4}]"));
+	put(a, art("0000000000000002", "2026-03-02T23:30:00Z", "Arrest warrant issued by the court",
+		   "Judges issued an arrest warrant late on Monday.", "lake", "africa", "commercial", "en",
+		   "[{\"tag\":\"icc\",\"score\":0.8},{\"tag\":\"arrest-warrant\",\"score\":0.7},{\"tag\":\"situation:sudan\",\"score\":0.6}]"));
+	o = art("0000000000000003", "2026-03-03T09:00:00Z", "Council weighs a referral",
+		"Members discussed whether the warrant should matter. The court only tries Africans, one said.",
+		"andes", "americas", "wire", "es",
+		"[{\"tag\":\"icc\",\"score\":0.5},{\"tag\":\"unsc-referral\",\"score\":0.9}]");
+	json_object_set_new(o, "misinfo", json_loads("[{\"claim\":\"icc-only-targets-africa\",\"sentence\":\"The court only tries Africans, one said.\"}]", 0, NULL));
+	put(a, o);
+	put(a, art("0000000000000004", "2026-03-09T12:00:00Z", "Cricket council meets in Dubai",
+		   "The cricket body met; no court was involved.", "gulf", "middle-east", "commercial", "en", "[]"));
+	pm_archive_commit(a, &err);
+	return a;
+}
+
+static void test_filters(struct pm_archive *a)
+{
+	struct pm_query q;
+	const char *tags[2];
+	struct pm_err err;
+
+	TEST("filters");
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	CHECK_RUN(a, &q, "0001 0002 0003 0004");
+	q.sort = PM_SORT_PUBLISHED_DESC;
+	CHECK_RUN(a, &q, "0004 0003 0002 0001");
+	q.sort = PM_SORT_PUBLISHED;
+	q.limit = 2;
+	q.offset = 1;
+	CHECK_RUN(a, &q, "0002 0003");
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	q.tags = tags;
+	tags[0] = "icc";
+	q.ntags = 1;
+	CHECK_RUN(a, &q, "0001 0002 0003");
+	tags[1] = "situation:sudan";
+	q.ntags = 2;
+	CHECK_RUN(a, &q, "0001 0002");
+	tags[1] = "situation:*";
+	CHECK_RUN(a, &q, "0001 0002");
+	tags[0] = "situation:%"; /* no wildcard but '*' */
+	q.ntags = 1;
+	CHECK_RUN(a, &q, "");
+	q.ntags = 0;
+	q.source = "lake";
+	CHECK_RUN(a, &q, "0002");
+	q.source = NULL;
+	q.region = "americas";
+	CHECK_RUN(a, &q, "0003");
+	q.region = NULL;
+	q.lang = "en";
+	CHECK_RUN(a, &q, "0002 0004");
+	q.type = "commercial";
+	CHECK_RUN(a, &q, "0002 0004");
+	q.lang = NULL;
+	q.type = "wire";
+	CHECK_RUN(a, &q, "0003");
+	q.type = NULL;
+	q.misinfo = "icc-only-targets-africa";
+	CHECK_RUN(a, &q, "0003");
+	q.misinfo = NULL;
+	pm_err_init(&err);
+	CHECK(pm_query_set_days(&q, "2026-03-02", "2026-03-03", NULL, &err) == 0);
+	CHECK_RUN(a, &q, "0002 0003"); /* both days inclusive */
+	/* score: the best score among the --tag tags */
+	pm_query_init(&q);
+	q.tags = tags;
+	tags[0] = "icc";
+	q.ntags = 1;
+	q.sort = PM_SORT_SCORE;
+	CHECK_RUN(a, &q, "0001 0002 0003");
+	tags[0] = "icc";
+	tags[1] = "unsc-referral";
+	q.ntags = 2;
+	CHECK_RUN(a, &q, "0003");
+}
+
+static void test_fts(struct pm_archive *a)
+{
+	struct pm_query q;
+
+	TEST("full text");
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	q.text = "penale"; /* folded like the classifier: finds "Pénale" */
+	CHECK_RUN(a, &q, "0001");
+	q.text = "PÉNALE";
+	CHECK_RUN(a, &q, "0001");
+	q.text = "pén*";
+	CHECK_RUN(a, &q, "0001");
+	q.text = "\"arrest warrant\"";
+	CHECK_RUN(a, &q, "0002");
+	q.text = "warrant";
+	CHECK_RUN(a, &q, "0002 0003");
+	q.text = "warrant NOT arrest";
+	CHECK_RUN(a, &q, "0003");
+	q.text = "council AND (cricket OR referral)";
+	CHECK_RUN(a, &q, "0003 0004");
+	q.text = "council cricket";
+	CHECK_RUN(a, &q, "0004");
+	q.text = "title:warrant";
+	CHECK_RUN(a, &q, "0002");
+	q.text = "NEAR(judges warrant, 3)";
+	CHECK_RUN(a, &q, "0002");
+	q.text = "members NEAR/2 warrant";
+	CHECK_RUN(a, &q, "");
+	q.text = "members NEAR/5 warrant";
+	CHECK_RUN(a, &q, "0003");
+	/* user text never becomes FTS5 syntax */
+	q.text = "court:warrant";
+	CHECK_RUN(a, &q, "");
+	q.text = "\"rank) OR 1=1 --\"";
+	CHECK_RUN(a, &q, "");
+	q.text = "council";
+	q.sort = PM_SORT_SCORE;
+	CHECK_RUN(a, &q, "0004 0003"); /* bm25: the title and body both match in 0004 */
+}
+
+static void test_bad_query(void)
+{
+	static const struct {
+		const char *q, *msg;
+	} cases[] = {
+		{ "arrest AND (warrant OR orden", "query: '(' is never closed at column 12" },
+		{ "warrant)", "query: unexpected ')' at column 8" },
+		{ "NOT warrant", "query: NOT needs a term before it (write 'a NOT b') at column 1" },
+		{ "warrant OR", "query: OR needs a term on each side at column 9" },
+		{ "\"open phrase", "query: unterminated quote at column 1" },
+		{ "court ---", "query: a term with no searchable word at column 7" },
+		{ "NEAR(court, 3)", "query: NEAR( needs at least two terms at column 1" },
+		{ "a NEAR/x b", "query: NEAR/N needs a distance from 0 to 100 at column 3" },
+		{ "   ", "query: empty" },
+	};
+	struct pm_err err;
+	char *out;
+
+	TEST("bad query");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pm_err_init(&err);
+		out = NULL;
+		CHECK(pm_fts_translate(cases[i].q, &out, &err) == -1);
+		CHECK_INT(err.code, PM_EINPUT);
+		CHECK_STR(err.msg, cases[i].msg);
+		free(out);
+	}
+	CHECK(pm_fts_translate("Cour Pénale* OR title:\"mandat d'arrêt\"", &out, &err) == 0);
+	CHECK_STR(out, "((\"cour\" AND \"penale\" *) OR title : \"mandat d arret\")");
+	free(out);
+	CHECK(pm_fts_translate("a b OR c", &out, &err) == 0);
+	CHECK_STR(out, "((\"a\" AND \"b\") OR \"c\")");
+	free(out);
+}
+
+static void test_counts(struct pm_archive *a)
+{
+	struct pm_query q;
+	struct pm_err err;
+	const char *tags[1] = { "icc" };
+	char *s;
+
+	TEST("count by");
+	pm_err_init(&err);
+	pm_query_init(&q);
+	s = counts(a, &q, PM_BY_DAY, NULL);
+	CHECK_STR(s, "[{\"key\":\"2026-03-01\",\"count\":1},{\"key\":\"2026-03-02\",\"count\":1},"
+		     "{\"key\":\"2026-03-03\",\"count\":1},{\"key\":\"2026-03-04\",\"count\":0},"
+		     "{\"key\":\"2026-03-05\",\"count\":0},{\"key\":\"2026-03-06\",\"count\":0},"
+		     "{\"key\":\"2026-03-07\",\"count\":0},{\"key\":\"2026-03-08\",\"count\":0},"
+		     "{\"key\":\"2026-03-09\",\"count\":1}]");
+	free(s);
+	/* in Paris the 23:30 UTC article belongs to the next day */
+	s = counts(a, &q, PM_BY_DAY, "Europe/Paris");
+	CHECK(s && !strncmp(s, "[{\"key\":\"2026-03-01\",\"count\":1},{\"key\":\"2026-03-02\",\"count\":0},"
+			       "{\"key\":\"2026-03-03\",\"count\":2}", 93));
+	free(s);
+	/* 2026-03-01 is a Sunday: ISO week 9; Monday 2 March starts week 10 */
+	s = counts(a, &q, PM_BY_WEEK, NULL);
+	CHECK_STR(s, "[{\"key\":\"2026-W09\",\"count\":1},{\"key\":\"2026-W10\",\"count\":2},"
+		     "{\"key\":\"2026-W11\",\"count\":1}]");
+	free(s);
+	s = counts(a, &q, PM_BY_MONTH, NULL);
+	CHECK_STR(s, "[{\"key\":\"2026-03\",\"count\":4}]");
+	free(s);
+	s = counts(a, &q, PM_BY_TAG, NULL);
+	CHECK_STR(s, "[{\"key\":\"icc\",\"count\":3},{\"key\":\"situation:sudan\",\"count\":2},"
+		     "{\"key\":\"arrest-warrant\",\"count\":1},{\"key\":\"unsc-referral\",\"count\":1}]");
+	free(s);
+	q.tags = tags;
+	q.ntags = 1;
+	s = counts(a, &q, PM_BY_REGION, NULL);
+	CHECK_STR(s, "[{\"key\":\"africa\",\"count\":1},{\"key\":\"americas\",\"count\":1},{\"key\":\"europe\",\"count\":1}]");
+	free(s);
+	s = counts(a, &q, PM_BY_LANG, NULL);
+	CHECK_STR(s, "[{\"key\":\"en\",\"count\":1},{\"key\":\"es\",\"count\":1},{\"key\":\"fr\",\"count\":1}]");
+	free(s);
+	/* since/until fill the range even where nothing was published */
+	q.ntags = 0;
+	CHECK(pm_query_set_days(&q, "2026-02-28", "2026-03-01", NULL, &err) == 0);
+	s = counts(a, &q, PM_BY_DAY, NULL);
+	CHECK_STR(s, "[{\"key\":\"2026-02-28\",\"count\":0},{\"key\":\"2026-03-01\",\"count\":1}]");
+	free(s);
+	q.text = "warrant";
+	q.has_since = q.has_until = 0;
+	s = counts(a, &q, PM_BY_SOURCE, NULL);
+	CHECK_STR(s, "[{\"key\":\"andes\",\"count\":1},{\"key\":\"lake\",\"count\":1}]");
+	free(s);
+}
+
+static void test_tz_bounds(struct pm_archive *a)
+{
+	struct pm_query q;
+	struct pm_err err;
+
+	TEST("date bounds with a time zone");
+	pm_err_init(&err);
+	/* 0002 is 2026-03-02T23:30Z: the 2nd in UTC, the 3rd in Paris (+01:00) */
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	CHECK(pm_query_set_days(&q, "2026-03-02", "2026-03-02", NULL, &err) == 0);
+	CHECK_RUN(a, &q, "0002");
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	CHECK(pm_query_set_days(&q, "2026-03-02", "2026-03-02", "Europe/Paris", &err) == 0);
+	CHECK_RUN(a, &q, "");
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	CHECK(pm_query_set_days(&q, "2026-03-03", "2026-03-03", "Europe/Paris", &err) == 0);
+	CHECK_RUN(a, &q, "0002 0003");
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	CHECK(pm_query_set_days(&q, "2026-03-09", NULL, "America/New_York", &err) == 0);
+	CHECK_RUN(a, &q, "0004");
+	CHECK(pm_query_set_days(&q, "2026-03-10", "2026-03-09", NULL, &err) == -1);
+	CHECK(strstr(err.msg, "after") != NULL);
+	CHECK(pm_query_set_days(&q, "2026-13-01", NULL, NULL, &err) == -1);
+	CHECK(strstr(err.msg, "--since") != NULL);
+	CHECK(pm_query_set_days(&q, "2026-03-01", NULL, "Mars/Olympus", &err) == -1);
+	CHECK(strstr(err.msg, "--tz") != NULL);
+}
+
+static void test_csv(void)
+{
+	struct pm_buf b = PM_BUF_INIT;
+	json_t *o;
+	char *s;
+
+	TEST("csv quoting and fields");
+	pm_buf_add(&b, "", 0);
+	pm_csv_field(&b, "plain");
+	pm_buf_addc(&b, ',');
+	pm_csv_field(&b, "a, b");
+	pm_buf_addc(&b, ',');
+	pm_csv_field(&b, "say \"no\"");
+	pm_buf_addc(&b, ',');
+	pm_csv_field(&b, "two\r\nlines");
+	pm_buf_addc(&b, ',');
+	pm_csv_field(&b, NULL);
+	CHECK_STR(pm_buf_str(&b), "plain,\"a, b\",\"say \"\"no\"\"\",\"two\r\nlines\",");
+	pm_buf_release(&b);
+	o = art("0000000000000009", "2026-03-01T00:00:00Z", "T", "x", "src", "europe", "ngo", "en",
+		"[{\"tag\":\"icc\",\"score\":0.5},{\"tag\":\"voice:victims\",\"score\":0.25}]");
+	s = pm_article_field_text(o, "tags");
+	CHECK_STR(s, "icc;voice:victims");
+	free(s);
+	s = pm_article_field_text(o, "region");
+	CHECK_STR(s, "europe");
+	free(s);
+	s = pm_article_field_text(o, "score");
+	CHECK_STR(s, "0.5");
+	free(s);
+	CHECK(pm_article_field_text(o, "nonsense") == NULL);
+	CHECK(!pm_article_field_valid("nonsense") && pm_article_field_valid("source_name"));
+	json_decref(o);
+}
+
+int main(void)
+{
+	struct pm_archive *a;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pm-test-archive-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_open_errors();
+	test_put();
+	test_cluster();
+	a = filter_archive();
+	test_filters(a);
+	test_fts(a);
+	test_counts(a);
+	test_tz_bounds(a);
+	pm_archive_close(a);
+	test_bad_query();
+	test_csv();
+	{
+		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+		free(cmd);
+	}
+	return tl_summary();
+}

@@ -1,0 +1,460 @@
+/* tests/unit/test_parse: the parser on fixtures written for it (feeds,
+ * hostile XML, a page), and tables for dates, URLs and fingerprints.
+ * Run from the repository root (fixtures are read by relative path). */
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/mem.h"
+#include "parse/parse.h"
+#include "testlib.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FIX "tests/fixtures/parse/"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f) {
+		fprintf(stderr, "cannot open '%s'\n", path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = xmalloc((size_t)n + 1);
+	*len = fread(buf, 1, (size_t)n, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static json_t *parse_file(const char *name, const char *url, const char *ctype)
+{
+	char path[256];
+	size_t len;
+	char *body;
+	struct pm_err err;
+	json_t *doc;
+
+	snprintf(path, sizeof(path), FIX "%s", name);
+	body = slurp(path, &len);
+	pm_err_init(&err);
+	doc = pm_parse_document(body, len, url, ctype, NULL, &err);
+	free(body);
+	if (!doc)
+		fprintf(stderr, "parse '%s': %s\n", name, err.msg);
+	return doc;
+}
+
+/* Borrowed string at a path like "entries.0.title" (NULL if absent/null). */
+static const char *at(json_t *doc, const char *path)
+{
+	char buf[256], *save = NULL;
+	json_t *cur = doc;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = strtok_r(buf, ".", &save); p && cur; p = strtok_r(NULL, ".", &save)) {
+		if (json_is_array(cur))
+			cur = json_array_get(cur, (size_t)atoi(p));
+		else
+			cur = json_object_get(cur, p);
+	}
+	return json_string_value(cur);
+}
+
+static void test_rss20(void)
+{
+	json_t *d = parse_file("rss20.xml", "https://ignored.example/feed", NULL);
+
+	TEST("rss20");
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK_STR(at(d, "format"), "rss20");
+	CHECK(json_is_false(json_object_get(d, "bozo")));
+	CHECK_STR(at(d, "encoding"), "utf-8");
+	CHECK_STR(at(d, "feed.title"), "Example World Desk");
+	CHECK_STR(at(d, "feed.link"), "https://news.example.org/world/"); /* xml:base */
+	CHECK_STR(at(d, "feed.subtitle"), "Sample & test feed");
+	CHECK_STR(at(d, "feed.language"), "en-GB");
+	CHECK_STR(at(d, "feed.updated"), "2026-11-25T14:03:00Z");
+	CHECK_STR(at(d, "entries.0.title"), "Judges confirm charges");
+	CHECK_STR(at(d, "entries.0.link"),
+		  "https://news.example.org/world/2026/11/judges-confirm.html?utm_source=rss&id=7#top");
+	CHECK_STR(at(d, "entries.0.id"), "urn:example:1001");
+	CHECK_STR(at(d, "entries.0.author"), "Ada Reporter");
+	CHECK_STR(at(d, "entries.0.published"), "2026-11-25T14:03:00Z");
+	CHECK_STR(at(d, "entries.0.summary"), "Short summary of the hearing.");
+	CHECK_STR(at(d, "entries.0.content"), "First paragraph of the story.\n\nSecond paragraph & more.");
+	CHECK_STR(at(d, "entries.0.categories.0.term"), "justice");
+	CHECK_STR(at(d, "entries.0.categories.0.scheme"), "https://news.example.org/tags");
+	CHECK_STR(at(d, "entries.0.categories.1.term"), "courts");
+	CHECK_STR(at(d, "entries.0.enclosures.0.url"), "https://news.example.org/world/media/hearing.mp3");
+	CHECK_INT(json_integer_value(json_object_get(
+			  json_array_get(json_object_get(json_array_get(json_object_get(d, "entries"), 0),
+							 "enclosures"), 0), "length")), 12345);
+	/* a permalink GUID becomes the link; dc:date is the update time */
+	CHECK_STR(at(d, "entries.1.link"), "https://news.example.org/world/2026/11/permalink.html");
+	CHECK_STR(at(d, "entries.1.updated"), "2026-11-24T06:00:00Z");
+	CHECK(at(d, "entries.1.published") == NULL);
+	CHECK_INT(json_array_size(json_object_get(d, "entries")), 3);
+
+	/* the pipeline view of the same feed */
+	json_t *src = json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", "ex", "name", "Example", "country", "GB",
+				"region", "europe", "type", "public");
+	json_t *tags = json_pack("[s]", "monitor");
+	json_t *pages = NULL;
+	json_t *arts = pm_articles_from_feed(d, src, "fr", tags, "2026-11-25T15:00:00Z", 1, &pages);
+	TEST("articles_from_feed");
+	CHECK_INT(json_array_size(arts), 2); /* the entry without link and guid is skipped */
+	json_t *a0 = json_array_get(arts, 0);
+	CHECK_STR(at(a0, "url"), "https://news.example.org/world/2026/11/judges-confirm.html?id=7");
+	CHECK_STR(at(a0, "text"), "First paragraph of the story.\n\nSecond paragraph & more.");
+	CHECK_STR(at(a0, "lang"), "en");
+	CHECK_STR(at(a0, "source.region"), "europe");
+	CHECK_STR(at(a0, "fetched"), "2026-11-25T15:00:00Z");
+	CHECK_STR(at(a0, "feed_tags.0"), "monitor");
+	CHECK(at(a0, "id") && strlen(at(a0, "id")) == 16);
+	CHECK(at(a0, "fingerprint") && strlen(at(a0, "fingerprint")) == 16);
+	char hex[17];
+	pm_id_hex(pm_article_id(at(a0, "url"), NULL), hex);
+	CHECK_STR(at(a0, "id"), hex);
+	/* the same story with other tracking parameters has the same id */
+	pm_id_hex(pm_article_id("HTTPS://News.Example.org:443/world/2026/11/judges-confirm.html?id=7&fbclid=x#c", NULL), hex);
+	CHECK_STR(at(a0, "id"), hex);
+	json_t *a1 = json_array_get(arts, 1);
+	CHECK_STR(at(a1, "published"), "2026-11-24T06:00:00Z"); /* updated stands in */
+	/* both entries are short: their pages get fetched */
+	CHECK_INT(json_array_size(pages), 2);
+
+	TEST("article_merge_page");
+	json_t *page = json_pack("{s:s,s:s,s:s,s:s}", "kind", "page", "text",
+				 "A much longer text from the article page itself, with many more words than the feed had.",
+				 "byline", "Page Author", "lang", "en");
+	json_t *m = pm_article_merge_page(a1, page);
+	CHECK_STR(at(m, "text"), "A much longer text from the article page itself, with many more words than the feed had.");
+	CHECK_STR(at(m, "author"), "Page Author");
+	CHECK(strcmp(at(m, "fingerprint"), at(a1, "fingerprint")) != 0);
+	CHECK_STR(at(a1, "text"), "Plain description only."); /* stub untouched */
+	json_decref(m);
+	json_decref(page);
+	json_decref(arts);
+	json_decref(pages);
+	json_decref(src);
+	json_decref(tags);
+	json_decref(d);
+}
+
+static void test_atom10(void)
+{
+	json_t *d = parse_file("atom10.xml", NULL, "application/atom+xml");
+
+	TEST("atom10");
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK_STR(at(d, "format"), "atom10");
+	CHECK(json_is_false(json_object_get(d, "bozo")));
+	CHECK_STR(at(d, "feed.language"), "fr-FR");
+	CHECK_STR(at(d, "feed.link"), "https://atom.example.net/blog/");
+	CHECK_STR(at(d, "feed.subtitle"), "Un carnet de test");
+	CHECK_STR(at(d, "entries.0.title"), "Audience & d\xC3\xA9" "cision");
+	CHECK_STR(at(d, "entries.0.link"), "https://atom.example.net/blog/posts/audience.html");
+	CHECK_STR(at(d, "entries.0.enclosures.0.url"), "https://atom.example.net/blog/media/photo.jpg");
+	CHECK_STR(at(d, "entries.0.published"), "2026-11-25T08:30:00Z");
+	CHECK_STR(at(d, "entries.0.author"), "Chlo\xC3\xA9 Auteur (chloe@example.net)");
+	CHECK_STR(at(d, "entries.0.summary"), "R\xC3\xA9sum\xC3\xA9 en texte brut <pas de balise>");
+	CHECK_STR(at(d, "entries.0.content"), "Premier paragraphe.\n\nSecond lien.");
+	CHECK_STR(at(d, "entries.0.categories.0.label"), "Cour p\xC3\xA9nale");
+	json_decref(d);
+}
+
+static void test_malformed(void)
+{
+	json_t *d = parse_file("malformed.xml", NULL, NULL);
+
+	TEST("malformed");
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK(json_is_true(json_object_get(d, "bozo")));
+	CHECK(at(d, "bozo_reason") != NULL);
+	CHECK_STR(at(d, "encoding"), "iso-8859-1");
+	CHECK_STR(at(d, "feed.title"), "Caf\xC3\xA9 & bare & ampersand");
+	CHECK_INT(json_array_size(json_object_get(d, "entries")), 2);
+	CHECK_STR(at(d, "entries.0.title"), "First \xE2\x80\xA6 entry");
+	CHECK_STR(at(d, "entries.0.link"), "https://bad.example.com/a?x=1&y=2");
+	/* windows-1252 bytes in a document labelled iso-8859-1 */
+	CHECK_STR(at(d, "entries.1.title"),
+		  "Second entry \xE2\x80\x93 windows-1252 quote: \xE2\x80\x9Cok\xE2\x80\x9D");
+	json_decref(d);
+}
+
+static void test_xxe(void)
+{
+	json_t *d = parse_file("xxe.xml", NULL, NULL);
+	char *dump;
+
+	TEST("xxe and billion laughs");
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	dump = json_dumps(d, JSON_COMPACT);
+	CHECK(strstr(dump, "root:") == NULL);      /* /etc/passwd never read */
+	CHECK(strstr(dump, "lollollol") == NULL);  /* nested entities never expanded */
+	CHECK(strlen(dump) < 4096);
+	CHECK(json_is_true(json_object_get(d, "bozo")));
+	free(dump);
+	json_decref(d);
+}
+
+static void test_json_feed(void)
+{
+	json_t *d = parse_file("feed.json", NULL, "application/feed+json");
+
+	TEST("json feed");
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK_STR(at(d, "format"), "json11");
+	CHECK_STR(at(d, "entries.0.link"), "https://json.example.com/2026/11/nota.html");
+	CHECK_STR(at(d, "entries.0.content"), "Texto de la nota.\n\nSegundo p\xC3\xA1rrafo.");
+	CHECK_STR(at(d, "entries.0.published"), "2026-11-25T17:03:00Z");
+	CHECK_STR(at(d, "entries.0.author"), "Autora Ejemplo");
+	CHECK_STR(at(d, "entries.0.categories.1.term"), "onu");
+	json_decref(d);
+}
+
+static void test_page(void)
+{
+	json_t *d = parse_file("page.html", "https://chronicle.example/world/story.html", "text/html");
+	const char *text;
+
+	TEST("page");
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	CHECK_STR(at(d, "kind"), "page");
+	CHECK_STR(at(d, "title"), "Chamber hears opening statements");
+	CHECK_STR(at(d, "byline"), "Sam Writer");
+	CHECK_STR(at(d, "published"), "2026-11-25T13:03:00Z");
+	CHECK_STR(at(d, "lang"), "en-GB");
+	CHECK_STR(at(d, "site_name"), "Example Chronicle");
+	text = at(d, "text");
+	CHECK(text != NULL);
+	if (text) {
+		CHECK(strstr(text, "The trial chamber opened the hearing") != NULL);
+		CHECK(strstr(text, "adjourned the session shortly before noon.\n\nObservers") != NULL);
+		CHECK(strstr(text, "Reader comment") == NULL);
+		CHECK(strstr(text, "Another story") == NULL);
+		CHECK(strstr(text, "sample product") == NULL);
+		CHECK(strstr(text, "tracking") == NULL);
+		CHECK(strstr(text, "Copyright") == NULL);
+	}
+	CHECK_STR(at(d, "links.0"), "https://chronicle.example/");
+	json_decref(d);
+}
+
+static void test_inline(void)
+{
+	struct pm_err err;
+	json_t *d;
+	/* UTF-16LE with BOM */
+	static const char u16[] = "\xFF\xFE<\0r\0s\0s\0>\0<\0c\0h\0a\0n\0n\0e\0l\0>\0<\0t\0i\0t\0l\0e\0>\0"
+				  "\xE9\0<\0/\0t\0i\0t\0l\0e\0>\0<\0/\0c\0h\0a\0n\0n\0e\0l\0>\0<\0/\0r\0s\0s\0>\0";
+	TEST("utf-16 bom");
+	d = pm_parse_document(u16, sizeof(u16) - 1, NULL, NULL, NULL, &err);
+	CHECK(d != NULL);
+	CHECK_STR(at(d, "encoding"), "utf-16le");
+	CHECK_STR(at(d, "feed.title"), "\xC3\xA9");
+	json_decref(d);
+
+	TEST("http charset rules");
+	static const char latin[] = "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss><channel><title>caf\xE9</title></channel></rss>";
+	d = pm_parse_document(latin, sizeof(latin) - 1, NULL, "application/rss+xml", NULL, &err);
+	CHECK_STR(at(d, "encoding"), "iso-8859-1");
+	CHECK_STR(at(d, "feed.title"), "caf\xC3\xA9");
+	CHECK(json_is_false(json_object_get(d, "bozo")));
+	json_decref(d);
+	/* text/xml without charset is us-ascii (RFC 3023): the byte does not fit */
+	d = pm_parse_document(latin, sizeof(latin) - 1, NULL, "text/xml", NULL, &err);
+	CHECK(json_is_true(json_object_get(d, "bozo")));
+	json_decref(d);
+	d = pm_parse_document(latin, sizeof(latin) - 1, NULL, "application/xml; charset=\"utf-8\"", NULL, &err);
+	CHECK(json_is_true(json_object_get(d, "bozo")));
+	CHECK_STR(at(d, "feed.title"), "caf\xC3\xA9");
+	json_decref(d);
+
+	TEST("rss versions");
+	static const struct { const char *doc, *format; } versions[] = {
+		{ "<rss version=\"0.91\"><channel/></rss>", "rss091u" },
+		{ "<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" \"http://my.netscape.com/publish/formats/rss-0.91.dtd\"><rss version=\"0.91\"><channel/></rss>", "rss091n" },
+		{ "<rss version=\"0.92\"><channel/></rss>", "rss092" },
+		{ "<rss version=\"0.93\"><channel/></rss>", "rss093" },
+		{ "<rss version=\"0.94\"><channel/></rss>", "rss094" },
+		{ "<rss version=\"2.0\"><channel/></rss>", "rss20" },
+		{ "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\"><channel/></rdf:RDF>", "rss10" },
+		{ "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://my.netscape.com/rdf/simple/0.9/\"><channel/></rdf:RDF>", "rss090" },
+		{ "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"/>", "atom03" },
+		{ "<feed xmlns=\"http://www.w3.org/2005/Atom\"/>", "atom10" },
+		{ "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":[]}", "json10" },
+	};
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		d = pm_parse_document(versions[i].doc, strlen(versions[i].doc), NULL, NULL, NULL, &err);
+		CHECK_STR(at(d, "format"), versions[i].format);
+		json_decref(d);
+	}
+
+	TEST("not a feed");
+	d = pm_parse_document("{\"a\":1}", 7, NULL, NULL, NULL, &err);
+	CHECK(d == NULL);
+	CHECK_INT(err.code, PM_EINPUT);
+	d = pm_parse_document("", 0, NULL, NULL, NULL, &err);
+	CHECK(d != NULL && json_is_true(json_object_get(d, "bozo")));
+	json_decref(d);
+}
+
+static void test_dates(void)
+{
+	static const struct { const char *in, *want; } t[] = {
+		{ "Wed, 25 Nov 2026 14:03:00 GMT", "2026-11-25T14:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00 +0100", "2026-11-25T13:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00 -0500", "2026-11-25T19:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00 EST", "2026-11-25T19:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00 PDT", "2026-11-25T21:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03 GMT", "2026-11-25T14:03:00Z" },       /* no seconds */
+		{ "25 Nov 2026 14:03:00 UT", "2026-11-25T14:03:00Z" },          /* no day name, UT */
+		{ "Wed, 25 Nov 26 14:03:00 GMT", "2026-11-25T14:03:00Z" },       /* 2-digit year */
+		{ "Wednesday, 25 Nov 2026 14:03:00 GMT", "2026-11-25T14:03:00Z" },
+		{ "Wed., 25 Nov. 2026 14:03:00 GMT", "2026-11-25T14:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00 +0000 (UTC)", "2026-11-25T14:03:00Z" },
+		{ "2026-11-25T14:03:00Z", "2026-11-25T14:03:00Z" },
+		{ "2026-11-25T14:03:00.123456+01:00", "2026-11-25T13:03:00Z" },
+		{ "2026-11-25T14:03:00-0230", "2026-11-25T16:33:00Z" },
+		{ "2026-11-25T14:03Z", "2026-11-25T14:03:00Z" },
+		{ "2026-11-25 14:03:00", "2026-11-25T14:03:00Z" },
+		{ "2026-11-25", "2026-11-25T00:00:00Z" },
+		{ "2026-11", "2026-11-01T00:00:00Z" },
+		{ "20261125T140300Z", "2026-11-25T14:03:00Z" },
+		{ "  2026-11-25T14:03:00+00:00  ", "2026-11-25T14:03:00Z" },
+	};
+	static const char *const bad[] = { "", "yesterday", "2026-13-45", "not a date at all", "99999999999999999999" };
+	time_t tt;
+	char iso[32];
+
+	TEST("dates");
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r = pm_parse_date(t[i].in, &tt);
+		CHECK_INT(r, 0);
+		if (!r) {
+			struct tm tm;
+			gmtime_r(&tt, &tm);
+			strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			if (strcmp(iso, t[i].want))
+				fprintf(stderr, "  date '%s'\n", t[i].in);
+			CHECK_STR(iso, t[i].want);
+		}
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = pm_parse_date(bad[i], &tt);
+		if (r == 0)
+			fprintf(stderr, "  accepted '%s'\n", bad[i]);
+		CHECK_INT(r, -1);
+	}
+}
+
+static void test_urls(void)
+{
+	static const struct { const char *in, *want; } canon[] = {
+		{ "HTTP://Example.COM:80/a/b?x=1#frag", "http://example.com/a/b?x=1" },
+		{ "https://example.com:443/", "https://example.com/" },
+		{ "https://example.com:8443/p", "https://example.com:8443/p" },
+		{ "https://example.com/p?utm_source=rss&utm_medium=feed&id=3&fbclid=abc", "https://example.com/p?id=3" },
+		{ "https://example.com/p?gclid=1&mc_cid=2&mc_eid=3", "https://example.com/p" },
+		{ "https://example.com", "https://example.com/" },
+		{ "https://example.com/a/../b/./c", "https://example.com/b/c" },
+		{ "https://user:pw@example.com/x", "https://example.com/x" },
+		{ "  https://example.com/trim  ", "https://example.com/trim" },
+		{ "file:///srv/feeds/a.xml", "file:///srv/feeds/a.xml" },
+		{ "urn:uuid:1234", "urn:uuid:1234" },
+	};
+	static const struct { const char *base, *ref, *want; } res[] = {
+		{ "https://example.com/a/b.html", "c.html", "https://example.com/a/c.html" },
+		{ "https://example.com/a/b.html", "/root", "https://example.com/root" },
+		{ "https://example.com/a/b.html", "../up", "https://example.com/up" },
+		{ "https://example.com/a/b.html", "//cdn.example.net/x", "https://cdn.example.net/x" },
+		{ "https://example.com/a/b.html", "?q=1", "https://example.com/a/b.html?q=1" },
+		{ "https://example.com/a/", "http://other.example/", "http://other.example/" },
+		{ NULL, "relative/only", "relative/only" },
+	};
+	char *s;
+
+	TEST("url canonical");
+	for (size_t i = 0; i < sizeof(canon) / sizeof(canon[0]); i++) {
+		s = pm_url_canonical(canon[i].in);
+		CHECK_STR(s, canon[i].want);
+		free(s);
+	}
+	CHECK(pm_url_canonical("relative/path") == NULL);
+	CHECK(pm_url_canonical(NULL) == NULL);
+
+	TEST("url resolve");
+	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
+		s = pm_url_resolve(res[i].base, res[i].ref);
+		CHECK_STR(s, res[i].want);
+		free(s);
+	}
+
+	TEST("article id");
+	CHECK(pm_article_id("https://example.com/a?utm_source=x", NULL) == pm_article_id("https://EXAMPLE.com/a#top", NULL));
+	CHECK(pm_article_id("https://example.com/a", NULL) != pm_article_id("https://example.com/b", NULL));
+	CHECK(pm_article_id(NULL, "urn:guid:1") == pm_hash64_str("urn:guid:1"));
+	CHECK(pm_article_id(NULL, NULL) == 0);
+}
+
+static void test_fingerprint(void)
+{
+	const char *a = "The judges of the trial chamber confirmed the charges against the accused on Tuesday, "
+			"saying the evidence was sufficient to establish substantial grounds to believe that he "
+			"committed the crimes, and sent the case to trial before a new chamber next year.";
+	const char *b = "The judges of the trial chamber confirmed the charges against the accused on Tuesday, "
+			"saying the evidence was sufficient to establish substantial grounds to believe that he "
+			"committed the crimes, and sent the case to trial before a new chamber early next year.";
+	const char *c = "Heavy rain flooded the valley overnight and farmers counted the losses in the morning, "
+			"while the regional weather office warned of more storms over the weekend and schools "
+			"stayed closed as roads remained under water in several villages.";
+
+	TEST("fingerprint");
+	uint64_t fa = pm_fingerprint(a, strlen(a)), fb = pm_fingerprint(b, strlen(b)),
+		 fc = pm_fingerprint(c, strlen(c));
+	CHECK(fa != 0);
+	CHECK(pm_fingerprint_distance(fa, fa) == 0);
+	CHECK(pm_fingerprint_distance(fa, fb) <= 10);
+	CHECK(pm_fingerprint_distance(fa, fc) >= 18);
+	/* case and markup-free punctuation do not matter */
+	const char *upper = "THE JUDGES OF THE TRIAL CHAMBER confirmed the charges";
+	const char *lower = "the judges of the trial chamber, confirmed the charges!";
+	CHECK(pm_fingerprint(upper, strlen(upper)) == pm_fingerprint(lower, strlen(lower)));
+	CHECK(pm_fingerprint("", 0) == 0);
+	CHECK(pm_fingerprint("one", 3) != 0);
+}
+
+int main(void)
+{
+	test_rss20();
+	test_atom10();
+	test_malformed();
+	test_xxe();
+	test_json_feed();
+	test_page();
+	test_inline();
+	test_dates();
+	test_urls();
+	test_fingerprint();
+	return tl_summary();
+}

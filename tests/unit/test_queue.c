@@ -1,0 +1,284 @@
+/* tests/unit/test_queue.c: the Redis layer against a real redis-server that
+ * the test starts on a private unix socket (and a TCP port with a
+ * password), then stops. */
+#include "core/mem.h"
+#include "core/time.h"
+#include "queue/embed.h"
+#include "queue/queue.h"
+#include "queue/stage.h"
+#include "testlib.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static struct pm_queue *open_q(const char *url, int claim_idle_ms, int max_deliveries)
+{
+	struct pm_queue_opts o;
+	struct pm_queue *q = NULL;
+	struct pm_err err;
+
+	pm_err_init(&err);
+	pm_queue_opts_init(&o);
+	o.url = url;
+	o.prefix = "t:";
+	o.claim_idle_ms = claim_idle_ms;
+	o.max_deliveries = max_deliveries;
+	o.connect_timeout_ms = 3000;
+	if (pm_queue_connect(&o, &q, &err) < 0)
+		fprintf(stderr, "connect: %s\n", err.msg);
+	return q;
+}
+
+static void test_streams(const char *url)
+{
+	struct pm_queue *q = open_q(url, 100, 3), *q2;
+	struct pm_batch b = { 0 };
+	struct pm_err err;
+	struct pm_field f[2] = { { "a", "1", 1 }, { "body", "x\0y", 3 } };
+	struct pm_group_info gi;
+	size_t len;
+	const char *ids[1];
+
+	TEST("streams");
+	pm_err_init(&err);
+	CHECK(q != NULL);
+	if (!q)
+		return;
+	CHECK(pm_queue_flush_prefix(q, &err) == 0);
+	CHECK(pm_queue_group(q, "s", "g", &err) == 0);
+	CHECK(pm_queue_group(q, "s", "g", &err) == 0); /* idempotent */
+	CHECK(pm_queue_add(q, "s", f, 2, &err) == 0);
+	CHECK(pm_queue_add(q, "s", f, 1, &err) == 0);
+	CHECK(pm_queue_read(q, "s", "g", "c1", 10, 0, &b, &err) == 0);
+	CHECK_INT(b.n, 2);
+	CHECK_STR(pm_entry_get(&b.v[0], "a", NULL), "1");
+	CHECK(pm_entry_get(&b.v[0], "body", &len) && len == 3); /* binary safe */
+	CHECK(pm_entry_get(&b.v[1], "body", NULL) == NULL);
+	CHECK_INT(b.v[0].deliveries, 1);
+	ids[0] = b.v[0].id;
+	CHECK(pm_queue_ack(q, "s", "g", ids, 1, &err) == 0);
+	CHECK(pm_queue_group_info(q, "s", "g", &gi, &err) == 0);
+	CHECK_INT(gi.length, 2);
+	CHECK_INT(gi.pending, 1);
+	CHECK_INT(gi.lag, 0);
+
+	TEST("claim after idle");
+	q2 = open_q(url, 100, 3);
+	pm_batch_release(&b);
+	CHECK(pm_queue_read(q2, "s", "g", "c2", 10, 0, &b, &err) == 0);
+	CHECK_INT(b.n, 0); /* not idle long enough yet */
+	pm_sleep_ms(150);
+	CHECK(pm_queue_read(q2, "s", "g", "c2", 10, 0, &b, &err) == 0);
+	CHECK_INT(b.n, 1);
+	if (b.n)
+		CHECK_INT(b.v[0].deliveries, 2);
+	pm_batch_release(&b);
+	pm_queue_free(q2);
+
+	TEST("dead letters");
+	pm_sleep_ms(150);
+	CHECK(pm_queue_read(q, "s", "g", "c1", 10, 0, &b, &err) == 0);
+	CHECK_INT(b.n, 1);
+	if (b.n) {
+		CHECK(pm_queue_dead(q, "test", "s", "g", &b.v[0], "boom", &err) == 0);
+		CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD), 1);
+	}
+	CHECK(pm_queue_group_info(q, "s", "g", &gi, &err) == 0);
+	CHECK_INT(gi.pending, 0);
+	pm_batch_release(&b);
+	pm_queue_free(q);
+}
+
+static void test_sched_state(const char *url)
+{
+	struct pm_queue *q = open_q(url, 1000, 3);
+	struct pm_err err;
+	char **ids;
+	size_t n;
+	struct pm_field *f;
+	size_t nf;
+	struct pm_field set[2] = { { "etag", "\"abc\"", 5 }, { "status", "200", 3 } };
+	long long v;
+
+	TEST("schedule");
+	pm_err_init(&err);
+	if (!q) {
+		CHECK(q != NULL);
+		return;
+	}
+	CHECK(pm_queue_sched_add(q, "a", 1000, 1, &err) == 0);
+	CHECK(pm_queue_sched_add(q, "b", 5000, 1, &err) == 0);
+	CHECK(pm_queue_sched_add(q, "a", 9000, 1, &err) == 0); /* NX: kept 1000 */
+	CHECK_INT(pm_queue_sched_next(q), 1000);
+	CHECK(pm_queue_sched_claim(q, 2000, 60000, 10, &ids, &n, &err) == 0);
+	CHECK_INT(n, 1);
+	if (n)
+		CHECK_STR(ids[0], "a");
+	pm_strv_free(ids, n);
+	/* a second worker at the same moment gets nothing: a is leased */
+	CHECK(pm_queue_sched_claim(q, 2000, 60000, 10, &ids, &n, &err) == 0);
+	CHECK_INT(n, 0);
+	pm_strv_free(ids, n);
+	CHECK_INT(pm_queue_sched_next(q), 5000);
+
+	TEST("feed state");
+	CHECK(pm_queue_feed_set(q, "a", set, 2, &err) == 0);
+	CHECK(pm_queue_feed_incr(q, "a", "failures", 2, &v, &err) == 0 && v == 2);
+	CHECK(pm_queue_feed_get(q, "a", &f, &nf, &err) == 0);
+	CHECK_INT(nf, 3);
+	CHECK_STR(pm_fields_get(f, nf, "etag"), "\"abc\"");
+	CHECK_STR(pm_fields_get(f, nf, "failures"), "2");
+	pm_fields_free(f, nf);
+
+	TEST("seen");
+	CHECK_INT(pm_queue_seen_check(q, "x", "h1", &err), 1);
+	CHECK(pm_queue_seen_mark(q, "x", "h1", 60, &err) == 0);
+	CHECK_INT(pm_queue_seen_check(q, "x", "h1", &err), 0);
+	CHECK_INT(pm_queue_seen_check(q, "x", "h2", &err), 2);
+	pm_queue_free(q);
+}
+
+struct handler_ctx {
+	int calls;
+	int flushes;
+};
+
+static int handle(void *ctx, struct pm_queue *q, const struct pm_entry *e, struct pm_err *err)
+{
+	struct handler_ctx *h = ctx;
+	const char *v = pm_entry_get(e, "v", NULL);
+
+	(void)q;
+	h->calls++;
+	if (v && !strcmp(v, "bad"))
+		return pm_err_set(err, PM_EINPUT, "bad entry");
+	if (v && !strcmp(v, "flaky"))
+		return pm_err_set(err, PM_ERUNTIME, "try again");
+	return 0;
+}
+
+static int flush(void *ctx, struct pm_err *err)
+{
+	(void)err;
+	((struct handler_ctx *)ctx)->flushes++;
+	return 0;
+}
+
+static void test_stage(const char *url)
+{
+	struct pm_queue *q = open_q(url, 50, 2);
+	struct handler_ctx h = { 0, 0 };
+	struct pm_stage s = { "st", "in", handle, flush, &h };
+	struct pm_err err;
+	struct pm_field f[3] = { { "v", "ok", 2 }, { "v", "bad", 3 }, { "v", "flaky", 5 } };
+	size_t done;
+	long long pending;
+
+	TEST("stage");
+	pm_err_init(&err);
+	if (!q) {
+		CHECK(q != NULL);
+		return;
+	}
+	for (int i = 0; i < 3; i++)
+		CHECK(pm_queue_add(q, "in", &f[i], 1, &err) == 0);
+	CHECK(pm_stage_step(q, &s, "w1", 10, 0, &done, &err) == 0);
+	CHECK_INT(done, 2);            /* ok acked, bad dead-lettered */
+	CHECK_INT(h.flushes, 1);
+	CHECK(pm_stage_pending(q, &s, &pending, &err) == 0);
+	CHECK_INT(pending, 1);         /* flaky waits for a retry */
+	for (int i = 0; i < 4; i++) {  /* retried, then dead after 2 deliveries */
+		pm_sleep_ms(80);
+		CHECK(pm_stage_step(q, &s, "w2", 10, 0, &done, &err) == 0);
+	}
+	CHECK(pm_stage_pending(q, &s, &pending, &err) == 0);
+	CHECK_INT(pending, 0);
+	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD), 3); /* 1 from before + bad + flaky */
+	pm_queue_free(q);
+}
+
+static pid_t start_tcp_redis(int port)
+{
+	char portstr[16];
+	pid_t pid;
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execlp("redis-server", "redis-server", "--port", portstr, "--bind", "127.0.0.1",
+		       "--requirepass", "s3cret", "--save", "", "--appendonly", "no", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void test_urls(void)
+{
+	int port = 20000 + (int)(getpid() % 20000);
+	pid_t pid = start_tcp_redis(port);
+	char url[128];
+	struct pm_queue *q;
+	struct pm_queue_opts o;
+	struct pm_err err;
+
+	TEST("urls with password and database");
+	pm_err_init(&err);
+	snprintf(url, sizeof(url), "redis://:s3cret@127.0.0.1:%d/3", port);
+	q = open_q(url, 1000, 3);
+	CHECK(q != NULL);
+	if (q) {
+		CHECK(strstr(pm_queue_url_safe(q), "s3cret") == NULL);
+		CHECK(strstr(pm_queue_url_safe(q), "***") != NULL);
+		pm_queue_free(q);
+	}
+	pm_queue_opts_init(&o);
+	snprintf(url, sizeof(url), "redis://:wrong@127.0.0.1:%d", port);
+	o.url = url;
+	o.connect_timeout_ms = 300;
+	CHECK(pm_queue_connect(&o, &q, &err) == -1);
+	CHECK_INT(err.code, PM_EDEP);
+	CHECK(strstr(err.msg, "wrong") == NULL); /* the password never shows */
+	o.url = "http://x";
+	CHECK(pm_queue_connect(&o, &q, &err) == -1);
+	CHECK_INT(err.code, PM_EINPUT);
+	o.url = "redis://127.0.0.1:1";
+	CHECK(pm_queue_connect(&o, &q, &err) == -1);
+	CHECK_INT(err.code, PM_EDEP);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	struct pm_embedded emb;
+	struct pm_err err;
+
+	pm_err_init(&err);
+	snprintf(dir, sizeof(dir), "/tmp/pm-test-queue-%d", (int)getpid());
+	TEST("embedded redis");
+	if (pm_embedded_start(dir, &emb, &err) < 0) {
+		fprintf(stderr, "cannot start redis-server: %s\n", err.msg);
+		CHECK(0);
+		return tl_summary();
+	}
+	CHECK(emb.pid > 0);
+	test_streams(emb.url);
+	test_sched_state(emb.url);
+	test_stage(emb.url);
+	test_urls();
+	pm_embedded_stop(&emb);
+	{
+		char *cmd = xasprintf("rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", dir);
+		free(cmd);
+	}
+	return tl_summary();
+}
