@@ -36,7 +36,9 @@ struct ctx {
 	struct pm_tokens tok[F_N];
 	const char *src[F_N];
 	size_t srclen[F_N];
-	struct occv *lists;        /* per list, sorted, unique */
+	struct occv *uterms;       /* per distinct term, in text order */
+	struct occv *lists;        /* per list, built when first used */
+	unsigned char *list_done;
 	unsigned char *list_on;    /* list applies to the document's language */
 	struct occv *tagocc;       /* per tag: evidence of its fired rules */
 	unsigned char *tag_on;
@@ -114,10 +116,10 @@ static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t 
 	const struct pm_tokens *tk = &c->tok[f];
 
 	for (size_t k = 0; k < nids; k++) {
-		const struct term *t = &c->r->terms[ids[k]];
+		const struct term *t = &c->r->terms[c->r->uterm_rep[ids[k]]];
 		size_t j;
 
-		if (!c->list_on[t->list] || i + t->ntok > tk->n)
+		if (i + t->ntok > tk->n)
 			continue;
 		for (j = 0; j < t->ntok; j++)
 			if (!tok_matches(c, f, i + j, &t->tok[j]))
@@ -132,8 +134,27 @@ static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t 
 			o.mask = SC_SUMMARY | SC_LEAD;
 		else
 			o.mask = SC_TEXT | (tk->v[i].para < 2 ? SC_LEAD : 0);
-		occv_push(&c->lists[t->list], o);
+		occv_push(&c->uterms[ids[k]], o);
 	}
+}
+
+/* The occurrences of list l: its distinct terms' occurrences, sorted. */
+static const struct occv *list_occ(struct ctx *c, int l)
+{
+	const struct pm_rules *r = c->r;
+
+	if (!c->list_done[l]) {
+		c->list_done[l] = 1;
+		if (c->list_on[l]) {
+			for (size_t k = 0; k < r->list_nuterms[l]; k++) {
+				const struct occv *u = &c->uterms[r->list_uterms[l][k]];
+				for (size_t i = 0; i < u->n; i++)
+					occv_push(&c->lists[l], u->v[i]);
+			}
+			occv_sort_unique(&c->lists[l]);
+		}
+	}
+	return &c->lists[l];
 }
 
 static void match_field(struct ctx *c, int f)
@@ -280,7 +301,7 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 	out->truth = 0;
 	switch (n->kind) {
 	case N_LIST:
-		copy_masked(&out->o, &c->lists[n->ref], mask);
+		copy_masked(&out->o, list_occ(c, n->ref), mask);
 		out->truth = out->o.n > 0;
 		return;
 	case N_TAG:
@@ -546,6 +567,8 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 	c.src[F_SUMMARY] = doc->summary ? doc->summary : "";
 	c.src[F_TEXT] = doc->text ? doc->text : "";
 	c.lists = xcalloc(r->nlists + 1, sizeof(*c.lists));
+	c.list_done = xcalloc(r->nlists + 1, 1);
+	c.uterms = xcalloc(r->nuterms + 1, sizeof(*c.uterms));
 	c.list_on = xcalloc(r->nlists + 1, 1);
 	c.tagocc = xcalloc(r->ntags + 1, sizeof(*c.tagocc));
 	c.tag_on = xcalloc(r->ntags + 1, 1);
@@ -560,8 +583,6 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 		pm_text_tokenize(c.src[f], c.srclen[f], &c.tok[f]);
 		match_field(&c, f);
 	}
-	for (size_t i = 0; i < r->nlists; i++)
-		occv_sort_unique(&c.lists[i]);
 
 	/* rules grouped by tag (counting sort), tags in dependency order */
 	by_tag_start = xcalloc(r->ntags + 1, sizeof(int));
@@ -635,6 +656,10 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 		pm_tokens_release(&c.tok[f]);
 	for (size_t i = 0; i < r->nlists; i++)
 		occv_free(&c.lists[i]);
+	for (size_t i = 0; i < r->nuterms; i++)
+		occv_free(&c.uterms[i]);
+	free(c.uterms);
+	free(c.list_done);
 	for (size_t i = 0; i < r->ntags; i++)
 		occv_free(&c.tagocc[i]);
 	for (size_t i = 0; i < r->nrules; i++)

@@ -127,8 +127,14 @@ struct pm_rules {
 	struct claim *claims;
 	size_t nclaims, aclaims;
 	int *tag_order;     /* tag indices, dependencies before dependants */
-	struct tindex exact;    /* first token folded form -> terms */
-	struct tindex prefix;   /* first token prefix (written with '*') -> terms */
+	/* Identical terms of different lists are matched once: the index holds
+	 * distinct terms ("uterms"); a list gathers its uterms' occurrences. */
+	size_t *uterm_rep;      /* uterm -> a term with that spelling */
+	size_t nuterms;
+	size_t **list_uterms;   /* list -> its distinct uterms */
+	size_t *list_nuterms;
+	struct tindex exact;    /* first token folded form -> uterms */
+	struct tindex prefix;   /* first token prefix (written with '*') -> uterms */
 	uint32_t *prefix_lens;  /* distinct byte lengths of indexed prefixes */
 	size_t nprefix_lens;
 	int compiled;

@@ -118,6 +118,11 @@ void pm_rules_free(struct pm_rules *r)
 	}
 	free(r->claims);
 	free(r->tag_order);
+	free(r->uterm_rep);
+	for (size_t i = 0; i < r->nlists && r->list_uterms; i++)
+		free(r->list_uterms[i]);
+	free(r->list_uterms);
+	free(r->list_nuterms);
 	tindex_release(&r->exact);
 	tindex_release(&r->prefix);
 	free(r->prefix_lens);
@@ -222,15 +227,52 @@ static int visit(struct pm_rules *r, const unsigned char *dep, int t, unsigned c
 	return 0;
 }
 
-static int build_index(struct pm_rules *r)
+/* The spelling of a term as matching sees it: folded tokens with their
+ * wildcard and exact-case marks. Returned string belongs to the caller. */
+static char *term_signature(const struct term *t)
 {
+	size_t n = 1;
+	char *sig, *p;
+
+	for (size_t i = 0; i < t->ntok; i++)
+		n += t->tok[i].len + 3 + (t->tok[i].exact ? strlen(t->tok[i].exact) : 0);
+	sig = p = xmalloc(n);
+	for (size_t i = 0; i < t->ntok; i++) {
+		const struct term_tok *k = &t->tok[i];
+		p += sprintf(p, "%s%c%s%c", k->norm, k->prefix ? '*' : '\x01',
+			     k->exact ? k->exact : "", '\x02');
+	}
+	*p = '\0';
+	return sig;
+}
+
+static void build_index(struct pm_rules *r)
+{
+	struct tindex sigs;
+	size_t *uterm_of = xcalloc(r->nterms + 1, sizeof(size_t));
+
+	memset(&sigs, 0, sizeof(sigs));
+	r->uterm_rep = xcalloc(r->nterms + 1, sizeof(size_t));
 	for (size_t i = 0; i < r->nterms; i++) {
 		const struct term *t = &r->terms[i];
+		const size_t *ids;
+		char *sig;
 		if (!t->ntok)
 			continue; /* folds to nothing: never matches; the linter says so */
+		sig = term_signature(t);
+		if (tindex_get(&sigs, sig, strlen(sig), &ids)) {
+			uterm_of[i] = ids[0];
+			free(sig);
+			continue;
+		}
+		size_t u = r->nuterms++;
+		tindex_add(&sigs, sig, u);
+		free(sig);
+		uterm_of[i] = u;
+		r->uterm_rep[u] = i;
 		if (t->tok[0].prefix) {
 			size_t k;
-			tindex_add(&r->prefix, t->tok[0].norm, i);
+			tindex_add(&r->prefix, t->tok[0].norm, u);
 			for (k = 0; k < r->nprefix_lens; k++)
 				if (r->prefix_lens[k] == t->tok[0].len)
 					break;
@@ -240,10 +282,28 @@ static int build_index(struct pm_rules *r)
 				r->prefix_lens[r->nprefix_lens++] = t->tok[0].len;
 			}
 		} else {
-			tindex_add(&r->exact, t->tok[0].norm, i);
+			tindex_add(&r->exact, t->tok[0].norm, u);
 		}
 	}
-	return 0;
+	/* terms of one list are contiguous in r->terms */
+	r->list_uterms = xcalloc(r->nlists + 1, sizeof(*r->list_uterms));
+	r->list_nuterms = xcalloc(r->nlists + 1, sizeof(size_t));
+	for (size_t i = 0; i < r->nterms; i++) {
+		int l = r->terms[i].list;
+		size_t u = uterm_of[i], k;
+		if (!r->terms[i].ntok)
+			continue;
+		for (k = 0; k < r->list_nuterms[l]; k++)
+			if (r->list_uterms[l][k] == u)
+				break;
+		if (k < r->list_nuterms[l])
+			continue;
+		r->list_uterms[l] = xrealloc(r->list_uterms[l],
+					     (r->list_nuterms[l] + 1) * sizeof(size_t));
+		r->list_uterms[l][r->list_nuterms[l]++] = u;
+	}
+	tindex_release(&sigs);
+	free(uterm_of);
 }
 
 int rl_compile(struct pm_rules *r, struct pm_err *err)
