@@ -491,6 +491,19 @@ static int anchor_cmp(const void *pa, const void *pb)
 	return occ_cmp(a, b);
 }
 
+/* Whether out already flags claim id on the same sentence text. */
+static int claim_seen(json_t *out, const char *id, json_t *sentence)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(out, i, m)
+		if (!strcmp(json_string_value(json_object_get(m, "claim")), id) &&
+		    json_equal(json_object_get(m, "sentence"), sentence))
+			return 1;
+	return 0;
+}
+
 static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 {
 	const struct pm_rules *r = c->r;
@@ -518,9 +531,15 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 					to = v.o.v[q].sent;
 				q++;
 			}
+			json_t *sent = sentence_json(c, o->field, o->t0, o->anchor, to);
+			if (claim_seen(out, cl->id, sent)) {
+				/* the same sentence in the summary and the body: one flag */
+				json_decref(sent);
+				k = q;
+				continue;
+			}
 			json_t *m = json_pack("{s:s, s:s, s:o, s:s, s:s}", "claim", cl->id,
-					      "verdict", cl->verdict, "sentence",
-					      sentence_json(c, o->field, o->t0, o->anchor, to),
+					      "verdict", cl->verdict, "sentence", sent,
 					      "correction", cl->correction, "reference", cl->reference);
 			if (flags & PM_CLASSIFY_EXPLAIN) {
 				json_t *evj = json_array();

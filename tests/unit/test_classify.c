@@ -560,6 +560,18 @@ static void test_large_text(const struct pm_rules *r)
 	free(big);
 }
 
+/* A feed often repeats its summary in the body: one flag per sentence. */
+static void test_misinfo_once(struct pm_rules *r)
+{
+	const char *s = "Nepal will join the UN court in The Hague, the International Criminal Court.";
+	struct pm_doc d = { "Nepal", s, s, "en" };
+	json_t *res = pm_classify(r, &d);
+
+	TEST("a claim in summary and body is flagged once");
+	CHECK_INT(json_array_size(json_object_get(res, "misinfo")), 1);
+	json_decref(res);
+}
+
 int main(void)
 {
 	struct pm_rules *r = NULL;
@@ -574,6 +586,7 @@ int main(void)
 	}
 	test_cases(r);
 	test_misinfo(r);
+	test_misinfo_once(r);
 	test_every_claim_tested();
 	test_bad_rules();
 	test_lint();
