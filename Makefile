@@ -25,6 +25,12 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -I. $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
+ifeq ($(FUZZ),1)
+# libFuzzer instruments the library; only the fuzz binaries link its main
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -42,10 +48,14 @@ LIB      := $(BUILD)/libpressmon.a
 BIN      := $(BUILD)/pressmon
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+REPLAY_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+FUZZ_BIN   := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test test-unit test-asan demo bench \
+.PHONY: fuzz fuzz-build all deps test test-unit test-asan demo bench \
 	conformance check-deps hdr-check clean install help fuzz
 
 all: $(BIN)
@@ -61,6 +71,7 @@ help:
 	@echo "make test-asan  the same under AddressSanitizer + UBSan"
 	@echo "make conformance  score the parser on ../shared/corpora"
 	@echo "make bench      benchmarks (with peers where one exists)"
+	@echo "make fuzz       libFuzzer on every target (FUZZ_SECONDS=60 each, clang)"
 	@echo "make check-deps fail on an include that breaks the module layering"
 	@echo "make hdr-check  every header compiles on its own"
 
@@ -86,8 +97,22 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-test: all $(TEST_BIN) check-deps
+$(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+test: all $(TEST_BIN) $(REPLAY_BIN) check-deps
 	@BUILD=$(BUILD) tests/run.sh
+
+fuzz:
+	$(MAKE) CC=clang FUZZ=1 BUILD=build-fuzz fuzz-build
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZ_BIN)
 
 test-unit: all $(TEST_BIN)
 	@BUILD=$(BUILD) tests/run.sh unit
@@ -116,6 +141,9 @@ install: all
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pressmon
 
 clean:
-	rm -rf build build-asan pressmon
+	rm -rf build build-asan build-clang build-fuzz pressmon
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# keep objects of pattern rules (tests, fuzz targets) between runs
+.SECONDARY:

@@ -131,7 +131,8 @@ int pm_parse_date(const char *s, time_t *out)
 	n = strlen(buf);
 	while (n > 0 && isspace((unsigned char)buf[n - 1]))
 		buf[--n] = '\0';
-	if (n >= 3 && !strcmp(buf + n - 3, " UT"))
+	/* " UT" -> " GMT" grows the string by one: keep room for it */
+	if (n >= 3 && n + 2 <= sizeof(buf) && !strcmp(buf + n - 3, " UT"))
 		memcpy(buf + n - 2, "GMT", 4);
 	if (n && n + 4 < sizeof(buf) && buf[n - 1] == 'Z' && n >= 2 && isdigit((unsigned char)buf[n - 2]))
 		memcpy(buf + n - 1, " GMT", 5);

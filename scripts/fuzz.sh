@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make fuzz: runs every libFuzzer target for SECONDS over its seed corpus
+# (tests/fuzz/seeds.txt). A crash leaves its input in BUILD/crashes/; copy
+# it to tests/fuzz/regressions/TARGET/ so that `make test` replays it.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-build-fuzz}
+SECONDS_EACH=${2:-60}
+status=0
+while read -r target dirs; do
+	case "$target" in ''|'#'*) continue ;; esac
+	corpus="$BUILD/corpus/$target"
+	mkdir -p "$corpus" "$BUILD/crashes"
+	# shellcheck disable=SC2086
+	out=$("$BUILD/fuzz/fuzz_$target" -max_total_time="$SECONDS_EACH" -timeout=10 \
+		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+		-artifact_prefix="$BUILD/crashes/$target-" "$corpus" $dirs \
+		"tests/fuzz/regressions/$target" 2>&1)
+	rc=$?
+	execs=$(printf '%s\n' "$out" | sed -n 's/^stat::number_of_executed_units: *//p')
+	speed=$(printf '%s\n' "$out" | sed -n 's/^stat::average_exec_per_sec: *//p')
+	cov=$(printf '%s\n' "$out" | grep -o 'cov: [0-9]*' | tail -n 1)
+	if [ "$rc" -eq 0 ]; then
+		printf '%-7s ok     %8s runs  %6s/s  %s\n' "$target" "${execs:-?}" "${speed:-?}" "$cov"
+	else
+		printf '%-7s CRASH  (exit %d)\n' "$target" "$rc"
+		printf '%s\n' "$out" | grep -E 'ERROR|SUMMARY|artifact' | head -n 5 | sed 's/^/    /'
+		status=1
+	fi
+done <tests/fuzz/seeds.txt
+exit $status
