@@ -4,6 +4,7 @@
 #define PM_ARCHIVE_INT_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "archive/archive.h"
 
@@ -27,5 +28,18 @@ const char *pm_col_text(sqlite3_stmt *st, int col);
 /* Builds the article object for id (see pm_archive_get). */
 int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **out,
 		     struct pm_err *err);
+
+/* MinHash (archive/minhash.c): PM_MH_K minimum hashes of the word
+ * 3-shingles of title and text, banded PM_MH_BANDS x PM_MH_ROWS for LSH:
+ * two texts with shingle Jaccard 0.75 share a band with probability 0.996,
+ * with Jaccard 0.1 with probability 0.01. */
+#define PM_MH_K 30
+#define PM_MH_BANDS 10
+#define PM_MH_ROWS 3
+/* -1 when the text has fewer than three words (no signature). */
+int pm_minhash(const char *title, const char *text, uint32_t sig[PM_MH_K]);
+int64_t pm_minhash_band(const uint32_t sig[PM_MH_K], int band);
+/* Estimated Jaccard similarity: the share of equal minimum hashes. */
+double pm_minhash_similarity(const uint32_t *a, const uint32_t *b);
 
 #endif

@@ -16,6 +16,10 @@
 #define CLUSTER_WINDOW (3 * 86400) /* ±3 days */
 #define CLUSTER_MAX_BITS 3         /* Hamming distance of the fingerprints */
 #define CLUSTER_CANDIDATES 2000    /* bound on candidates examined per put */
+#define CLUSTER_MIN_JACCARD 0.5    /* estimated shingle Jaccard for one story;
+				      wire copies measure 0.75-0.86, other
+				      stories on the same event below 0.05 */
+#define LSH_CANDIDATES 50          /* per band, so a flood stays cheap */
 #define MAX_TAGS 1000              /* bounds on one article's lists */
 #define MAX_EVIDENCE 1000
 
@@ -80,6 +84,14 @@ static const char *const migrations[] = {
 	 * after the pipeline (and its Redis) stopped still reports feed health */
 	"CREATE TABLE feed_health ("
 	"  id TEXT PRIMARY KEY, state TEXT NOT NULL, updated TEXT NOT NULL);",
+	/* 2 -> 3: MinHash signatures and their LSH bands, for story clusters
+	 * of wire copies that SimHash puts too far apart */
+	"ALTER TABLE articles ADD COLUMN minhash BLOB;"
+	"CREATE TABLE lsh ("
+	"  band INTEGER NOT NULL, value INTEGER NOT NULL, ts INTEGER NOT NULL,"
+	"  article TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (band, value, ts, article)) WITHOUT ROWID;"
+	"CREATE INDEX lsh_article ON lsh(article);",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == PM_ARCHIVE_SCHEMA,
@@ -292,6 +304,8 @@ struct art {
 	char *norm_title;
 	char *hash;
 	char *extra;
+	uint32_t mh[PM_MH_K];
+	int has_mh;
 };
 
 static const char *const known_keys[] = {
@@ -457,6 +471,7 @@ static int art_parse(json_t *o, struct art *r, struct pm_err *err)
 			r->norm_title = NULL;
 		}
 	}
+	r->has_mh = pm_minhash(r->title, r->text, r->mh) == 0;
 	/* the stored cluster is ours to compute: it takes no part in "changed" */
 	copy = json_copy(o);
 	json_object_del(copy, "cluster");
@@ -528,6 +543,84 @@ static int popcount64(uint64_t x)
  * within ±3 days (fingerprint within 3 bits, or the same folded title);
  * its own id when there is none. Four 16-bit bands find the candidates by
  * index: 3 differing bits leave at least one band of the 4 identical. */
+/* Wire copies: the oldest earlier article within the window sharing an LSH
+ * band whose estimated shingle Jaccard reaches CLUSTER_MIN_JACCARD. */
+static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cluster,
+			    struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	double best = 0;
+	int64_t best_ts = 0;
+	int rc = SQLITE_DONE;
+
+	if (prepare(a, "SELECT a.cluster, a.minhash, l.ts FROM lsh l JOIN articles a ON a.id = l.article"
+		       " WHERE l.band = ?1 AND l.value = ?2 AND l.ts BETWEEN ?3 AND ?4"
+		       " AND l.article <> ?5 AND a.cluster IS NOT NULL ORDER BY l.ts LIMIT ?6", &st, err))
+		return -1;
+	for (int b = 0; b < PM_MH_BANDS; b++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int(st, 1, b);
+		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
+		sqlite3_bind_int64(st, 3, (int64_t)r->ts - CLUSTER_WINDOW);
+		sqlite3_bind_int64(st, 4, (int64_t)r->ts + CLUSTER_WINDOW);
+		sqlite3_bind_text(st, 5, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, LSH_CANDIDATES);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const void *blob = sqlite3_column_blob(st, 1);
+			uint32_t other[PM_MH_K];
+			double j;
+			int64_t ts = sqlite3_column_int64(st, 2);
+
+			if (!blob || sqlite3_column_bytes(st, 1) != (int)sizeof(other))
+				continue;
+			memcpy(other, blob, sizeof(other));
+			j = pm_minhash_similarity(r->mh, other);
+			/* most similar wins; among equals the oldest */
+			if (j >= CLUSTER_MIN_JACCARD && (j > best || (j == best && ts < best_ts))) {
+				best = j;
+				best_ts = ts;
+				free(*cluster);
+				*cluster = xstrdup(pm_col_text(st, 0));
+			}
+		}
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "looking for wire copies", err);
+	return 0;
+}
+
+/* Keeps the article's LSH bands in step with its text. */
+static int write_lsh(struct pm_archive *a, const struct art *r, int replacing,
+		     struct pm_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (replacing) {
+		if (prepare(a, "DELETE FROM lsh WHERE article = ?1", &st, err))
+			return -1;
+		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+		if (run(a, st, "replacing the article's bands", err))
+			return -1;
+	}
+	if (!r->has_mh || !r->has_ts)
+		return 0;
+	for (int b = 0; b < PM_MH_BANDS; b++) {
+		if (prepare(a, "INSERT OR IGNORE INTO lsh(band, value, ts, article) VALUES (?1, ?2, ?3, ?4)",
+			    &st, err))
+			return -1;
+		sqlite3_bind_int(st, 1, b);
+		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
+		sqlite3_bind_int64(st, 3, (int64_t)r->ts);
+		sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
+		if (run(a, st, "storing the article's bands", err))
+			return -1;
+	}
+	return 0;
+}
+
 static int find_cluster(struct pm_archive *a, const struct art *r, char **cluster,
 			struct pm_err *err)
 {
@@ -574,6 +667,11 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 		free(*cluster);
 		*cluster = NULL;
 		return pm_archive_sqlerr(a, "looking for the story cluster", err);
+	}
+	if (!*cluster && r->has_mh && find_cluster_lsh(a, r, cluster, err)) {
+		free(*cluster);
+		*cluster = NULL;
+		return -1;
 	}
 own:
 	if (!*cluster)
@@ -785,11 +883,11 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 		       "UPDATE articles SET rid = ?2, url = ?3, title = ?4, text = ?5, summary = ?6,"
 		       " author = ?7, published = ?8, fetched = ?9, ts = ?10, lang = ?11, source_id = ?12,"
 		       " fingerprint = ?13, fp = ?14, fp0 = ?15, fp1 = ?16, fp2 = ?17, fp3 = ?18,"
-		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22 WHERE id = ?1" :
+		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22, minhash = ?23 WHERE id = ?1" :
 		       "INSERT INTO articles(id, rid, url, title, text, summary, author, published,"
 		       " fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
-		       " cluster, hash, extra) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)", &st, err))
+		       " cluster, hash, extra, minhash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)", &st, err))
 		goto out;
 	pm_id_parse(r->id, &rid);
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
@@ -822,7 +920,13 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 	bind_text(st, 20, cluster);
 	bind_text(st, 21, r->hash);
 	bind_text(st, 22, r->extra);
+	if (r->has_mh)
+		sqlite3_bind_blob(st, 23, r->mh, (int)sizeof(r->mh), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 23);
 	if (run(a, st, "storing the article", err))
+		goto out;
+	if (write_lsh(a, r, old.exists, err))
 		goto out;
 	if (write_tags(a, r, err))
 		goto out;

@@ -69,6 +69,17 @@ for it in exp:
     if it["role"].startswith("trap"):
         assert "icc" not in tags, ("trap tagged icc", it["title"])
     assert a["source"]["region"] and a["source"]["type"], a["source"]
+# the analyst's wire story: its copies share one cluster, nothing else joins
+wire = {}
+for it in exp:
+    if it.get("cluster"):
+        a = by_url.get(it["link"]) or by_title.get(it["title"])
+        wire.setdefault(it["cluster"], set()).add(a["cluster"])
+for label, clusters in wire.items():
+    assert len(clusters) == 1, (label, clusters)
+    members = [a for a in arts if a["cluster"] in clusters]
+    n = sum(1 for it in exp if it.get("cluster") == label)
+    assert len(members) == n, (label, len(members), n)
 pages = [a for a in arts if a["url"].startswith("file://")]
 assert len(pages) == 4, len(pages)
 assert all(len(a["text"]) > 1000 for a in pages), [len(a["text"]) for a in pages]

@@ -263,6 +263,68 @@ static void test_cluster(void)
 	free(p);
 }
 
+/* Wire copies: outlets rewrite the headline and a sentence or two of an
+ * agency story; SimHash puts them 9-12 bits apart, MinHash still joins them. */
+static void test_wire_copies(void)
+{
+	static const char *wire =
+		"Judges at the court in The Hague unsealed an arrest warrant on Tuesday for a former "
+		"militia commander accused of murder and persecution, hours after he was handed over by "
+		"the authorities of a neighbouring state. The suspect is expected to appear before a "
+		"pre-trial chamber later this week, a spokesperson said. Lawyers for victims welcomed "
+		"the surrender and asked the court to move quickly to confirm the charges. The defence "
+		"has not yet commented. The case is the second from the region to reach the courtroom "
+		"this year, and rights groups said it showed that cooperation between states can work.";
+	static const char *edited =
+		"Judges at the court in The Hague unsealed an arrest warrant on Tuesday for a former "
+		"militia commander accused of murder and persecution, hours after he was handed over by "
+		"the authorities of a neighbouring state. He is due before a pre-trial chamber in the "
+		"coming days. Lawyers for victims welcomed the surrender and asked the court to move "
+		"quickly to confirm the charges. The defence has not yet commented. The case is the second "
+		"from the region to reach the courtroom this year, and rights groups said it showed that "
+		"cooperation between states can work.";
+	static const char *other =
+		"A former militia leader is now in custody in The Hague. Our correspondent reports that "
+		"families in the camps met the news with relief but also with doubts, since several other "
+		"suspects remain free and the government has refused to hand them over.";
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("wire.db");
+	json_t *got;
+	const char *c;
+
+	TEST("wire copies cluster, other stories do not");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(put(a, art("0000000000000d01", "2026-03-10T08:00:00Z", "Commander's warrant unsealed",
+			 wire, "wire", "europe", "wire", "en", "[]")) == 0);
+	CHECK(put(a, art("0000000000000d02", "2026-03-10T09:30:00Z", "Militia chief in custody as judges act",
+			 edited, "paper", "africa", "commercial", "en", "[]")) == 0);
+	CHECK(put(a, art("0000000000000d03", "2026-03-10T10:00:00Z", "Relief and doubt in the camps",
+			 other, "radio", "africa", "public", "en", "[]")) == 0);
+	CHECK(pm_archive_get(a, "0000000000000d02", 0, &got, &err) == 0 && got);
+	c = json_string_value(json_object_get(got, "cluster"));
+	CHECK_STR(c, "0000000000000d01");
+	json_decref(got);
+	CHECK(pm_archive_get(a, "0000000000000d03", 0, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000d03");
+	json_decref(got);
+	/* the same article again changes nothing */
+	CHECK(put(a, art("0000000000000d02", "2026-03-10T09:30:00Z", "Militia chief in custody as judges act",
+			 edited, "paper", "africa", "commercial", "en", "[]")) == 0);
+	CHECK(pm_archive_get(a, "0000000000000d02", 0, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000d01");
+	json_decref(got);
+	/* four days later the same text is a new story (outside the window) */
+	CHECK(put(a, art("0000000000000d04", "2026-03-14T12:00:00Z", "Commander's warrant unsealed again",
+			 wire, "wire", "europe", "wire", "en", "[]")) == 0);
+	CHECK(pm_archive_get(a, "0000000000000d04", 0, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000d04");
+	json_decref(got);
+	pm_archive_close(a);
+	free(p);
+}
+
 /* A small archive for the filters. Times are UTC. */
 static struct pm_archive *filter_archive(void)
 {
@@ -570,6 +632,7 @@ int main(void)
 	test_open_errors();
 	test_put();
 	test_cluster();
+	test_wire_copies();
 	a = filter_archive();
 	test_filters(a);
 	test_fts(a);
