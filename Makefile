@@ -139,6 +139,9 @@ hdr-check:
 
 install: all
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pressmon
+	install -d $(DESTDIR)$(PREFIX)/share/pressmon/rules $(DESTDIR)$(PREFIX)/share/doc/pressmon
+	install -m 0644 classify/rules/*.rules $(DESTDIR)$(PREFIX)/share/pressmon/rules/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pressmon/
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz pressmon
