@@ -212,6 +212,9 @@ int pm_parse_stage_init(struct pm_stage *s, const struct pm_config *cfg, struct 
 	s->stream = "raw";
 	s->handle = handle;
 	s->ctx = c;
+	/* raw entries carry whole documents (up to max_body each): a few at a
+	 * time keep a worker's memory bounded */
+	s->max_batch = 8;
 	return 0;
 }
 

@@ -20,6 +20,8 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 
 	*done = 0;
 	pm_err_init(&lost_err);
+	if (s->max_batch && count > s->max_batch)
+		count = s->max_batch;
 	if (pm_queue_group(q, s->stream, s->name, err) < 0)
 		return -1;
 	if (pm_queue_read(q, s->stream, s->name, consumer, count, block_ms, &b, err) < 0)

@@ -23,6 +23,7 @@ struct pm_stage {
 	 * any entry is acknowledged. On -1 nothing is acknowledged. */
 	int (*flush)(void *ctx, struct pm_err *err);
 	void *ctx;
+	size_t max_batch;    /* 0, or a cap on entries per turn (large entries) */
 };
 
 /* One turn: claims stale entries or reads new ones (up to count, waiting
