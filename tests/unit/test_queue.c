@@ -174,7 +174,7 @@ static void test_stage(const char *url)
 {
 	struct pm_queue *q = open_q(url, 50, 2);
 	struct handler_ctx h = { 0, 0 };
-	struct pm_stage s = { "st", "in", handle, flush, &h };
+	struct pm_stage s = { "st", "in", handle, flush, &h, 0 };
 	struct pm_err err;
 	struct pm_field f[3] = { { "v", "ok", 2 }, { "v", "bad", 3 }, { "v", "flaky", 5 } };
 	size_t done;
