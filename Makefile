@@ -55,7 +55,7 @@ FUZZ_SECONDS ?= 60
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: fuzz fuzz-build all deps test test-unit test-asan demo bench \
+.PHONY: build-clang fuzz fuzz-build all deps test test-unit test-asan demo bench \
 	conformance check-deps hdr-check clean install help fuzz
 
 all: $(BIN)
@@ -69,6 +69,7 @@ help:
 	@echo "make demo       run the whole pipeline on samples/, write the digest"
 	@echo "make test       unit, integration and end-to-end tests"
 	@echo "make test-asan  the same under AddressSanitizer + UBSan"
+	@echo "make build-clang  build everything with clang as well"
 	@echo "make conformance  score the parser on ../shared/corpora"
 	@echo "make bench      benchmarks (with peers where one exists)"
 	@echo "make fuzz       libFuzzer on every target (FUZZ_SECONDS=60 each, clang)"
@@ -119,6 +120,11 @@ test-unit: all $(TEST_BIN)
 
 test-asan:
 	$(MAKE) SANITIZE=1 BUILD=build-asan test
+
+# everything (binary, tests, benchmarks, fuzz replays) must build clean with clang too
+build-clang:
+	$(MAKE) CC=clang BUILD=build-clang all $(TEST_BIN:$(BUILD)/%=build-clang/%) \
+		$(BENCH_BIN:$(BUILD)/%=build-clang/%) $(REPLAY_BIN:$(BUILD)/%=build-clang/%)
 
 demo: all
 	@scripts/demo.sh
