@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libxml2-dev libutf8proc-dev
 libhiredis-dev libsqlite3-dev sqlite3 libjansson-dev libxxhash-dev redis-server
 redis-tools python3 tzdata ca-certificates openssl procps gzip
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev chromium"
 
 missing=""
 for p in $PKGS; do

@@ -136,4 +136,21 @@ html="$TMP/out/2026-11-24/digest.html"
 check "digest has no script" bash -c "! grep -qi '<script' '$html'"
 check "digest loads nothing external" bash -c "! grep -Eqi '(src|href)=\"?(https?:)?//[^\"]*\\.(css|js|png|jpg|gif|svg)' '$html'"
 check "digest names the sample day" grep -q '2026-11-24' "$html"
+
+# the digest in a real browser: no console message at all (it has no
+# script), and a screenshot kept for people to look at. A control page with
+# a console.error shows the check can see one.
+browse() { # page, screenshot
+	timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$TMP/chromium" --enable-logging=stderr --v=0 \
+		--window-size=900,2400 --screenshot="$2" "file://$1" 2>&1 | grep 'CONSOLE' || true
+}
+printf '<html><body><script>console.error("control")</script></body></html>' >"$TMP/control.html"
+check "the console check sees a console.error" test -n "$(browse "$TMP/control.html" "$TMP/control.png")"
+shot="$(dirname "$PM")/digest-2026-11-24.png"   # kept in the build directory
+rm -f "$shot"
+console=$(browse "$html" "$shot")
+check_eq "digest: no console messages in Chromium" "$console" ""
+check "digest screenshot written" test -s "$shot"
 summary
