@@ -10,7 +10,7 @@ ratio() { python3 -c "import json,sys; a=json.loads(sys.argv[1]); b=json.loads(s
 echo "== text normalizer: core/text tokenizer vs Python unicodedata + re"
 [ -f "$BUILD/bench/data/text.txt" ] || python3 bench/mktext.py "$BUILD/bench/data/text.txt" 8
 c=$("$BUILD/bench/bench_text" "$BUILD/bench/data/text.txt" 5)
-p=$(python3 bench/text_peer.py "$BUILD/bench/data/text.txt" 5)
+p=$("${PEER_PY:-/usr/bin/python3}" bench/text_peer.py "$BUILD/bench/data/text.txt" 5)
 echo "pressmon: $c"
 echo "python:   $p"
 echo "ratio (MB/s): $(ratio "$c" "$p")"

@@ -14,18 +14,31 @@
 
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
  * (but tab, LF) and CR. */
-static void sanitize(const char *s, size_t len, struct pm_buf *out)
+/* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
+ * (but tab, LF) and CR. Returns whether the result is certainly NFC
+ * already: true when every code point lies where NFC changes nothing
+ * whatever surrounds it (below U+0300, where the combining marks start;
+ * general punctuation and currency signs; CJK unified ideographs), which
+ * lets nearly all English, French or Chinese text skip utf8proc. */
+static int sanitize(const char *s, size_t len, struct pm_buf *out)
 {
-	size_t i = 0;
+	size_t i = 0, run = 0;
+	int stable = 1;
 
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x80) { /* copied in runs: the common case */
+			i++;
+			continue;
+		}
+		if (run < i)
+			pm_buf_add(out, s + run, i - run);
 		if (c < 0x80) {
-			if (c >= 0x20 || c == '\t' || c == '\n')
+			if (c == '\t' || c == '\n')
 				pm_buf_addc(out, (char)c);
 			else if (c == '\r' && !(i + 1 < len && s[i + 1] == '\n'))
 				pm_buf_addc(out, '\n');
-			i++;
+			run = ++i;
 			continue;
 		}
 		utf8proc_int32_t cp;
@@ -33,14 +46,39 @@ static void sanitize(const char *s, size_t len, struct pm_buf *out)
 						      (utf8proc_ssize_t)(len - i), &cp);
 		if (n <= 0) {
 			pm_buf_add(out, "\xEF\xBF\xBD", 3);
-			i++;
+			run = ++i;
 			continue;
 		}
 		/* C1 controls carry nothing but trouble in display text */
 		if (!(cp >= 0x80 && cp < 0xA0))
 			pm_buf_add(out, s + i, (size_t)n);
+		if (!(cp < 0x300 || (cp >= 0x2010 && cp <= 0x206F) ||
+		      (cp >= 0x20A0 && cp <= 0x20CF) || (cp >= 0x4E00 && cp <= 0x9FFF)))
+			stable = 0;
 		i += (size_t)n;
+		run = i;
 	}
+	if (run < i)
+		pm_buf_add(out, s + run, i - run);
+	return stable;
+}
+
+int pm_text_valid_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate(p, end - p, &cp);
+		if (n <= 0)
+			return 0;
+		p += n;
+	}
+	return 1;
 }
 
 char *pm_text_nfc(const char *s, size_t len)
@@ -50,7 +88,9 @@ char *pm_text_nfc(const char *s, size_t len)
 	utf8proc_ssize_t n;
 	char *r;
 
-	sanitize(s, len, &clean);
+	pm_buf_add(&clean, "", 0);
+	if (sanitize(s, len, &clean))
+		return pm_buf_detach(&clean, NULL);
 	n = utf8proc_map((const utf8proc_uint8_t *)pm_buf_str(&clean),
 			 (utf8proc_ssize_t)clean.len, &mapped,
 			 UTF8PROC_STABLE | UTF8PROC_COMPOSE);
@@ -78,23 +118,32 @@ static int is_space_cp(utf8proc_int32_t cp)
 char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 {
 	char *nfc = pm_text_nfc(s, len);
-	size_t n = strlen(nfc), i = 0;
+	size_t n = strlen(nfc), i = 0, word = 0;
 	struct pm_buf out = PM_BUF_INIT;
 	int newlines = 0, in_space = 0;
 
 	pm_buf_add(&out, "", 0);
 	while (i < n) {
+		unsigned char b = (unsigned char)nfc[i];
 		utf8proc_int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)nfc + i,
-						      (utf8proc_ssize_t)(n - i), &cp);
-		if (k <= 0)
-			k = 1, cp = 0xFFFD;
+		utf8proc_ssize_t k;
+
+		if (b < 0x80) { /* ASCII without a call into utf8proc */
+			cp = b;
+			k = 1;
+		} else if ((k = utf8proc_iterate((const utf8proc_uint8_t *)nfc + i,
+						 (utf8proc_ssize_t)(n - i), &cp)) <= 0) {
+			k = 1;
+			cp = 0xFFFD;
+		}
 		if (is_space_cp(cp)) {
+			if (!in_space && i > word)
+				pm_buf_add(&out, nfc + word, i - word);
 			in_space = 1;
 			if (cp == '\n' || cp == 0x2029)
 				newlines++;
-		} else {
-			if (in_space && out.len) {
+		} else if (in_space) {
+			if (out.len) {
 				if (keep_paragraphs && newlines >= 2)
 					pm_buf_adds(&out, "\n\n");
 				else if (keep_paragraphs && newlines == 1)
@@ -104,10 +153,12 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 			}
 			in_space = 0;
 			newlines = 0;
-			pm_buf_add(&out, nfc + i, (size_t)k);
+			word = i;
 		}
 		i += (size_t)k;
 	}
+	if (!in_space && i > word)
+		pm_buf_add(&out, nfc + word, i - word);
 	free(nfc);
 	return pm_buf_detach(&out, NULL);
 }

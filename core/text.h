@@ -11,6 +11,10 @@
  * than tab and newline dropped, NFC. Returned string belongs to the caller. */
 char *pm_text_nfc(const char *s, size_t len);
 
+/* Whether s[0..len) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+int pm_text_valid_utf8(const char *s, size_t len);
+
 /* Display form with white space folded: every run of white space (Unicode
  * Zs, tabs, newlines, U+00A0) becomes one space, ends trimmed. With
  * keep_paragraphs, a run containing a blank line becomes "\n\n" and a run

@@ -2,6 +2,7 @@
  * text. Follows the precedence feed readers apply (RFC 3023 for XML). */
 #include "parse/parse_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -149,6 +150,12 @@ static int try_decode(const char *enc, const char *in, size_t len, char **out, s
 
 	if (!*enc)
 		return -1;
+	if ((!strcmp(enc, "utf-8") || !strcmp(enc, "utf8")) && pm_text_valid_utf8(in, len)) {
+		/* the common case needs a check, not a conversion */
+		*out = xstrndup(in, len);
+		*outlen = len;
+		return 0;
+	}
 	if (is_latin1_label(enc)) {
 		decode_cp1252(in, len, out, outlen);
 		return 0;

@@ -122,6 +122,16 @@ static void test_text(void)
 	s = pm_text_nfc("e\xCC\x81t\xC3\xA9", 6); /* decomposed é -> composed */
 	CHECK_STR(s, "\xC3\xA9t\xC3\xA9");
 	free(s);
+	s = pm_text_nfc("caf\xC3\xA9 \xE2\x80\x94 \xE5\x9B\xBD", 13); /* the fast path */
+	CHECK_STR(s, "caf\xC3\xA9 \xE2\x80\x94 \xE5\x9B\xBD");
+	free(s);
+	s = pm_text_nfc("\xE2\x80\x80x", 4); /* U+2000 EN QUAD is not NFC: U+2002 */
+	CHECK_STR(s, "\xE2\x80\x82x");
+	free(s);
+	CHECK(pm_text_valid_utf8("caf\xC3\xA9", 5));
+	CHECK(!pm_text_valid_utf8("caf\xC3", 4));
+	CHECK(!pm_text_valid_utf8("\xED\xA0\x80", 3)); /* a surrogate */
+	CHECK(!pm_text_valid_utf8("\xC0\xAF", 2));     /* overlong '/' */
 	s = pm_text_squash("  a \t b\n\n\n c  ", 15, 1);
 	CHECK_STR(s, "a b\n\nc");
 	free(s);
