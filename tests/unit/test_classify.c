@@ -572,6 +572,23 @@ static void test_misinfo_once(struct pm_rules *r)
 	json_decref(res);
 }
 
+/* A flag quotes the sentence that makes the claim, not every sentence
+ * that names the Court. */
+static void test_misinfo_quotes_claim(struct pm_rules *r)
+{
+	struct pm_doc d = { "Warrants", NULL,
+			    "The International Criminal Court issued two warrants on Monday. "
+			    "The ministry said the country is not a party to the treaty, so the warrants are null and void. "
+			    "The ICC did not comment.", "en" };
+	json_t *res = pm_classify(r, &d), *m = json_array_get(json_object_get(res, "misinfo"), 0);
+
+	TEST("a flag quotes only the claim's sentence");
+	CHECK_INT(json_array_size(json_object_get(res, "misinfo")), 1);
+	CHECK_STR(json_string_value(json_object_get(m, "sentence")),
+		  "The ministry said the country is not a party to the treaty, so the warrants are null and void.");
+	json_decref(res);
+}
+
 int main(void)
 {
 	struct pm_rules *r = NULL;
@@ -587,6 +604,7 @@ int main(void)
 	test_cases(r);
 	test_misinfo(r);
 	test_misinfo_once(r);
+	test_misinfo_quotes_claim(r);
 	test_every_claim_tested();
 	test_bad_rules();
 	test_lint();
