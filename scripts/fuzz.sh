@@ -6,13 +6,23 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-fuzz}
 SECONDS_EACH=${2:-60}
+# FUZZ_RUNS=N: a fixed number of inputs from a fixed seed instead of a time
+# budget, so that a CI run is repeatable (the same inputs every time)
+if [ -n "${FUZZ_RUNS:-}" ]; then
+	limit="-runs=$FUZZ_RUNS -seed=1"
+else
+	limit="-max_total_time=$SECONDS_EACH"
+fi
 status=0
 while read -r target dirs; do
 	case "$target" in ''|'#'*) continue ;; esac
 	corpus="$BUILD/corpus/$target"
+	# a repeatable run starts from the seeds alone, not from what earlier
+	# runs added to the working corpus
+	[ -n "${FUZZ_RUNS:-}" ] && corpus="$BUILD/corpus-ci/$target" && rm -rf "$corpus"
 	mkdir -p "$corpus" "$BUILD/crashes"
 	# shellcheck disable=SC2086
-	out=$("$BUILD/fuzz/fuzz_$target" -max_total_time="$SECONDS_EACH" -timeout=10 \
+	out=$("$BUILD/fuzz/fuzz_$target" $limit -timeout=10 \
 		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 		-artifact_prefix="$BUILD/crashes/$target-" "$corpus" $dirs \
 		"tests/fuzz/regressions/$target" 2>&1)
