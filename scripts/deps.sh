@@ -6,7 +6,7 @@ set -eu
 # build and runtime libraries, the embedded Redis, and test peers
 PKGS="build-essential pkg-config libcurl4-openssl-dev libxml2-dev libutf8proc-dev
 libhiredis-dev libsqlite3-dev sqlite3 libjansson-dev libxxhash-dev redis-server
-redis-tools python3 tzdata ca-certificates openssl procps gzip"
+redis-tools python3 tzdata ca-certificates openssl procps gzip nginx"
 
 missing=""
 for p in $PKGS; do
