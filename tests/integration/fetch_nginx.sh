@@ -21,7 +21,7 @@ stop_nginx() {
 	fi
 }
 trap 'stop_nginx; cleanup' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 if ! nginx_find; then
 	# deps.sh installs nginx; this only happens when it could not

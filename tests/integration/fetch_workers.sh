@@ -11,7 +11,7 @@ _root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PRESSMON_BIN=${PRESSMON_BIN:-$_root/$BUILD/pressmon}
 # shellcheck source=tests/integration/lib.sh
 . "$_root/tests/integration/lib.sh"
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 NFEEDS=${NFEEDS:-200}
 INTERVAL=10 # the shortest interval feeds.conf allows
