@@ -3,11 +3,13 @@
 # Idempotent: installs only what is missing; uses sudo when not root.
 set -eu
 
-# build and runtime libraries, the embedded Redis, and test peers
+# build and runtime libraries, the embedded Redis, and what the tests and
+# benchmarks run beside pressmon (nginx, chromium, clang for fuzzing,
+# feedparser and curl as benchmark peers)
 PKGS="build-essential pkg-config libcurl4-openssl-dev libxml2-dev libutf8proc-dev
 libhiredis-dev libsqlite3-dev sqlite3 libjansson-dev libxxhash-dev redis-server
-redis-tools python3 tzdata ca-certificates openssl procps gzip
-clang libclang-rt-14-dev chromium"
+redis-tools python3 tzdata ca-certificates openssl procps gzip nginx curl
+clang libclang-rt-14-dev chromium python3-feedparser"
 
 missing=""
 for p in $PKGS; do
