@@ -181,12 +181,14 @@ static int on_source_key(struct load_ctx *c, const char *k, const char *v)
 			s->min_interval = (int)n;
 		else
 			s->max_interval = (int)n;
-	} else if (!strcmp(k, "fetch_pages") || !strcmp(k, "enabled")) {
+	} else if (!strcmp(k, "fetch_pages") || !strcmp(k, "enabled") || !strcmp(k, "adaptive")) {
 		int b;
 		if (parse_bool(v, &b))
 			return fail(c, "%s '%s' is not yes or no", k, v);
 		if (k[0] == 'f')
 			s->fetch_pages = b;
+		else if (k[0] == 'a')
+			s->adaptive = b;
 		else
 			s->enabled = b;
 	} else if (!strcmp(k, "tags")) {

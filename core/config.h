@@ -21,6 +21,8 @@ struct pm_source {
 	int min_interval;  /* adaptive bounds */
 	int max_interval;
 	int fetch_pages;   /* queue full article pages of summary-only items */
+	int adaptive;      /* poll busy feeds more often, quiet ones less, within
+			      min_interval..max_interval */
 	int enabled;
 	int line;          /* line of the section header, for messages */
 };

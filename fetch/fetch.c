@@ -51,6 +51,8 @@ struct job {
 	int permanent;            /* every hop so far was 301/308 */
 	int hops;                 /* redirects followed */
 	int feed_private;         /* the feed's own address is private */
+	int64_t adapt_s;          /* adaptive interval in force (0: the configured one) */
+	char prev_hash[17];       /* hash of the body last fetched, "" if none */
 	int record_class;         /* this hop is the feed's own URL: note its class */
 	int private_ok;           /* this hop may connect to a private address */
 	char host[PM_FETCH_HOST_MAX];
@@ -529,11 +531,43 @@ static void reschedule(struct pm_fetcher *f, struct job *j, int64_t delay_ms)
 		note_error(f, &e);
 }
 
+/* The adaptive mode: a feed whose document changed is polled twice as
+ * often, an unchanged one (304, or the same bytes) half again as rarely,
+ * within min_interval..max_interval; a Cache-Control max-age longer than
+ * that is honoured. Returns seconds; *hash (OUT) is the body's hash. */
+static int64_t next_interval(const struct pm_source *src, struct job *j, int changed,
+			     char hash[17])
+{
+	int64_t cur = j->adapt_s > 0 ? j->adapt_s : src->interval, next;
+	const char *cc = response_header(j->easy, "Cache-Control"), *ma;
+
+	if (!src->adaptive)
+		next = src->interval;
+	else if (changed)
+		next = cur / 2;
+	else
+		next = cur + cur / 2;
+	if (src->adaptive && next < src->min_interval)
+		next = src->min_interval;
+	if (src->adaptive && next > src->max_interval)
+		next = src->max_interval;
+	if (cc && (ma = strstr(cc, "max-age="))) {
+		long long age = atoll(ma + 8);
+		if (age > next)
+			next = age < src->max_interval ? age : src->max_interval;
+	}
+	if (j->body.len)
+		pm_id_hex(pm_hash64(j->body.data, j->body.len), hash);
+	else
+		snprintf(hash, 17, "%s", j->prev_hash);
+	return next;
+}
+
 static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, long status,
 			const char *ctype, const char *error, long long retry_after)
 {
 	const struct pm_source *src = &f->cfg->sources[j->src];
-	struct pm_field v[12];
+	struct pm_field v[16];
 	size_t n = 0;
 	char iso[PM_ISO_LEN], st[24];
 	struct pm_err e;
@@ -591,8 +625,23 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 			set_field(v, &n, "url_from", src->url);
 			pm_info("feed_moved", "feed=%s from=%s to=%s", j->feed, j->first_url, j->moved);
 		}
-		if (feed_state(f, j, v, n) == 0)
-			reschedule(f, j, (int64_t)src->interval * 1000);
+		{
+			char hash[17], secs[24];
+			int changed = out == OUT_OK && j->body.len;
+			int64_t next;
+
+			if (changed) { /* same bytes as last time: nothing new */
+				char h[17];
+				pm_id_hex(pm_hash64(j->body.data, j->body.len), h);
+				changed = strcmp(h, j->prev_hash) != 0;
+			}
+			next = next_interval(src, j, changed, hash);
+			snprintf(secs, sizeof(secs), "%lld", (long long)next);
+			set_field(v, &n, "adaptive_interval", secs);
+			set_field(v, &n, "body_hash", hash);
+			if (feed_state(f, j, v, n) == 0)
+				reschedule(f, j, next * 1000);
+		}
 		return;
 	}
 
@@ -837,6 +886,10 @@ static int queue_feed(struct pm_fetcher *f, const struct pm_source *src, struct 
 	if (moved && *moved && from && !strcmp(from, src->url))
 		url = moved;
 	j = job_new(f, JOB_FEED, idx, src->id, url);
+	v = pm_fields_get(st, nst, "adaptive_interval");
+	j->adapt_s = v ? atoll(v) : 0;
+	v = pm_fields_get(st, nst, "body_hash");
+	snprintf(j->prev_hash, sizeof(j->prev_hash), "%s", v ? v : "");
 	v = pm_fields_get(st, nst, "etag");
 	if (v && *v) {
 		char *h = xasprintf("If-None-Match: %s", v);
