@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #define PARSE_MAX_FILE ((size_t)64 << 20) /* larger than any feed or page we fetch */
@@ -47,29 +48,38 @@ int cmd_parse(int argc, char **argv)
 	pm_err_init(&err);
 	opterr = 0;
 	optind = 1;
-	/* a first pass only looks for --file: without it argv belongs to the worker */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == OPT_FILE)
-			file = optarg;
-		else if (c == OPT_URL)
-			url = optarg;
-		else if (c == OPT_CONTENT_TYPE)
-			ctype = optarg;
-		else if (c == OPT_HELP) {
+	/* Without --file, argv belongs to the worker. Looked for by hand: a
+	 * getopt pass here would permute the worker's options ("--batch 4"). */
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--file") || !strncmp(argv[i], "--file=", 7))
+			file = argv[i];
+		else if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
 		}
 	}
 	if (!file) {
-		if (url || ctype)
-			return cli_usage("parse", "--url and --content-type need --file");
+		for (int i = 1; i < argc; i++)
+			if (!strncmp(argv[i], "--url", 5) || !strncmp(argv[i], "--content-type", 14))
+				return cli_usage("parse", "--url and --content-type need --file");
 		optind = 1;
 		return cli_worker_main("parse", argc, argv);
 	}
+	file = NULL;
 	optind = 1; /* opterr stays 0: the message below names the option once */
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == OPT_FILE || c == OPT_URL || c == OPT_CONTENT_TYPE)
+		if (c == OPT_FILE) {
+			file = optarg;
 			continue;
+		}
+		if (c == OPT_URL) {
+			url = optarg;
+			continue;
+		}
+		if (c == OPT_CONTENT_TYPE) {
+			ctype = optarg;
+			continue;
+		}
 		if (c == '?' || c == ':')
 			return cli_usage("parse", "bad option '%s'", argv[optind - 1]);
 		int r = cli_common_opt(&env, c, optarg);
@@ -78,6 +88,8 @@ int cmd_parse(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("parse", "unexpected argument '%s'", argv[optind]);
+	if (!file)
+		return cli_usage("parse", "--file needs a path");
 	if (cli_read_file(file, PARSE_MAX_FILE, &data, &len, &err))
 		return cli_fail(&err);
 	doc = pm_parse_document(data, len, url, ctype, NULL, &err);

@@ -49,6 +49,7 @@ check "parse says atom10" grep -q '"format":"atom10"' "$TMP/out"
 
 # dependencies unavailable: exit 3
 expect_rc "status without redis" 3 "$PM" status --config "$ROOT/feeds.conf" --redis "unix://$TMP/none.sock"
+expect_rc "parse worker options in any order" 3 "$PM" parse --batch 4 --once --config "$ROOT/feeds.conf" --redis "unix://$TMP/none.sock"
 expect_rc "query on a missing archive directory" 3 "$PM" query --db "$TMP/no/such/dir/a.db"
 
 # feeds.conf errors name file:line
