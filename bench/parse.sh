@@ -22,7 +22,9 @@ ratio() { # C json, peer json: feeds/s and MB/s ratios, and the counts check
 import json, sys
 a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 r = lambda k: a[k] / max(b[k], 0.001)
-print("%.1fx feeds/s, %.1fx MB/s" % (r("feeds_per_s"), r("mb_per_s")))
+cpu = (b["cpu_ms"] / b["rounds"]) / max(a["cpu_ms"] / a["rounds"], 0.001)
+print("%.1fx feeds/s, %.1fx MB/s (wall); %.1fx by CPU time per pass"
+      % (r("feeds_per_s"), r("mb_per_s"), cpu))
 if (a["entries"], a["bozo"]) != (b["entries"], b["bozo"]):
     print("note: counts differ: entries %d vs %d, bozo %d vs %d"
           % (a["entries"], b["entries"], a["bozo"], b["bozo"]))' "$1" "$2"

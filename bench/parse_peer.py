@@ -31,14 +31,16 @@ for d in docs:
     else:
         entries += len(p.entries)
         bozo += bool(p.bozo)
+c0 = time.process_time()
 t0 = time.monotonic()
 for _ in range(rounds):
     for d in docs:
         parse(d)
 ms = max(1, int((time.monotonic() - t0) * 1000))
+cpu_ms = round((time.process_time() - c0) * 1000)
 s = ms / 1000
 print(json.dumps({"feeds": len(docs), "entries": entries, "bozo": bozo, "failed": failed,
-                  "bytes": size, "rounds": rounds, "ms": ms,
+                  "bytes": size, "rounds": rounds, "ms": ms, "cpu_ms": cpu_ms,
                   "feeds_per_s": round(len(docs) * rounds / s),
                   "entries_per_s": round(entries * rounds / s),
                   "mb_per_s": round(size * rounds / 1e6 / s, 1)}))

@@ -34,6 +34,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
+# CPU seconds (user + sys) of every finished child so far, from `times`;
+# run in this shell (a $(...) subshell would see only its own children)
+kids_cpu() { # VAR
+	times >"$TMP/times"
+	printf -v "$1" '%s' "$(tail -n 1 "$TMP/times" |
+		awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } print s }')"
+}
+# CPU seconds of our redis-server (Linux /proc: utime + stime in ticks)
+redis_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$REDIS_PID/stat"; }
+sub() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))" "$1" "$2"; }
 archived() { PRESSMON_DB=$1 "$PM" query --count-by type --format csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }'; }
@@ -45,15 +55,17 @@ unset PRESSMON_REDIS
 
 # 1. everything in one process, embedded Redis (the default deployment)
 export PRESSMON_VAR="$TMP/var" PRESSMON_DB="$TMP/run.db"
+kids_cpu c0
 t0=$(now)
 "$PM" run --once --log-level warn &
 RUN_PID=$!
 wait "$RUN_PID"
 RUN_PID=
 t1=$(now)
+kids_cpu c1
 n=$(archived "$TMP/run.db")
 s=$(secs "$t0" "$t1")
-echo "run --once (embedded redis):  ${s} s, $n archived, $(rate "$n" "$s") articles/s"
+echo "run --once (embedded redis):  ${s} s, $n archived, $(rate "$n" "$s") articles/s (cpu: pressmon and its redis-server $(sub "$c0" "$c1") s)"
 run_s=$s
 
 # 2. one redis-server of our own, no persistence
@@ -63,6 +75,7 @@ redis_up() { # NAME: a fresh server on $TMP/NAME.sock; sets PRESSMON_REDIS, SOCK
 	redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$TMP/$1" \
 		--save '' --appendonly no --daemonize no --loglevel warning >/dev/null 2>&1 &
 	PIDS+=($!)
+	REDIS_PID=$!
 	for _ in $(seq 1 200); do
 		[ "$(redis-cli -s "$SOCK" ping 2>/dev/null)" = PONG ] && break
 		sleep 0.05
@@ -70,12 +83,15 @@ redis_up() { # NAME: a fresh server on $TMP/NAME.sock; sets PRESSMON_REDIS, SOCK
 	export PRESSMON_REDIS="unix://$SOCK"
 }
 xlen() { redis-cli -s "$SOCK" xlen "pm:$1"; }
-stage() { # NAME ARGS...: runs one worker --once, prints and sets T (seconds)
-	local a b
-	a=$(now)
+stage() { # NAME ARGS...: runs one worker --once; sets T (wall seconds), CPU
+	local a b c0 c1 r0 r1
+	kids_cpu c0
+	r0=$(redis_cpu) a=$(now)
 	"$PM" "$@" --once --log-level warn
-	b=$(now)
+	b=$(now) r1=$(redis_cpu)
+	kids_cpu c1
 	T=$(secs "$a" "$b")
+	CPU="cpu: worker $(sub "$c0" "$c1") s, redis $(sub "$r0" "$r1") s"
 }
 parallel() { # K NAME ARGS...: K workers of one stage at once; sets T
 	local k=$1 a b p pids=()
@@ -95,17 +111,17 @@ export PRESSMON_DB="$TMP/split.db"
 echo "separate workers, one after another (redis-server on a unix socket, no persistence):"
 stage fetch
 f_s=$T
-echo "  fetch     ${T} s  ($(xlen raw) documents -> raw)"
+echo "  fetch     ${T} s  ($(xlen raw) documents -> raw; $CPU)"
 stage parse --batch="$PARSE_BATCH"
 p_s=$T
-echo "  parse     ${T} s  ($(xlen articles) articles, $(rate "$(xlen articles)" "$T")/s)"
+echo "  parse     ${T} s  ($(xlen articles) articles, $(rate "$(xlen articles)" "$T")/s; $CPU)"
 stage classify
 c_s=$T
-echo "  classify  ${T} s  ($(xlen tagged) articles, $(rate "$(xlen tagged)" "$T")/s)"
+echo "  classify  ${T} s  ($(xlen tagged) articles, $(rate "$(xlen tagged)" "$T")/s; $CPU)"
 stage archive
 a_s=$T
 n=$(archived "$TMP/split.db")
-echo "  archive   ${T} s  ($n archived, $(rate "$n" "$T")/s)"
+echo "  archive   ${T} s  ($n archived, $(rate "$n" "$T")/s; $CPU)"
 total=$(python3 -c "import sys; print('%.2f' % sum(map(float, sys.argv[1:])))" "$f_s" "$p_s" "$c_s" "$a_s")
 echo "  total     ${total} s  ($(rate "$n" "$total") articles/s; run --once took ${run_s} s)"
 
