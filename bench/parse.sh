@@ -1,35 +1,61 @@
 #!/usr/bin/env bash
-# Feed parsing beside Python feedparser on the same files in the same run:
-# generated news-sized feeds, then the public test corpus (many tiny files).
+# bench/parse.sh: feed parsing throughput, pm_parse_document() vs Python
+# feedparser (Debian python3-feedparser), on the same files; run by bench/run.sh.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-data="$BUILD/bench/data/feeds"
-[ -d "$data" ] || python3 tests/gen/genfeeds.py "$data" --feeds 50 --items 100 --seed 3
-ratio() { python3 -c "
-import json,sys
-a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2])
-if 'missing' in b: print('peer missing:', b['missing']); sys.exit()
-print(f'ratio (docs/s): {a[\"docs_per_s\"]/max(b[\"docs_per_s\"],1e-9):.1f}x; entries seen: pressmon {a[\"entries\"]}, feedparser {b[\"entries\"]}')" "$1" "$2"; }
+DATA="$BUILD/bench/data"
+mkdir -p "$DATA"
 
-echo "== feed parsing: generated feeds (50 feeds x 100 items) — pressmon vs feedparser"
-files=$(ls "$data"/*.xml)
-# shellcheck disable=SC2086
-c=$("$BUILD/bench/bench_parse" 5 $files)
-# shellcheck disable=SC2086
-p=$("${PEER_PY:-/usr/bin/python3}" bench/parse_peer.py 1 $files)
-echo "pressmon:   $c"
-echo "feedparser: $p"
-ratio "$c" "$p"
+# feedparser comes from Debian, so it is under /usr/bin/python3 even when
+# another python3 (pyenv, venv) is first on PATH
+PEER_PY=
+for py in python3 /usr/bin/python3; do
+	if command -v "$py" >/dev/null && "$py" -c 'import feedparser' 2>/dev/null; then
+		PEER_PY=$py
+		break
+	fi
+done
 
-corpus=../shared/corpora/feeds
-if [ -d "$corpus" ]; then
-	echo
-	echo "== feed parsing: the public corpus ($(find "$corpus" -name '*.xml' | wc -l) small files)"
-	mapfile -t cf < <(find "$corpus" -name '*.xml' | sort)
-	c=$("$BUILD/bench/bench_parse" 5 "${cf[@]}")
-	p=$("${PEER_PY:-/usr/bin/python3}" bench/parse_peer.py 1 "${cf[@]}")
+ratio() { # C json, peer json: feeds/s and MB/s ratios, and the counts check
+	python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+r = lambda k: a[k] / max(b[k], 0.001)
+cpu = (b["cpu_ms"] / b["rounds"]) / max(a["cpu_ms"] / a["rounds"], 0.001)
+print("%.1fx feeds/s, %.1fx MB/s (wall); %.1fx by CPU time per pass"
+      % (r("feeds_per_s"), r("mb_per_s"), cpu))
+if (a["entries"], a["bozo"]) != (b["entries"], b["bozo"]):
+    print("note: counts differ: entries %d vs %d, bozo %d vs %d"
+          % (a["entries"], b["entries"], a["bozo"], b["bozo"]))' "$1" "$2"
+}
+
+one() { # title, C rounds, peer rounds, files...
+	local title=$1 cr=$2 pr=$3 c p
+	shift 3
+	echo "-- $title ($# files)"
+	c=$("$BUILD/bench/bench_parse" "$cr" "$@")
 	echo "pressmon:   $c"
+	if [ -z "$PEER_PY" ]; then
+		echo "peer missing: apt-get install python3-feedparser"
+		return
+	fi
+	p=$("$PEER_PY" bench/parse_peer.py "$pr" "$@")
 	echo "feedparser: $p"
-	ratio "$c" "$p"
+	echo "ratio: $(ratio "$c" "$p")"
+}
+
+echo "== feed parsing: pm_parse_document vs Python feedparser"
+# (a) realistic size: 50 generated RSS 2.0 feeds of 100 items (about 3.4 MB)
+[ -f "$DATA/feeds50/gen-049.xml" ] ||
+	python3 tests/gen/genfeeds.py "$DATA/feeds50" --feeds 50 --items 100 >/dev/null
+one "generated: 50 feeds x 100 items" 10 2 "$DATA"/feeds50/gen-*.xml
+
+# (b) the public corpus: many tiny files, every format and breakage
+CORPUS=../shared/corpora/feeds
+if [ -d "$CORPUS" ]; then
+	mapfile -t files < <(find "$CORPUS" -name '*.xml' -type f | LC_ALL=C sort)
+	[ "${#files[@]}" -gt 0 ] && one "corpus: $CORPUS/**/*.xml" 20 3 "${files[@]}"
+else
+	echo "-- corpus: $CORPUS not present, skipped"
 fi
