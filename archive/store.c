@@ -19,7 +19,8 @@
 #define CLUSTER_MIN_JACCARD 0.5    /* estimated shingle Jaccard for one story;
 				      wire copies measure 0.75-0.86, other
 				      stories on the same event below 0.05 */
-#define LSH_CANDIDATES 50          /* per band, so a flood stays cheap */
+#define LSH_CANDIDATES 8           /* per band (oldest first), so a flood of
+				      look-alike items stays cheap */
 #define MAX_TAGS 1000              /* bounds on one article's lists */
 #define MAX_EVIDENCE 1000
 
@@ -90,6 +91,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE lsh ("
 	"  band INTEGER NOT NULL, value INTEGER NOT NULL, ts INTEGER NOT NULL,"
 	"  article TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+	"  sig BLOB,"  /* the article's signature again: candidates need no join */
 	"  PRIMARY KEY (band, value, ts, article)) WITHOUT ROWID;"
 	"CREATE INDEX lsh_article ON lsh(article);",
 };
@@ -196,7 +198,12 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 	if (mode == PM_ARCHIVE_WRITE) {
 		/* WAL: readers (query, report) never block the archive worker */
 		if (exec(a, "PRAGMA journal_mode = WAL", "setting WAL mode", err) ||
-		    exec(a, "PRAGMA synchronous = NORMAL", "setting synchronous", err))
+		    exec(a, "PRAGMA synchronous = NORMAL", "setting synchronous", err) ||
+		    /* the writer touches the FTS and LSH indexes all over: a 64 MiB
+		     * page cache keeps them in memory between commits instead of
+		     * re-reading and re-writing pages (2 MiB is SQLite's default) */
+		    exec(a, "PRAGMA cache_size = -65536", "sizing the page cache", err) ||
+		    exec(a, "PRAGMA temp_store = MEMORY", "setting temp_store", err))
 			goto fail_dep;
 		if (migrate(a, err))
 			goto fail_dep;
@@ -551,11 +558,11 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 	sqlite3_stmt *st;
 	double best = 0;
 	int64_t best_ts = 0;
+	char best_id[17] = "";
 	int rc = SQLITE_DONE;
 
-	if (prepare(a, "SELECT a.cluster, a.minhash, l.ts FROM lsh l JOIN articles a ON a.id = l.article"
-		       " WHERE l.band = ?1 AND l.value = ?2 AND l.ts BETWEEN ?3 AND ?4"
-		       " AND l.article <> ?5 AND a.cluster IS NOT NULL ORDER BY l.ts LIMIT ?6", &st, err))
+	if (prepare(a, "SELECT article, sig, ts FROM lsh WHERE band = ?1 AND value = ?2"
+		       " AND ts BETWEEN ?3 AND ?4 AND article <> ?5 ORDER BY ts LIMIT ?6", &st, err))
 		return -1;
 	for (int b = 0; b < PM_MH_BANDS; b++) {
 		sqlite3_reset(st);
@@ -567,11 +574,12 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 		sqlite3_bind_int(st, 6, LSH_CANDIDATES);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const void *blob = sqlite3_column_blob(st, 1);
+			const char *id = pm_col_text(st, 0);
 			uint32_t other[PM_MH_K];
 			double j;
 			int64_t ts = sqlite3_column_int64(st, 2);
 
-			if (!blob || sqlite3_column_bytes(st, 1) != (int)sizeof(other))
+			if (!blob || !id || sqlite3_column_bytes(st, 1) != (int)sizeof(other))
 				continue;
 			memcpy(other, blob, sizeof(other));
 			j = pm_minhash_similarity(r->mh, other);
@@ -579,8 +587,7 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 			if (j >= CLUSTER_MIN_JACCARD && (j > best || (j == best && ts < best_ts))) {
 				best = j;
 				best_ts = ts;
-				free(*cluster);
-				*cluster = xstrdup(pm_col_text(st, 0));
+				snprintf(best_id, sizeof(best_id), "%s", id);
 			}
 		}
 		if (rc != SQLITE_DONE)
@@ -589,6 +596,18 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "looking for wire copies", err);
+	if (!best_id[0])
+		return 0;
+	if (prepare(a, "SELECT cluster FROM articles WHERE id = ?1", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, best_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && pm_col_text(st, 0)) {
+		free(*cluster);
+		*cluster = xstrdup(pm_col_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading a wire copy's cluster", err);
 	return 0;
 }
 
@@ -607,17 +626,22 @@ static int write_lsh(struct pm_archive *a, const struct art *r, int replacing,
 	}
 	if (!r->has_mh || !r->has_ts)
 		return 0;
+	if (prepare(a, "INSERT OR IGNORE INTO lsh(band, value, ts, article, sig) VALUES (?1, ?2, ?3, ?4, ?5)",
+		    &st, err))
+		return -1;
 	for (int b = 0; b < PM_MH_BANDS; b++) {
-		if (prepare(a, "INSERT OR IGNORE INTO lsh(band, value, ts, article) VALUES (?1, ?2, ?3, ?4)",
-			    &st, err))
-			return -1;
+		sqlite3_reset(st);
 		sqlite3_bind_int(st, 1, b);
 		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
 		sqlite3_bind_int64(st, 3, (int64_t)r->ts);
 		sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
-		if (run(a, st, "storing the article's bands", err))
-			return -1;
+		sqlite3_bind_blob(st, 5, r->mh, (int)sizeof(r->mh), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return pm_archive_sqlerr(a, "storing the article's bands", err);
+		}
 	}
+	sqlite3_finalize(st);
 	return 0;
 }
 
