@@ -531,6 +531,24 @@ static void reschedule(struct pm_fetcher *f, struct job *j, int64_t delay_ms)
 		note_error(f, &e);
 }
 
+/* The fields of a raw entry for a fetched document (the stream contract in
+ * docs/ARCHITECTURE.md); the values are borrowed from j and the caller. */
+static void raw_fields(const struct job *j, const char *kind, const char *status,
+		       const char *ctype, const char *fetched_at, struct pm_field *r, size_t *n)
+{
+	set_field(r, n, "kind", kind);
+	set_field(r, n, "feed", j->feed);
+	set_field(r, n, "url", j->first_url);
+	set_field(r, n, "final_url", j->url);
+	set_field(r, n, "status", status);
+	set_field(r, n, "content_type", ctype);
+	set_field(r, n, "fetched_at", fetched_at);
+	r[*n].name = "body";
+	r[*n].value = j->body.data ? j->body.data : "";
+	r[*n].len = j->body.len;
+	(*n)++;
+}
+
 /* The adaptive mode: a feed whose document changed is polled twice as
  * often, an unchanged one (304, or the same bytes) half again as rarely,
  * within min_interval..max_interval; a Cache-Control max-age longer than
@@ -586,17 +604,7 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 		const char *etag = response_header(j->easy, "ETag");
 		const char *lm = response_header(j->easy, "Last-Modified");
 
-		set_field(r, &nr, "kind", "feed");
-		set_field(r, &nr, "feed", j->feed);
-		set_field(r, &nr, "url", j->first_url);
-		set_field(r, &nr, "final_url", j->url);
-		set_field(r, &nr, "status", st);
-		set_field(r, &nr, "content_type", ctype);
-		set_field(r, &nr, "fetched_at", iso);
-		r[nr].name = "body";
-		r[nr].value = j->body.data ? j->body.data : "";
-		r[nr].len = j->body.len;
-		nr++;
+		raw_fields(j, "feed", st, ctype, iso, r, &nr);
 		if (pm_queue_add(f->q, PM_STREAM_RAW, r, nr, &e) < 0) {
 			/* the lease runs out and the feed is fetched again */
 			note_error(f, &e);
@@ -694,17 +702,7 @@ static void finish_page(struct pm_fetcher *f, struct job *j, enum outcome out, l
 
 		now_iso(iso);
 		snprintf(st, sizeof(st), "%ld", status);
-		set_field(r, &nr, "kind", "page");
-		set_field(r, &nr, "feed", j->feed);
-		set_field(r, &nr, "url", j->first_url);
-		set_field(r, &nr, "final_url", j->url);
-		set_field(r, &nr, "status", st);
-		set_field(r, &nr, "content_type", ctype);
-		set_field(r, &nr, "fetched_at", iso);
-		r[nr].name = "body";
-		r[nr].value = j->body.data ? j->body.data : "";
-		r[nr].len = j->body.len;
-		nr++;
+		raw_fields(j, "page", st, ctype, iso, r, &nr);
 		for (size_t i = 0; i < j->nef; i++)
 			if (!strcmp(j->ef[i].name, "article"))
 				alen = j->ef[i].len;
