@@ -154,4 +154,11 @@ int pm_archive_feed_health_put(struct pm_archive *a, json_t *feeds, struct pm_er
 /* *out (OUT): a new array, empty when no snapshot was ever saved. */
 int pm_archive_feed_health_get(struct pm_archive *a, json_t **out, struct pm_err *err);
 
+/* Retention: deletes every article whose time is before `before` (0: none)
+ * and empties the text of those before `strip_before` (0: none), keeping
+ * their metadata, tags and flags. One transaction. */
+int pm_archive_prune(struct pm_archive *a, time_t before, time_t strip_before,
+		     long long *deleted /* OUT */, long long *stripped /* OUT */,
+		     struct pm_err *err);
+
 #endif

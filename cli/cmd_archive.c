@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 		"usage: pressmon archive [--once] [worker options]   worker: tagged -> SQLite\n"
 		"       pressmon archive import FILE.ndjson [--db PATH] [--rules DIR]\n"
 		"       pressmon archive export [query filters] [--full] [TEXT]\n"
+		"       pressmon archive prune [--before DATE] [--keep-text DAYS] [--db PATH]\n"
 		"import: one article object per line; a missing id comes from the url, an\n"
 		"article without \"tags\" is classified with the rules first. Import is\n"
 		"idempotent: after fixing a bad line, run it again.\n");
@@ -236,8 +238,68 @@ static int cmd_import(int argc, char **argv)
 	return do_import(&env, argv[optind]);
 }
 
+/* pressmon archive prune [--before DATE] [--keep-text DAYS] */
+static int cmd_prune(int argc, char **argv)
+{
+	enum { OPT_BEFORE = 3000, OPT_KEEP_TEXT };
+	static const struct option opts[] = {
+		CLI_COMMON_OPTIONS,
+		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "keep-text", required_argument, NULL, OPT_KEEP_TEXT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_env env;
+	struct pm_archive *a = NULL;
+	struct pm_err err;
+	time_t before = 0, strip = 0, end;
+	long long deleted, stripped;
+	long days;
+	int c, r, y, m, d;
+
+	cli_env_init(&env);
+	pm_err_init(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_BEFORE:
+			if (pm_date_parse(optarg, &y, &m, &d) || pm_day_bounds(y, m, d, NULL, &before, &end))
+				return cli_usage("archive prune", "--before '%s' is not a date YYYY-MM-DD", optarg);
+			break;
+		case OPT_KEEP_TEXT:
+			if (cli_parse_int(optarg, 0, 100000, &days))
+				return cli_usage("archive prune", "--keep-text '%s' is not a number of days", optarg);
+			strip = (time_t)(pm_now_ms() / 1000) - (time_t)days * 86400;
+			break;
+		case '?':
+			return cli_usage("archive prune", "unknown option '%s'", argv[optind - 1]);
+		default:
+			r = cli_common_opt(&env, c, optarg);
+			if (r == 2) {
+				usage(stdout);
+				return 0;
+			}
+			if (r <= 0)
+				return PM_EINPUT;
+		}
+	}
+	if (optind < argc)
+		return cli_usage("archive prune", "unexpected argument '%s'", argv[optind]);
+	if (!before && !strip)
+		return cli_usage("archive prune", "give --before DATE, --keep-text DAYS or both");
+	if (pm_archive_open(env.db, PM_ARCHIVE_WRITE, &a, &err) ||
+	    pm_archive_prune(a, before, strip, &deleted, &stripped, &err)) {
+		pm_archive_close(a);
+		return cli_fail(&err);
+	}
+	pm_archive_close(a);
+	printf("deleted %lld articles, dropped the text of %lld\n", deleted, stripped);
+	return 0;
+}
+
 int cmd_archive(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "prune"))
+		return cmd_prune(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "import"))
 		return cmd_import(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "export"))
@@ -247,6 +309,6 @@ int cmd_archive(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 2 && argv[1][0] != '-')
-		return cli_usage("archive", "'%s' is not import or export", argv[1]);
+		return cli_usage("archive", "'%s' is not import, export or prune", argv[1]);
 	return cli_worker_main("archive", argc, argv);
 }

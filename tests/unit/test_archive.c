@@ -4,6 +4,7 @@
 #include "archive/archive.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/time.h"
 #include "testlib.h"
 
 #include <stdio.h>
@@ -325,6 +326,52 @@ static void test_wire_copies(void)
 	free(p);
 }
 
+/* Retention: old articles go with everything hanging off them; bodies can
+ * be dropped while titles, tags and search on titles stay. */
+static void test_prune(void)
+{
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("prune.db");
+	json_t *got = NULL;
+	struct pm_query q;
+	long long deleted, stripped;
+	time_t before, strip;
+	char *ids;
+
+	TEST("prune");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(put(a, art("0000000000000e01", "2026-01-05T08:00:00Z", "Old ruling", "old body text",
+			 "src", "africa", "wire", "en", "[{\"tag\":\"icc\",\"score\":2}]")) == 0);
+	CHECK(put(a, art("0000000000000e02", "2026-02-05T08:00:00Z", "Middle hearing", "middle zebra body",
+			 "src", "africa", "wire", "en", "[{\"tag\":\"icc\",\"score\":2}]")) == 0);
+	CHECK(put(a, art("0000000000000e03", "2026-03-05T08:00:00Z", "New warrant", "new body text",
+			 "src", "africa", "wire", "en", "[{\"tag\":\"icc\",\"score\":2}]")) == 0);
+	pm_time_parse_iso("2026-02-01T00:00:00Z", &before);
+	pm_time_parse_iso("2026-03-01T00:00:00Z", &strip);
+	CHECK(pm_archive_prune(a, before, strip, &deleted, &stripped, &err) == 0);
+	CHECK_INT(deleted, 1);
+	CHECK_INT(stripped, 1);
+	CHECK_INT(pm_archive_count(a), 2);
+	CHECK(pm_archive_get(a, "0000000000000e02", 1, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "title")), "Middle hearing");
+	CHECK_STR(json_string_value(json_object_get(got, "text")), "");
+	CHECK_INT(json_array_size(json_object_get(got, "tags")), 1);
+	json_decref(got);
+	pm_query_init(&q);
+	q.text = "zebra"; /* the dropped body is gone from the index too */
+	ids = run(a, &q);
+	CHECK_STR(ids, "");
+	free(ids);
+	q.text = "hearing";
+	ids = run(a, &q);
+	CHECK_STR(ids, "0e02"); /* collect_ids keeps the last four digits */
+	free(ids);
+	pm_archive_close(a);
+	free(p);
+}
+
 /* A small archive for the filters. Times are UTC. */
 static struct pm_archive *filter_archive(void)
 {
@@ -633,6 +680,7 @@ int main(void)
 	test_put();
 	test_cluster();
 	test_wire_copies();
+	test_prune();
 	a = filter_archive();
 	test_filters(a);
 	test_fts(a);
