@@ -23,10 +23,19 @@ kills=0
 for i in 1 2 3 4 5; do
 	PRESSMON_VAR="$TMP/var-b" PRESSMON_DB="$TMP/b.db" "$PM" run --once --claim-idle 1 --log-level error &
 	pid=$!
-	# anywhere between 5% and 70% of an undisturbed run
-	ms=$(( run_ms * (5 + RANDOM % 66) / 100 ))
-	t=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
-	sleep "$t"
+	if [ "$i" -eq 1 ]; then
+		# the first kill lands for sure: as soon as documents are fetched
+		t=0
+		for _ in $(seq 1 400); do
+			[ "$(redis-cli -s "$TMP/var-b/redis.sock" xlen pm:raw 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+			sleep 0.025
+		done
+	else
+		# the others anywhere between 5% and 70% of an undisturbed run
+		ms=$(( run_ms * (5 + RANDOM % 66) / 100 ))
+		t=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+		sleep "$t"
+	fi
 	if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
 	wait "$pid" 2>/dev/null
 	echo "kill $i after ${t}s: $(PRESSMON_DB="$TMP/b.db" "$PM" archive export 2>/dev/null | wc -l) archived" >&2

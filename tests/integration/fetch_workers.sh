@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/integration/fetch_workers.sh: two `pressmon fetch` workers (no --once)
-# started together on one redis-server share the schedule: over 1.5
+# started together on one redis-server share the schedule: over 1.8
 # intervals every one of 200 feeds is fetched exactly once in the first
 # interval and never twice within an interval, and both workers take part.
 # The feeds are served by tests/servers/feedfarm.py under 200 host names
@@ -35,7 +35,7 @@ PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])'
 	done
 } >"$TMP/feeds.conf"
 
-# both workers at once; they run for 1.5 intervals after the first request
+# both workers at once, for 1.8 intervals
 start=$(date +%s.%N)
 W=()
 for w in 1 2; do
@@ -44,7 +44,9 @@ for w in 1 2; do
 	W+=($!)
 	PIDS+=($!)
 done
-stop_at=$(python3 -c "print($start + $INTERVAL * 1.5 + 0.5)")
+# 1.8 intervals: every feed comes round a second time even when a loaded
+# machine spreads the first round over a few seconds, and no third time
+stop_at=$(python3 -c "print($start + $INTERVAL * 1.8)")
 while python3 -c "import sys, time; sys.exit(0 if time.time() < $stop_at else 1)"; do sleep 0.5; done
 for p in "${W[@]}"; do kill -TERM "$p" 2>/dev/null; done
 for i in 1 2; do
@@ -84,7 +86,7 @@ check_eq "feeds fetched exactly once in the first interval" "$(get first_window_
 check_eq "feeds fetched more than once in the first interval" "$(get first_window_twice)" 0
 # due again INTERVAL after the first fetch ended, so within the run every
 # feed comes round a second time, and never sooner than the interval
-check_eq "every feed fetched exactly twice in 1.5 intervals" "$(get fetched_twice_in_all)" "$NFEEDS"
+check_eq "every feed fetched exactly twice in 1.8 intervals" "$(get fetched_twice_in_all)" "$NFEEDS"
 check "shortest gap between two fetches of a feed ($(get min_gap_ms) ms) is at least the interval" \
 	[ "$(get min_gap_ms)" -ge $((INTERVAL * 1000)) ]
 # what the workers say they fetched adds up to what the server saw, and

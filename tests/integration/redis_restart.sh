@@ -33,8 +33,14 @@ start_b
 PRESSMON_REDIS="unix://$TMP/b.sock" PRESSMON_DB="$TMP/b.db" "$PM" run --once --claim-idle 1 \
 	--log-level warn 2>"$TMP/b.log" &
 pm=$!
-ms=$(( run_ms * 50 / 100 ))
-sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+# stop Redis once work is under way (articles are flowing), not after a
+# fixed time: on a loaded machine a timed stop may come before or after
+ms=0
+for _ in $(seq 1 400); do
+	[ "$(redis-cli -s "$TMP/b.sock" xlen pm:articles 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+	sleep 0.025
+	ms=$((ms + 25))
+done
 redis-cli -s "$TMP/b.sock" shutdown >/dev/null 2>&1   # saves the AOF, like a restart
 wait "$BPID" 2>/dev/null
 echo "redis stopped after ${ms} ms; $(PRESSMON_DB="$TMP/b.db" "$PM" archive export 2>/dev/null | wc -l) archived so far" >&2
