@@ -11,20 +11,20 @@ export PRESSMON_RULES="$ROOT/classify/rules"
 "$PM" run --log-level info 2>"$TMP/log" &
 pm=$!
 PIDS+=($pm)
-for _ in $(seq 1 100); do grep -q worker_started "$TMP/log" && break; sleep 0.05; done
+for _ in $(seq 1 400); do grep -q worker_started "$TMP/log" && break; sleep 0.05; done
 check "run started" grep -q worker_started "$TMP/log"
 
 cp "$TMP/feeds.conf" "$TMP/good.conf"
 printf '[feed extra]\nurl = file://%s/samples/feeds/red-andina.xml\nregion = mars\n' "$ROOT" >>"$TMP/feeds.conf"
 kill -HUP "$pm"
-for _ in $(seq 1 100); do grep -q reload_refused "$TMP/log" && break; sleep 0.05; done
+for _ in $(seq 1 400); do grep -q reload_refused "$TMP/log" && break; sleep 0.05; done
 check "a broken feeds.conf is refused, naming file:line" grep -q "reload_refused.*feeds.conf:[0-9]*: region 'mars'" "$TMP/log"
 check "the worker keeps running" kill -0 "$pm"
 
 cp "$TMP/good.conf" "$TMP/feeds.conf"
 printf '[feed extra]\nurl = file://%s/samples/feeds/red-andina.xml\nregion = americas\n' "$ROOT" >>"$TMP/feeds.conf"
 kill -HUP "$pm"
-for _ in $(seq 1 100); do grep -q 'msg=reloaded' "$TMP/log" && break; sleep 0.05; done
+for _ in $(seq 1 400); do grep -q 'msg=reloaded' "$TMP/log" && break; sleep 0.05; done
 check "a good feeds.conf is loaded" grep -q 'msg=reloaded.*feeds=11' "$TMP/log"
 
 kill -TERM "$pm"
