@@ -128,39 +128,38 @@ fail:
 	return -1;
 }
 
+/* Asks the server on sock to save its AOF and exit. */
+static void shutdown_server(const char *sock)
+{
+	struct timeval tv = { 1, 0 };
+	redisContext *c = redisConnectUnixWithTimeout(sock, tv);
+
+	if (c && !c->err) {
+		/* SHUTDOWN closes the connection instead of replying */
+		redisReply *r = redisCommand(c, "SHUTDOWN");
+		if (r)
+			freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+}
+
 void pm_embedded_stop(struct pm_embedded *e)
 {
 	if (!e)
 		return;
 	if (e->adopted) {
-		struct timeval tv = { 1, 0 };
-		redisContext *c = redisConnectUnixWithTimeout(e->socket, tv);
 		int64_t deadline = pm_mono_ms() + 5000;
 
-		if (c && !c->err) {
-			redisReply *r = redisCommand(c, "SHUTDOWN");
-			if (r)
-				freeReplyObject(r);
-		}
-		if (c)
-			redisFree(c);
+		shutdown_server(e->socket);
 		while (ping(e->socket) && pm_mono_ms() < deadline)
 			pm_sleep_ms(20);
 	}
 	if (e->pid > 0) {
-		struct timeval tv = { 1, 0 };
-		redisContext *c = redisConnectUnixWithTimeout(e->socket, tv);
 		int64_t deadline;
 		int status;
 
-		if (c && !c->err) {
-			/* SHUTDOWN closes the connection instead of replying */
-			redisReply *r = redisCommand(c, "SHUTDOWN");
-			if (r)
-				freeReplyObject(r);
-		}
-		if (c)
-			redisFree(c);
+		shutdown_server(e->socket);
 		deadline = pm_mono_ms() + 5000;
 		while (waitpid(e->pid, &status, WNOHANG) == 0) {
 			if (pm_mono_ms() > deadline) {
