@@ -52,6 +52,7 @@ struct job {
 	int hops;                 /* redirects followed */
 	int feed_private;         /* the feed's own address is private */
 	int64_t adapt_s;          /* adaptive interval in force (0: the configured one) */
+	long long failures;       /* consecutive failures before this fetch */
 	char prev_hash[17];       /* hash of the body last fetched, "" if none */
 	int record_class;         /* this hop is the feed's own URL: note its class */
 	int private_ok;           /* this hop may connect to a private address */
@@ -107,6 +108,8 @@ struct pm_fetcher {
 	uint64_t rng;
 	time_t once_start;        /* wall seconds when the fetcher was made */
 	int64_t once_checked;     /* monotonic ms of the last look at other workers */
+	int claim_short;          /* the last claim of feeds found fewer than asked */
+	int pages_short;          /* the same for pages */
 	struct pm_err first_err;  /* first Redis error of a step */
 	int failed;
 };
@@ -506,29 +509,15 @@ static void set_field(struct pm_field *f, size_t *n, const char *name, const cha
 	(*n)++;
 }
 
-static int feed_state(struct pm_fetcher *f, struct job *j, const struct pm_field *v,
-		      size_t n)
-{
-	struct pm_err e;
-
-	pm_err_init(&e);
-	if (pm_queue_feed_set(f->q, j->feed, v, n, &e) < 0) {
-		note_error(f, &e);
-		return -1;
-	}
-	return 0;
-}
-
+/* The feed's new state and its next due time. Both are pipelined, inside
+ * the unit finish_feed opened; pm_fetcher_step sends them. */
 static void reschedule(struct pm_fetcher *f, struct job *j, int64_t delay_ms)
 {
 	int64_t due = pm_now_ms() + delay_ms;
-	struct pm_err e;
 
-	pm_err_init(&e);
 	if (j->src != NO_SOURCE)
 		f->ss[j->src].next_due = due;
-	if (pm_queue_sched_add(f->q, j->feed, due, 0, &e) < 0)
-		note_error(f, &e);
+	pm_queue_pipe_sched_add(f->q, j->feed, due, 0);
 }
 
 /* The fields of a raw entry for a fetched document (the stream contract in
@@ -581,14 +570,17 @@ static int64_t next_interval(const struct pm_source *src, struct job *j, int cha
 	return next;
 }
 
+/* Records a finished feed: its raw document (for a 200), its state and
+ * its next due time, as one pipelined unit — all or nothing, so a new ETag
+ * is never stored without the document it belongs to. If the unit fails,
+ * the lease runs out and the feed is fetched again. */
 static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, long status,
 			const char *ctype, const char *error, long long retry_after)
 {
 	const struct pm_source *src = &f->cfg->sources[j->src];
 	struct pm_field v[16];
 	size_t n = 0;
-	char iso[PM_ISO_LEN], st[24];
-	struct pm_err e;
+	char iso[PM_ISO_LEN], st[24], fails[24];
 
 	now_iso(iso);
 	snprintf(st, sizeof(st), "%ld", status);
@@ -596,7 +588,7 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 	f->ss[j->src].claimed = 0;
 	f->ss[j->src].private_known = 1;
 	f->ss[j->src].private = j->feed_private;
-	pm_err_init(&e);
+	pm_queue_pipe_begin(f->q);
 
 	if (out == OUT_OK) {
 		struct pm_field r[8];
@@ -605,11 +597,7 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 		const char *lm = response_header(j->easy, "Last-Modified");
 
 		raw_fields(j, "feed", st, ctype, iso, r, &nr);
-		if (pm_queue_add(f->q, PM_STREAM_RAW, r, nr, &e) < 0) {
-			/* the lease runs out and the feed is fetched again */
-			note_error(f, &e);
-			return;
-		}
+		pm_queue_pipe_add(f->q, PM_STREAM_RAW, r, nr);
 		set_field(v, &n, "etag", etag);
 		set_field(v, &n, "last_modified", lm);
 		pm_info("fetched", "kind=feed feed=%s status=%ld bytes=%zu url=%s", j->feed,
@@ -625,6 +613,10 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 	set_field(v, &n, "last_fetch", iso);
 	set_field(v, &n, "private", j->feed_private ? "1" : "0");
 	if (out == OUT_OK || out == OUT_NOT_MODIFIED) {
+		char hash[17], secs[24];
+		int changed = out == OUT_OK && j->body.len;
+		int64_t next;
+
 		set_field(v, &n, "failures", "0");
 		set_field(v, &n, "last_ok", iso);
 		set_field(v, &n, "last_error", "");
@@ -633,48 +625,41 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 			set_field(v, &n, "url_from", src->url);
 			pm_info("feed_moved", "feed=%s from=%s to=%s", j->feed, j->first_url, j->moved);
 		}
-		{
-			char hash[17], secs[24];
-			int changed = out == OUT_OK && j->body.len;
-			int64_t next;
-
-			if (changed) { /* same bytes as last time: nothing new */
-				char h[17];
-				pm_id_hex(pm_hash64(j->body.data, j->body.len), h);
-				changed = strcmp(h, j->prev_hash) != 0;
-			}
-			next = next_interval(src, j, changed, hash);
-			snprintf(secs, sizeof(secs), "%lld", (long long)next);
-			set_field(v, &n, "adaptive_interval", secs);
-			set_field(v, &n, "body_hash", hash);
-			if (feed_state(f, j, v, n) == 0)
-				reschedule(f, j, next * 1000);
+		if (changed) { /* same bytes as last time: nothing new */
+			char h[17];
+			pm_id_hex(pm_hash64(j->body.data, j->body.len), h);
+			changed = strcmp(h, j->prev_hash) != 0;
 		}
+		next = next_interval(src, j, changed, hash);
+		snprintf(secs, sizeof(secs), "%lld", (long long)next);
+		set_field(v, &n, "adaptive_interval", secs);
+		set_field(v, &n, "body_hash", hash);
+		pm_queue_pipe_feed_set(f->q, j->feed, v, n);
+		reschedule(f, j, next * 1000);
+		pm_queue_pipe_end(f->q);
 		return;
 	}
 
 	set_field(v, &n, "last_error", error);
 	if (out == OUT_GONE) {
 		set_field(v, &n, "disabled", "1");
-		if (feed_state(f, j, v, n) < 0)
-			return;
+		pm_queue_pipe_feed_set(f->q, j->feed, v, n);
+		pm_queue_pipe_sched_remove(f->q, j->feed);
+		pm_queue_pipe_end(f->q);
 		pm_warn("feed_disabled", "feed=%s url=%s status=410 reason=\"gone: not polled again until its state is cleared\"",
 			j->feed, j->url);
-		if (pm_queue_sched_remove(f->q, j->feed, &e) < 0)
-			note_error(f, &e);
 		return;
 	}
 
 	{
-		long long failures = 0;
+		/* the lease makes this fetcher the feed's only writer, so the
+		 * count read at the claim can be increased here */
+		long long failures = j->failures + 1;
 		int64_t delay;
 
-		if (feed_state(f, j, v, n) < 0)
-			return;
-		if (pm_queue_feed_incr(f->q, j->feed, "failures", 1, &failures, &e) < 0) {
-			note_error(f, &e);
-			return;
-		}
+		snprintf(fails, sizeof(fails), "%lld", failures);
+		set_field(v, &n, "failures", fails);
+		pm_queue_pipe_feed_set(f->q, j->feed, v, n);
 		if ((status == 429 || status == 503) && retry_after > 0)
 			delay = pm_fetch_retry_after_ms(retry_after);
 		else
@@ -682,9 +667,12 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 		pm_warn("fetch_failed", "feed=%s url=%s status=%ld failures=%lld next_in_s=%lld error=\"%s\"",
 			j->feed, j->url, status, failures, (long long)(delay / 1000), error);
 		reschedule(f, j, delay);
+		pm_queue_pipe_end(f->q);
 	}
 }
 
+/* A fetched page goes to raw and is acknowledged on pages in one unit; a
+ * failed unit leaves the entry pending, to be claimed again. */
 static void finish_page(struct pm_fetcher *f, struct job *j, enum outcome out, long status,
 			const char *ctype, const char *error)
 {
@@ -710,11 +698,10 @@ static void finish_page(struct pm_fetcher *f, struct job *j, enum outcome out, l
 		r[nr].value = article ? article : "";
 		r[nr].len = article ? alen : 0;
 		nr++;
-		if (pm_queue_add(f->q, PM_STREAM_RAW, r, nr, &e) < 0 ||
-		    pm_queue_ack(f->q, PM_STREAM_PAGES, GROUP, &id, 1, &e) < 0) {
-			note_error(f, &e); /* still pending: claimed again later */
-			return;
-		}
+		pm_queue_pipe_begin(f->q);
+		pm_queue_pipe_add(f->q, PM_STREAM_RAW, r, nr);
+		pm_queue_pipe_ack(f->q, PM_STREAM_PAGES, GROUP, &id, 1);
+		pm_queue_pipe_end(f->q);
 		pm_info("fetched", "kind=page feed=%s status=%ld bytes=%zu url=%s", j->feed, status,
 			j->body.len, j->url);
 		return;
@@ -858,24 +845,21 @@ static int once_remaining(const struct pm_fetcher *f)
 	return n;
 }
 
-/* Builds a feed job from the source and its stored state. Returns 1 when a
- * job was queued, 0 when the feed is skipped, -1 on a Redis error. */
-static int queue_feed(struct pm_fetcher *f, const struct pm_source *src, struct pm_err *err)
+/* Builds a feed job from the source and its stored state st[nst].
+ * A disabled feed is taken off the schedule (pipelined) instead. */
+static void queue_feed(struct pm_fetcher *f, const struct pm_source *src,
+		       const struct pm_field *st, size_t nst)
 {
 	size_t idx = source_index(f, src);
-	struct pm_field *st = NULL;
-	size_t nst = 0;
 	const char *url = src->url, *moved, *from, *v;
 	struct job *j;
 
-	if (pm_queue_feed_get(f->q, src->id, &st, &nst, err) < 0)
-		return -1;
 	v = pm_fields_get(st, nst, "disabled");
 	if (v && !strcmp(v, "1")) {
 		f->ss[idx].done = 1;
-		pm_fields_free(st, nst);
 		pm_info("feed_skipped", "feed=%s reason=disabled", src->id);
-		return pm_queue_sched_remove(f->q, src->id, err) < 0 ? -1 : 0;
+		pm_queue_pipe_sched_remove(f->q, src->id);
+		return;
 	}
 	/* A permanent redirect is followed from then on, until the operator
 	 * changes the configured URL. */
@@ -888,6 +872,8 @@ static int queue_feed(struct pm_fetcher *f, const struct pm_source *src, struct 
 	j->adapt_s = v ? atoll(v) : 0;
 	v = pm_fields_get(st, nst, "body_hash");
 	snprintf(j->prev_hash, sizeof(j->prev_hash), "%s", v ? v : "");
+	v = pm_fields_get(st, nst, "failures");
+	j->failures = v ? atoll(v) : 0;
 	v = pm_fields_get(st, nst, "etag");
 	if (v && *v) {
 		char *h = xasprintf("If-None-Match: %s", v);
@@ -904,10 +890,8 @@ static int queue_feed(struct pm_fetcher *f, const struct pm_source *src, struct 
 				    "Accept: application/rss+xml, application/atom+xml, "
 				    "application/feed+json, application/xml;q=0.9, "
 				    "text/xml;q=0.9, */*;q=0.8");
-	pm_fields_free(st, nst);
 	f->ss[idx].claimed = 1;
 	waiting_push(f, j, 0);
-	return 1;
 }
 
 static int claim_feeds(struct pm_fetcher *f, size_t max, struct pm_err *err)
@@ -917,31 +901,40 @@ static int claim_feeds(struct pm_fetcher *f, size_t max, struct pm_err *err)
 			(int64_t)f->o.host_delay_ms * (f->o.concurrency + 1) + 60000;
 	char **ids = NULL;
 	size_t n = 0, i;
-	int rc = 0;
+	struct pm_fieldset *st = NULL;
 
 	if (pm_queue_sched_claim(f->q, pm_now_ms(), lease, max, &ids, &n, err) < 0)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++) {
+	f->claim_short = n < max;
+	if (!n)
+		return 0;
+	/* the state of every claimed feed in one round trip; on failure the
+	 * leases run out and the feeds are claimed again */
+	if (pm_queue_feed_get_many(f->q, (const char *const *)ids, n, &st, err) < 0) {
+		pm_strv_free(ids, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
 		const struct pm_source *src = src_find(f, ids[i]);
 		size_t idx = source_index(f, src);
 
 		if (!src || !src->enabled) {
 			pm_info("feed_unscheduled", "feed=%s reason=\"not an enabled feed of the configuration\"",
 				ids[i]);
-			rc = pm_queue_sched_remove(f->q, ids[i], err);
+			pm_queue_pipe_sched_remove(f->q, ids[i]);
 			continue;
 		}
 		if (f->o.once && f->ss[idx].done) {
 			/* put back the due time this fetcher set */
 			int64_t due = f->ss[idx].next_due;
-			rc = pm_queue_sched_add(f->q, ids[i], due > 0 ? due : pm_now_ms() + PM_FETCH_MIN_DELAY_MS,
-						0, err);
+			pm_queue_pipe_sched_add(f->q, ids[i], due > 0 ? due : pm_now_ms() + PM_FETCH_MIN_DELAY_MS, 0);
 			continue;
 		}
-		rc = queue_feed(f, src, err) < 0 ? -1 : 0;
+		queue_feed(f, src, st[i].f, st[i].n);
 	}
+	pm_fieldsets_free(st, n);
 	pm_strv_free(ids, n);
-	return rc;
+	return pm_queue_pipe_flush(f->q, NULL, err);
 }
 
 static int page_reject(struct pm_fetcher *f, const struct pm_entry *e, const char *msg,
@@ -983,6 +976,7 @@ static int claim_pages(struct pm_fetcher *f, size_t max, int block_ms, struct pm
 	}
 	if (pm_queue_read(f->q, PM_STREAM_PAGES, GROUP, f->consumer, max, block_ms, &b, err) < 0)
 		return -1;
+	f->pages_short = b.n < max;
 	for (size_t i = 0; i < b.n && rc == 0; i++) {
 		const struct pm_entry *e = &b.v[i];
 		const char *url = pm_entry_get(e, "url", NULL);
@@ -1026,24 +1020,30 @@ static int claim_pages(struct pm_fetcher *f, size_t max, int block_ms, struct pm
  * done, so two `--once` workers sharing a schedule both finish. */
 static int once_check_others(struct pm_fetcher *f, struct pm_err *err)
 {
-	for (size_t i = 0; i < f->cfg->nsources; i++) {
-		struct pm_field *st = NULL;
-		size_t nst = 0;
-		const char *last, *dis;
+	size_t n = 0, k = 0, *idx = xcalloc(f->cfg->nsources + 1, sizeof(*idx));
+	const char **ids = xcalloc(f->cfg->nsources + 1, sizeof(*ids));
+	struct pm_fieldset *st = NULL;
+	int rc;
+
+	for (size_t i = 0; i < f->cfg->nsources; i++)
+		if (f->ss[i].want && !f->ss[i].done && !f->ss[i].claimed) {
+			idx[n] = i;
+			ids[n++] = f->cfg->sources[i].id;
+		}
+	rc = n ? pm_queue_feed_get_many(f->q, ids, n, &st, err) : 0;
+	for (k = 0; rc == 0 && k < n; k++) {
+		const char *last = pm_fields_get(st[k].f, st[k].n, "last_fetch");
+		const char *dis = pm_fields_get(st[k].f, st[k].n, "disabled");
 		time_t t;
 
-		if (!f->ss[i].want || f->ss[i].done || f->ss[i].claimed)
-			continue;
-		if (pm_queue_feed_get(f->q, f->cfg->sources[i].id, &st, &nst, err) < 0)
-			return -1;
-		last = pm_fields_get(st, nst, "last_fetch");
-		dis = pm_fields_get(st, nst, "disabled");
 		if ((last && pm_time_parse_iso(last, &t) == 0 && t >= f->once_start) ||
 		    (dis && !strcmp(dis, "1")))
-			f->ss[i].done = 1;
-		pm_fields_free(st, nst);
+			f->ss[idx[k]].done = 1;
 	}
-	return 0;
+	pm_fieldsets_free(st, n);
+	free(ids);
+	free(idx);
+	return rc;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -1135,30 +1135,56 @@ void pm_fetcher_free(struct pm_fetcher *f)
 int pm_fetcher_schedule(struct pm_fetcher *f, int all_now, struct pm_err *err)
 {
 	int64_t now = pm_now_ms();
+	size_t n = 0, *idx = xcalloc(f->cfg->nsources + 1, sizeof(*idx));
+	const char **ids = xcalloc(f->cfg->nsources + 1, sizeof(*ids));
+	struct pm_fieldset *st = NULL;
+	int rc;
 
-	for (size_t i = 0; i < f->cfg->nsources; i++) {
-		const struct pm_source *s = &f->cfg->sources[i];
-		struct pm_field *st = NULL;
-		size_t nst = 0;
-		const char *dis;
-		int disabled;
+	for (size_t i = 0; i < f->cfg->nsources; i++)
+		if (f->cfg->sources[i].enabled) {
+			idx[n] = i;
+			ids[n++] = f->cfg->sources[i].id;
+		}
+	/* two round trips for the whole configuration, not two per feed */
+	rc = n ? pm_queue_feed_get_many(f->q, ids, n, &st, err) : 0;
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		const char *dis = pm_fields_get(st[k].f, st[k].n, "disabled");
 
-		if (!s->enabled)
-			continue;
-		if (pm_queue_feed_get(f->q, s->id, &st, &nst, err) < 0)
-			return -1;
-		dis = pm_fields_get(st, nst, "disabled");
-		disabled = dis && !strcmp(dis, "1");
-		pm_fields_free(st, nst);
-		if (disabled) {
-			pm_debug("feed_skipped", "feed=%s reason=disabled", s->id);
+		if (dis && !strcmp(dis, "1")) {
+			pm_debug("feed_skipped", "feed=%s reason=disabled", ids[k]);
 			continue;
 		}
-		if (pm_queue_sched_add(f->q, s->id, now, !all_now, err) < 0)
-			return -1;
-		f->ss[i].want = 1;
+		pm_queue_pipe_sched_add(f->q, ids[k], now, !all_now);
+		f->ss[idx[k]].want = 1;
 	}
-	return 0;
+	if (rc == 0)
+		rc = pm_queue_pipe_flush(f->q, NULL, err);
+	pm_fieldsets_free(st, n);
+	free(ids);
+	free(idx);
+	return rc;
+}
+
+/* Claims more work while transfers are running, once a quarter of the
+ * slots is free, so the multi handle is never left to run dry between
+ * steps. Stops at the first claim that finds less than it asked for: the
+ * next step looks again. */
+static void refill(struct pm_fetcher *f)
+{
+	long low = f->o.concurrency / 4 > 0 ? f->o.concurrency / 4 : 1;
+	long free_slots = (long)f->o.concurrency - f->running - (long)f->nwaiting;
+	struct pm_err e;
+
+	if (f->draining || f->failed || free_slots < low)
+		return;
+	pm_err_init(&e);
+	if (!f->claim_short && claim_feeds(f, (size_t)free_slots, &e) < 0) {
+		note_error(f, &e);
+		return;
+	}
+	free_slots = (long)f->o.concurrency - f->running - (long)f->nwaiting;
+	if (!f->pages_short && free_slots >= low && claim_pages(f, (size_t)free_slots, 0, &e) < 0)
+		note_error(f, &e);
 }
 
 int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_err *err)
@@ -1202,6 +1228,14 @@ int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_er
 				job_finish(f, j, res);
 			}
 		}
+		/* what the finished jobs recorded goes out in one round trip */
+		if (pm_queue_pipe_pending(f->q)) {
+			struct pm_err e;
+			pm_err_init(&e);
+			if (pm_queue_pipe_flush(f->q, NULL, &e) < 0)
+				note_error(f, &e);
+		}
+		refill(f);
 		next_start = -1;
 		start_ready(f, &next_start);
 		now = pm_mono_ms();

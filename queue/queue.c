@@ -26,6 +26,21 @@ struct pm_queue {
 	int db;
 	char *prefix;
 	struct pm_queue_opts o;
+	/* the pipeline: one slot per reply owed by an appended command */
+	struct pipe_slot *slots;
+	size_t nslots, aslots;
+	size_t unit;          /* number of the open unit, 0 when none is open */
+	size_t nunits;        /* units begun since the last flush */
+	int unit_bad;         /* the open unit could not be sent: skip the rest */
+	size_t pipe_bytes;    /* argument bytes appended since the last flush */
+	size_t pipe_failed;   /* units or lone commands failed, not yet reported */
+	struct pm_err pipe_err; /* the first of those failures */
+};
+
+/* What an owed reply belongs to: unit 0 is a lone command. */
+struct pipe_slot {
+	size_t unit;
+	int exec;             /* the EXEC closing its unit */
 };
 
 void pm_queue_opts_init(struct pm_queue_opts *o)
@@ -226,6 +241,14 @@ void pm_queue_free(struct pm_queue *q)
 {
 	if (!q)
 		return;
+	if (q->nslots) {
+		struct pm_err e;
+		size_t failed = 0;
+		pm_err_init(&e);
+		if (pm_queue_pipe_flush(q, &failed, &e) < 0)
+			pm_warn("redis_pipeline", "failed=%zu error=\"%s\"", failed, e.msg);
+	}
+	free(q->slots);
 	disconnect(q);
 	free(q->safe_url);
 	free(q->host);
@@ -295,10 +318,18 @@ static void av_release(struct argv_buf *a)
 
 /* Runs a command; on a connection error reconnects once and retries. An
  * error reply becomes -1 with the message (PM_ERUNTIME). */
+static void pipe_drain(struct pm_queue *q);
+
 static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 {
 	redisReply *r = NULL;
 
+	if (q->unit) {
+		pm_err_set(err, PM_ERUNTIME, "redis %.*s inside a pipeline unit", (int)a->lens[0],
+			   a->argv[0]);
+		return NULL;
+	}
+	pipe_drain(q); /* replies owed by the pipeline come first */
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (!q->c && connect_retry(q, attempt ? q->o.connect_timeout_ms : 200, err) < 0)
 			continue;
@@ -333,6 +364,175 @@ static int run_ok(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 		return -1;
 	freeReplyObject(r);
 	return 0;
+}
+
+/* ---- pipeline ------------------------------------------------------------ */
+
+/* A fetcher finishing 64 transfers at once would otherwise pay 3 round
+ * trips each; the pipeline sends them all in one write and reads the
+ * replies in one pass. Units are MULTI/EXEC blocks: Redis rejects a whole
+ * unit when a command cannot be queued (out of memory, say), so a raw
+ * document is never recorded without its feed's state or the reverse. */
+
+/* Flush when this much is buffered, so a pipeline of large documents does
+ * not hold them all twice. */
+#define PIPE_FLUSH_BYTES ((size_t)4 << 20)
+
+static void pipe_note(struct pm_queue *q, const struct pm_err *e)
+{
+	if (!q->pipe_failed++)
+		q->pipe_err = *e;
+}
+
+static void pipe_read(struct pm_queue *q)
+{
+	size_t last_bad = 0;
+	int lost = !q->c;
+
+	for (size_t i = 0; i < q->nslots; i++) {
+		const struct pipe_slot *s = &q->slots[i];
+		redisReply *r = NULL;
+		struct pm_err e;
+
+		pm_err_init(&e);
+		if (!lost && redisGetReply(q->c, (void **)&r) != REDIS_OK) {
+			pm_warn("redis_lost", "url=%s error=\"%s\"", q->safe_url, q->c->errstr);
+			disconnect(q);
+			lost = 1;
+			r = NULL;
+		}
+		if (lost) {
+			pm_err_set(&e, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
+		} else if (r->type == REDIS_REPLY_ERROR) {
+			pm_err_set(&e, PM_ERUNTIME, "redis pipeline: %s", r->str);
+		} else if (s->exec && r->type != REDIS_REPLY_ARRAY) {
+			pm_err_set(&e, PM_ERUNTIME, "redis pipeline: a transaction was not run");
+		} else if (s->exec) {
+			for (size_t k = 0; k < r->elements; k++)
+				if (r->element[k]->type == REDIS_REPLY_ERROR) {
+					pm_err_set(&e, PM_ERUNTIME, "redis pipeline: %s", r->element[k]->str);
+					break;
+				}
+		}
+		if (r)
+			freeReplyObject(r);
+		/* a unit fails once, however many of its replies say so */
+		if (e.msg[0] && (s->unit == 0 || s->unit != last_bad)) {
+			pipe_note(q, &e);
+			last_bad = s->unit;
+		}
+	}
+	q->nslots = 0;
+	q->nunits = 0;
+	q->pipe_bytes = 0;
+}
+
+static void pipe_drain(struct pm_queue *q)
+{
+	if (q->nslots && !q->unit)
+		pipe_read(q);
+}
+
+/* Appends the command in a; its reply is owed to the pipeline. */
+static void pipe_append(struct pm_queue *q, struct argv_buf *a, int exec)
+{
+	struct pm_err e;
+
+	pm_err_init(&e);
+	if (q->unit && q->unit_bad) {
+		av_release(a);
+		return;
+	}
+	if (!q->c && (q->nslots || connect_retry(q, 200, &e) < 0)) {
+		/* no connection: a unit's later commands are skipped with it, so
+		 * they never run outside their transaction */
+		if (!e.msg[0])
+			pm_err_set(&e, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
+		pipe_note(q, &e);
+		q->unit_bad = q->unit != 0;
+		av_release(a);
+		return;
+	}
+	if (redisAppendCommandArgv(q->c, a->argc, a->argv, a->lens) != REDIS_OK) {
+		pm_err_set(&e, PM_ERUNTIME, "redis pipeline: %s", q->c->errstr);
+		pipe_note(q, &e);
+		q->unit_bad = q->unit != 0;
+		av_release(a);
+		return;
+	}
+	for (int i = 0; i < a->argc; i++)
+		q->pipe_bytes += a->lens[i];
+	if (q->nslots == q->aslots) {
+		q->aslots = q->aslots ? q->aslots * 2 : 64;
+		q->slots = xrealloc(q->slots, q->aslots * sizeof(*q->slots));
+	}
+	q->slots[q->nslots++] = (struct pipe_slot){ q->unit, exec };
+	av_release(a);
+	if (!q->unit && q->pipe_bytes >= PIPE_FLUSH_BYTES)
+		pipe_read(q);
+}
+
+/* Appends a command whose building returned rc; a command that could not
+ * be built (e) fails its unit like one Redis refused. */
+static void pipe_built(struct pm_queue *q, struct argv_buf *a, int rc, const struct pm_err *e)
+{
+	if (rc == 0) {
+		pipe_append(q, a, 0);
+		return;
+	}
+	av_release(a);
+	pipe_note(q, e);
+	q->unit_bad = q->unit != 0;
+}
+
+void pm_queue_pipe_begin(struct pm_queue *q)
+{
+	struct argv_buf a = { 0 };
+
+	q->unit = ++q->nunits;
+	q->unit_bad = 0;
+	av_str(&a, "MULTI");
+	pipe_append(q, &a, 0);
+}
+
+void pm_queue_pipe_end(struct pm_queue *q)
+{
+	struct argv_buf a = { 0 };
+
+	if (!q->unit)
+		return;
+	if (!q->unit_bad) {
+		av_str(&a, "EXEC");
+		pipe_append(q, &a, 1);
+	}
+	q->unit = 0;
+	q->unit_bad = 0;
+	if (q->pipe_bytes >= PIPE_FLUSH_BYTES)
+		pipe_read(q);
+}
+
+int pm_queue_pipe_flush(struct pm_queue *q, size_t *failed, struct pm_err *err)
+{
+	size_t n;
+
+	pm_queue_pipe_end(q);
+	if (q->nslots)
+		pipe_read(q);
+	n = q->pipe_failed;
+	if (failed)
+		*failed = n;
+	if (!n)
+		return 0;
+	if (err)
+		*err = q->pipe_err;
+	q->pipe_failed = 0;
+	pm_err_init(&q->pipe_err);
+	return -1;
+}
+
+size_t pm_queue_pipe_pending(const struct pm_queue *q)
+{
+	return q->nslots;
 }
 
 /* ---- streams ------------------------------------------------------------- */
@@ -372,26 +572,44 @@ void pm_batch_release(struct pm_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+static int cmd_xadd(struct pm_queue *q, struct argv_buf *a, const char *stream,
+		    const struct pm_field *f, size_t nf, struct pm_err *err)
+{
+	if (nf > 28)
+		return pm_err_set(err, PM_ERUNTIME, "too many fields for stream '%s'", stream);
+	av_str(a, "XADD");
+	av_key(a, q, stream);
+	if (q->o.maxlen > 0) {
+		av_str(a, "MAXLEN");
+		av_str(a, "~");
+		av_num(a, q->o.maxlen);
+	}
+	av_str(a, "*");
+	for (size_t i = 0; i < nf; i++) {
+		av_str(a, f[i].name);
+		av_add(a, f[i].value ? f[i].value : "", f[i].value ? f[i].len : 0);
+	}
+	return 0;
+}
+
 int pm_queue_add(struct pm_queue *q, const char *stream, const struct pm_field *f,
 		 size_t nf, struct pm_err *err)
 {
 	struct argv_buf a = { 0 };
 
-	if (nf > 28)
-		return pm_err_set(err, PM_ERUNTIME, "too many fields for stream '%s'", stream);
-	av_str(&a, "XADD");
-	av_key(&a, q, stream);
-	if (q->o.maxlen > 0) {
-		av_str(&a, "MAXLEN");
-		av_str(&a, "~");
-		av_num(&a, q->o.maxlen);
-	}
-	av_str(&a, "*");
-	for (size_t i = 0; i < nf; i++) {
-		av_str(&a, f[i].name);
-		av_add(&a, f[i].value ? f[i].value : "", f[i].value ? f[i].len : 0);
-	}
+	if (cmd_xadd(q, &a, stream, f, nf, err) < 0)
+		return -1;
 	return run_ok(q, &a, err);
+}
+
+void pm_queue_pipe_add(struct pm_queue *q, const char *stream, const struct pm_field *f,
+		       size_t nf)
+{
+	struct argv_buf a = { 0 };
+	struct pm_err e;
+
+	pm_err_init(&e);
+	pipe_built(q, &a, cmd_xadd(q, &a, stream, f, nf, &e), &e);
 }
 
 int pm_queue_group(struct pm_queue *q, const char *stream, const char *group,
@@ -560,8 +778,9 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 	return 0;
 }
 
-int pm_queue_ack(struct pm_queue *q, const char *stream, const char *group,
-		 const char *const *ids, size_t n, struct pm_err *err)
+/* XACK in chunks of at most 48 ids (argv_buf holds 64 arguments). */
+static int ack_chunks(struct pm_queue *q, const char *stream, const char *group,
+		      const char *const *ids, size_t n, int pipelined, struct pm_err *err)
 {
 	while (n) {
 		struct argv_buf a = { 0 };
@@ -572,12 +791,26 @@ int pm_queue_ack(struct pm_queue *q, const char *stream, const char *group,
 		av_str(&a, group);
 		for (size_t i = 0; i < chunk; i++)
 			av_str(&a, ids[i]);
-		if (run_ok(q, &a, err) < 0)
+		if (pipelined)
+			pipe_append(q, &a, 0);
+		else if (run_ok(q, &a, err) < 0)
 			return -1;
 		ids += chunk;
 		n -= chunk;
 	}
 	return 0;
+}
+
+int pm_queue_ack(struct pm_queue *q, const char *stream, const char *group,
+		 const char *const *ids, size_t n, struct pm_err *err)
+{
+	return ack_chunks(q, stream, group, ids, n, 0, err);
+}
+
+void pm_queue_pipe_ack(struct pm_queue *q, const char *stream, const char *group,
+		       const char *const *ids, size_t n)
+{
+	ack_chunks(q, stream, group, ids, n, 1, NULL);
 }
 
 int pm_queue_dead(struct pm_queue *q, const char *stage, const char *stream,
@@ -695,18 +928,33 @@ int pm_queue_group_info(struct pm_queue *q, const char *stream, const char *grou
 
 /* ---- schedule ------------------------------------------------------------ */
 
+static void cmd_zadd(struct pm_queue *q, struct argv_buf *a, const char *feed, int64_t due_ms,
+		     int only_if_absent)
+{
+	av_str(a, "ZADD");
+	av_key(a, q, "sched");
+	if (only_if_absent)
+		av_str(a, "NX");
+	av_num(a, due_ms);
+	av_str(a, feed);
+}
+
 int pm_queue_sched_add(struct pm_queue *q, const char *feed, int64_t due_ms,
 		       int only_if_absent, struct pm_err *err)
 {
 	struct argv_buf a = { 0 };
 
-	av_str(&a, "ZADD");
-	av_key(&a, q, "sched");
-	if (only_if_absent)
-		av_str(&a, "NX");
-	av_num(&a, due_ms);
-	av_str(&a, feed);
+	cmd_zadd(q, &a, feed, due_ms, only_if_absent);
 	return run_ok(q, &a, err);
+}
+
+void pm_queue_pipe_sched_add(struct pm_queue *q, const char *feed, int64_t due_ms,
+			     int only_if_absent)
+{
+	struct argv_buf a = { 0 };
+
+	cmd_zadd(q, &a, feed, due_ms, only_if_absent);
+	pipe_append(q, &a, 0);
 }
 
 /* Claim in one script so that two workers never take the same feed. */
@@ -754,6 +1002,16 @@ int pm_queue_sched_remove(struct pm_queue *q, const char *feed, struct pm_err *e
 	return run_ok(q, &a, err);
 }
 
+void pm_queue_pipe_sched_remove(struct pm_queue *q, const char *feed)
+{
+	struct argv_buf a = { 0 };
+
+	av_str(&a, "ZREM");
+	av_key(&a, q, "sched");
+	av_str(&a, feed);
+	pipe_append(q, &a, 0);
+}
+
 int64_t pm_queue_sched_next(struct pm_queue *q)
 {
 	struct argv_buf a = { 0 };
@@ -788,27 +1046,63 @@ static char *feed_key(const char *feed)
 	return xasprintf("feed:{%s}", feed);
 }
 
+static int cmd_hset(struct pm_queue *q, struct argv_buf *a, const char *feed,
+		    const struct pm_field *f, size_t nf, struct pm_err *err)
+{
+	char *k;
+
+	if (nf > 28)
+		return pm_err_set(err, PM_ERUNTIME, "too many feed state fields");
+	k = feed_key(feed);
+	av_str(a, "HSET");
+	av_key(a, q, k);
+	free(k);
+	for (size_t i = 0; i < nf; i++) {
+		av_str(a, f[i].name);
+		av_add(a, f[i].value ? f[i].value : "", f[i].value ? f[i].len : 0);
+	}
+	return 0;
+}
+
 int pm_queue_feed_set(struct pm_queue *q, const char *feed,
 		      const struct pm_field *f, size_t nf, struct pm_err *err)
 {
 	struct argv_buf a = { 0 };
-	char *k = feed_key(feed);
-	int r;
 
-	if (nf > 28) {
-		free(k);
-		return pm_err_set(err, PM_ERUNTIME, "too many feed state fields");
+	if (!nf)
+		return 0;
+	if (cmd_hset(q, &a, feed, f, nf, err) < 0)
+		return -1;
+	return run_ok(q, &a, err);
+}
+
+void pm_queue_pipe_feed_set(struct pm_queue *q, const char *feed,
+			    const struct pm_field *f, size_t nf)
+{
+	struct argv_buf a = { 0 };
+	struct pm_err e;
+
+	if (!nf)
+		return;
+	pm_err_init(&e);
+	pipe_built(q, &a, cmd_hset(q, &a, feed, f, nf, &e), &e);
+}
+
+/* The fields of an HGETALL reply, copied. */
+static void hash_fields(const redisReply *r, struct pm_field **f, size_t *n)
+{
+	*f = NULL;
+	*n = 0;
+	if (r->type != REDIS_REPLY_ARRAY)
+		return;
+	*f = xcalloc(r->elements / 2 + 1, sizeof(**f));
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		(*f)[*n].name = xstrdup(r->element[i]->str ? r->element[i]->str : "");
+		(*f)[*n].value = xstrndup(r->element[i + 1]->str ? r->element[i + 1]->str : "",
+					  r->element[i + 1]->len);
+		(*f)[*n].len = r->element[i + 1]->len;
+		(*n)++;
 	}
-	av_str(&a, "HSET");
-	av_key(&a, q, k);
-	for (size_t i = 0; i < nf; i++) {
-		av_str(&a, f[i].name);
-		av_add(&a, f[i].value ? f[i].value : "", f[i].value ? f[i].len : 0);
-	}
-	r = nf ? run_ok(q, &a, err) : 0;
-	av_release(&a);
-	free(k);
-	return r;
 }
 
 int pm_queue_feed_get(struct pm_queue *q, const char *feed, struct pm_field **f,
@@ -827,17 +1121,94 @@ int pm_queue_feed_get(struct pm_queue *q, const char *feed, struct pm_field **f,
 	free(k);
 	if (!r)
 		return -1;
-	if (r->type == REDIS_REPLY_ARRAY) {
-		*f = xcalloc(r->elements / 2 + 1, sizeof(**f));
-		for (size_t i = 0; i + 1 < r->elements; i += 2) {
-			(*f)[*n].name = xstrdup(r->element[i]->str);
-			(*f)[*n].value = xstrndup(r->element[i + 1]->str, r->element[i + 1]->len);
-			(*f)[*n].len = r->element[i + 1]->len;
-			(*n)++;
-		}
-	}
+	hash_fields(r, f, n);
 	freeReplyObject(r);
 	return 0;
+}
+
+/* One pass of HGETALLs for every feed; -1 when the connection was lost. */
+static int feed_get_pass(struct pm_queue *q, const char *const *feeds, size_t n,
+			 struct pm_fieldset *out, struct pm_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct argv_buf a = { 0 };
+		char *k = feed_key(feeds[i]);
+
+		av_str(&a, "HGETALL");
+		av_key(&a, q, k);
+		free(k);
+		if (redisAppendCommandArgv(q->c, a.argc, a.argv, a.lens) != REDIS_OK) {
+			av_release(&a);
+			pm_err_set(err, PM_ERUNTIME, "redis HGETALL: %s", q->c->errstr);
+			disconnect(q); /* replies of the appended part are not read */
+			return -1;
+		}
+		av_release(&a);
+	}
+	for (i = 0; i < n; i++) {
+		redisReply *r = NULL;
+
+		if (redisGetReply(q->c, (void **)&r) != REDIS_OK) {
+			pm_warn("redis_lost", "url=%s error=\"%s\"", q->safe_url, q->c->errstr);
+			disconnect(q);
+			pm_err_set(err, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_ERROR) {
+			pm_err_set(err, PM_ERUNTIME, "redis HGETALL: %s", r->str);
+			freeReplyObject(r);
+			/* read the rest, so the connection stays in step */
+			while (++i < n && redisGetReply(q->c, (void **)&r) == REDIS_OK)
+				freeReplyObject(r);
+			if (i < n)
+				disconnect(q);
+			return -1;
+		}
+		hash_fields(r, &out[i].f, &out[i].n);
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+int pm_queue_feed_get_many(struct pm_queue *q, const char *const *feeds, size_t n,
+			   struct pm_fieldset **out, struct pm_err *err)
+{
+	struct pm_fieldset *v;
+
+	*out = NULL;
+	if (q->unit)
+		return pm_err_set(err, PM_ERUNTIME, "redis HGETALL inside a pipeline unit");
+	pipe_drain(q);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	/* reads repeat safely: one reconnect and retry, as run() does */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!q->c && connect_retry(q, attempt ? q->o.connect_timeout_ms : 200, err) < 0)
+			continue;
+		if (feed_get_pass(q, feeds, n, v, err) == 0) {
+			*out = v;
+			return 0;
+		}
+		for (size_t i = 0; i < n; i++) {
+			pm_fields_free(v[i].f, v[i].n);
+			v[i].f = NULL;
+			v[i].n = 0;
+		}
+		if (err && err->code != PM_EDEP)
+			break;
+	}
+	free(v);
+	if (err && !err->msg[0])
+		pm_err_set(err, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
+	return -1;
+}
+
+void pm_fieldsets_free(struct pm_fieldset *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		pm_fields_free(v[i].f, v[i].n);
+	free(v);
 }
 
 int pm_queue_feed_incr(struct pm_queue *q, const char *feed, const char *field,

@@ -115,6 +115,15 @@ int pm_queue_feed_get(struct pm_queue *q, const char *feed,
 int pm_queue_feed_incr(struct pm_queue *q, const char *feed, const char *field,
 		       long long by, long long *result, struct pm_err *err);
 void pm_fields_free(struct pm_field *f, size_t n);
+/* The state of many feeds in one round trip: *out (OUT) gets n sets in the
+ * order of feeds; free with pm_fieldsets_free(*out, n). */
+struct pm_fieldset {
+	struct pm_field *f;
+	size_t n;
+};
+int pm_queue_feed_get_many(struct pm_queue *q, const char *const *feeds, size_t n,
+			   struct pm_fieldset **out, struct pm_err *err);
+void pm_fieldsets_free(struct pm_fieldset *v, size_t n);
 const char *pm_fields_get(const struct pm_field *f, size_t n, const char *name);
 
 /* Duplicate suppression, in two steps so that a crash between them can
@@ -126,6 +135,30 @@ int pm_queue_seen_check(struct pm_queue *q, const char *key, const char *value,
 			struct pm_err *err);
 int pm_queue_seen_mark(struct pm_queue *q, const char *key, const char *value,
 		       int ttl_s, struct pm_err *err);
+
+/* Pipelined writes, for a worker with many small updates at once: the
+ * pm_queue_pipe_* calls append a command instead of running it, and
+ * pm_queue_pipe_flush sends them all in one round trip. Commands between
+ * pipe_begin and pipe_end form a unit that Redis runs as one MULTI/EXEC
+ * transaction: if a command of it cannot be queued, none of it runs. No
+ * other queue call may come between pipe_begin and pipe_end; any other call
+ * sends what is pending first. A failure (error reply, lost connection) is
+ * reported by the next pm_queue_pipe_flush: -1, *failed (may be NULL) the
+ * number of units and lone commands that failed, err the first failure. */
+void pm_queue_pipe_begin(struct pm_queue *q);
+void pm_queue_pipe_end(struct pm_queue *q);
+void pm_queue_pipe_add(struct pm_queue *q, const char *stream, const struct pm_field *f,
+		       size_t nf);
+void pm_queue_pipe_ack(struct pm_queue *q, const char *stream, const char *group,
+		       const char *const *ids, size_t n);
+void pm_queue_pipe_feed_set(struct pm_queue *q, const char *feed,
+			    const struct pm_field *f, size_t nf);
+void pm_queue_pipe_sched_add(struct pm_queue *q, const char *feed, int64_t due_ms,
+			     int only_if_absent);
+void pm_queue_pipe_sched_remove(struct pm_queue *q, const char *feed);
+int pm_queue_pipe_flush(struct pm_queue *q, size_t *failed, struct pm_err *err);
+/* Replies owed by commands not yet flushed. */
+size_t pm_queue_pipe_pending(const struct pm_queue *q);
 
 /* Deletes every key under the prefix (tests and `--reset`). */
 int pm_queue_flush_prefix(struct pm_queue *q, struct pm_err *err);

@@ -144,6 +144,103 @@ static void test_sched_state(const char *url)
 	pm_queue_free(q);
 }
 
+static int redis_cli(const char *url, const char *args)
+{
+	char *cmd = xasprintf("redis-cli -s '%s' %s >/dev/null", url + strlen("unix://"), args);
+	int rc = system(cmd);
+	free(cmd);
+	return rc;
+}
+
+static void test_pipeline(const char *url)
+{
+	struct pm_queue *q = open_q(url, 1000, 3);
+	struct pm_err err;
+	struct pm_field raw[2] = { { "kind", "feed", 4 }, { "body", "<rss/>", 6 } };
+	struct pm_field st[1] = { { "etag", "\"p1\"", 4 } };
+	struct pm_fieldset *sets = NULL;
+	const char *feeds[3] = { "p1", "nope", "p2" };
+	size_t failed = 99;
+	long long len0;
+
+	TEST("pipeline: units of writes in one round trip");
+	pm_err_init(&err);
+	if (!q) {
+		CHECK(q != NULL);
+		return;
+	}
+	len0 = pm_queue_stream_len(q, "praw");
+	for (int i = 0; i < 3; i++) {
+		pm_queue_pipe_begin(q);
+		pm_queue_pipe_add(q, "praw", raw, 2);
+		pm_queue_pipe_feed_set(q, i == 2 ? "p2" : "p1", st, 1);
+		pm_queue_pipe_sched_add(q, i == 2 ? "p2" : "p1", 4242, 0);
+		pm_queue_pipe_end(q);
+	}
+	CHECK_INT(pm_queue_pipe_pending(q), 15); /* MULTI, 3 QUEUED, EXEC each */
+	CHECK(pm_queue_pipe_flush(q, &failed, &err) == 0);
+	CHECK_INT(failed, 0);
+	CHECK_INT(pm_queue_pipe_pending(q), 0);
+	CHECK_INT(pm_queue_stream_len(q, "praw"), len0 + 3);
+
+	TEST("pipeline: feed state of many feeds at once");
+	CHECK(pm_queue_feed_get_many(q, feeds, 3, &sets, &err) == 0);
+	if (sets) {
+		CHECK_STR(pm_fields_get(sets[0].f, sets[0].n, "etag"), "\"p1\"");
+		CHECK_INT(sets[1].n, 0);
+		CHECK_STR(pm_fields_get(sets[2].f, sets[2].n, "etag"), "\"p1\"");
+	}
+	pm_fieldsets_free(sets, 3);
+
+	TEST("pipeline: any other call sends what is pending first");
+	pm_queue_pipe_add(q, "praw", raw, 2);
+	pm_queue_pipe_sched_remove(q, "p2");
+	CHECK_INT(pm_queue_pipe_pending(q), 2);
+	CHECK_INT(pm_queue_stream_len(q, "praw"), len0 + 4);
+	CHECK_INT(pm_queue_pipe_pending(q), 0);
+	CHECK(pm_queue_pipe_flush(q, &failed, &err) == 0);
+
+	TEST("pipeline: a failed unit is reported, the others run");
+	pm_queue_pipe_begin(q);
+	pm_queue_pipe_feed_set(q, "p3", st, 1);
+	pm_queue_pipe_end(q);
+	pm_queue_pipe_begin(q);
+	pm_queue_pipe_sched_add(q, "p4", 1, 0);
+	pm_queue_pipe_end(q);
+	/* a stream entry added to the key of a feed's state hash: WRONGTYPE */
+	pm_queue_pipe_begin(q);
+	pm_queue_pipe_add(q, "feed:{p1}", raw, 2);
+	pm_queue_pipe_end(q);
+	pm_err_init(&err);
+	failed = 0;
+	CHECK(pm_queue_pipe_flush(q, &failed, &err) < 0);
+	CHECK_INT(failed, 1);
+	CHECK(strstr(err.msg, "WRONGTYPE") != NULL);
+	CHECK(pm_queue_feed_get_many(q, (const char *const[]){ "p3" }, 1, &sets, &err) == 0);
+	if (sets)
+		CHECK_STR(pm_fields_get(sets[0].f, sets[0].n, "etag"), "\"p1\"");
+	pm_fieldsets_free(sets, 1);
+
+	TEST("pipeline: a unit Redis refuses to queue runs not at all");
+	len0 = pm_queue_stream_len(q, "praw");
+	CHECK(redis_cli(url, "CONFIG SET maxmemory 1") == 0);
+	pm_queue_pipe_begin(q);
+	pm_queue_pipe_feed_set(q, "p5", st, 1);
+	pm_queue_pipe_add(q, "praw", raw, 2);
+	pm_queue_pipe_end(q);
+	pm_err_init(&err);
+	CHECK(pm_queue_pipe_flush(q, &failed, &err) < 0);
+	CHECK_INT(failed, 1);
+	CHECK(strstr(err.msg, "OOM") != NULL || strstr(err.msg, "EXECABORT") != NULL);
+	CHECK(redis_cli(url, "CONFIG SET maxmemory 0") == 0);
+	CHECK_INT(pm_queue_stream_len(q, "praw"), len0);
+	CHECK(pm_queue_feed_get_many(q, (const char *const[]){ "p5" }, 1, &sets, &err) == 0);
+	if (sets)
+		CHECK_INT(sets[0].n, 0);
+	pm_fieldsets_free(sets, 1);
+	pm_queue_free(q);
+}
+
 struct handler_ctx {
 	int calls;
 	int flushes;
@@ -271,6 +368,7 @@ int main(void)
 	CHECK(emb.pid > 0);
 	test_streams(emb.url);
 	test_sched_state(emb.url);
+	test_pipeline(emb.url);
 	test_stage(emb.url);
 	test_urls();
 	pm_embedded_stop(&emb);
