@@ -5,7 +5,8 @@
 # validators sent back). Beside it `curl --parallel` on the same URL list in
 # the same run, as a ratio. Numbers are printed, never asserted.
 # Run by `make bench` (bench/run.sh) or alone: BUILD=build bash bench/fetch.sh
-# Knobs: BENCH_FEEDS (5000), BENCH_CONC ("64 256"), BENCH_NGINX_WORKERS (1).
+# Knobs: BENCH_FEEDS (5000), BENCH_CONC ("64 256"), BENCH_NGINX_WORKERS (1),
+# BENCH_PERF=1 (record each pressmon pass with perf into $BUILD/bench/).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -83,7 +84,12 @@ calc() { awk "BEGIN { printf \"$1\", $2 }"; }                   # format express
 pm_pass() { # label conc
 	local c0r c1r c0n c1n out
 	c0r=$(cpu_of "$REDIS_PID") c0n=$(cpu_of $(nginx_pids))
-	out=$("$BIN" "$TMP/feeds.conf" "unix://$TMP/redis.sock" "$2")
+	if [ -n "${BENCH_PERF:-}" ]; then # where the time goes: perf report -i FILE
+		out=$(perf record -q -g -o "$ROOT/$BUILD/bench/perf-fetch-$1-$2.data" -- \
+			"$BIN" "$TMP/feeds.conf" "unix://$TMP/redis.sock" "$2" 2>/dev/null)
+	else
+		out=$("$BIN" "$TMP/feeds.conf" "unix://$TMP/redis.sock" "$2")
+	fi
 	c1r=$(cpu_of "$REDIS_PID") c1n=$(cpu_of $(nginx_pids))
 	RPS=$(field "$out" req_per_s)
 	printf '  pressmon %-4s c=%-4s %6s req/s  cpu %s s/1k req  rss %5s MiB  (redis %s, nginx %s s/1k)  [%s; raw +%s; schedule %ss]\n' \
