@@ -83,6 +83,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The tokenizer's table for two-byte code points, made from the installed
+# utf8proc so that it always agrees with the library (core/gen/foldtab.c).
+$(BUILD)/gen/foldtab: $(BUILD)/core/gen/foldtab.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gen/core/foldtab.inc: $(BUILD)/gen/foldtab
+	@mkdir -p $(@D)
+	$< >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/core/text.o: $(BUILD)/gen/core/foldtab.inc
+$(BUILD)/core/text.o: CFLAGS += -I$(BUILD)/gen
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

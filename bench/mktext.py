@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Writes a multilingual benchmark text (about SIZE MB; English-heavy like
-the real press mix) from a vocabulary written for the benchmarks."""
+"""Writes a benchmark text (about SIZE MB) from a vocabulary written for the
+benchmarks: by default English-heavy like the real press mix, or the
+languages given (e.g. en for English only, ar,ru,fr for mixed scripts).
+usage: mktext.py OUT [SIZE_MB [LANGS]]"""
 import random, sys
 
 WORDS = {
@@ -14,7 +16,7 @@ WORDS = {
     "ru": "Международный уголовный суд выдал ордер на арест Совет Безопасности передача прокурор".split(),
     "zh": list("国际刑事法院发出逮捕令安理会移交检察官法官缔约国合作受害者"),
 }
-MIX = ["en"] * 6 + ["fr", "es", "ar", "ru", "zh"]
+MIX = sys.argv[3].split(",") if len(sys.argv) > 3 else ["en"] * 6 + ["fr", "es", "ar", "ru", "zh"]
 size = float(sys.argv[2]) if len(sys.argv) > 2 else 8
 rng = random.Random(3)
 out, n = [], 0

@@ -1,10 +1,14 @@
 /* core/text: display normalization (NFC) and the matching tokenizer.
- * Folding is done one code point at a time with utf8proc_decompose_char so
- * that every folded token keeps an exact byte range in the source text: the
- * classifier's evidence spans and the archive's highlights depend on it. */
+ * Folding is done one code point at a time (core/text_fold.h) so that every
+ * folded token keeps an exact byte range in the source text: the
+ * classifier's evidence spans and the archive's highlights depend on it.
+ * ASCII letters, the two-byte code points (from a table generated from
+ * utf8proc at build time) and CJK ideographs take fast paths; everything
+ * else calls utf8proc. */
 #include "core/text.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/text_fold.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -183,67 +187,21 @@ void pm_tokens_release(struct pm_tokens *t)
 	pm_tokens_init(t);
 }
 
-static int is_cjk(utf8proc_int32_t c)
-{
-	return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-	       (c >= 0x20000 && c <= 0x2FFFF) || (c >= 0xF900 && c <= 0xFAFF) ||
-	       (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
-	       (c >= 0xFF66 && c <= 0xFF9D);
-}
-
-static utf8proc_int32_t fold_arabic(utf8proc_int32_t c)
-{
-	switch (c) {
-	case 0x0622: case 0x0623: case 0x0625: case 0x0671: case 0x0672:
-	case 0x0673:
-		return 0x0627; /* alef forms */
-	case 0x0649: case 0x06CC: case 0x06D2:
-		return 0x064A; /* alef maksura, Farsi yeh -> yeh */
-	case 0x0629:
-		return 0x0647; /* taa marbuta -> heh */
-	case 0x06A9:
-		return 0x0643; /* keheh -> kaf */
-	case 0x0640:
-		return -1;     /* tatweel */
-	default:
-		return c;
-	}
-}
-
-enum cls { C_SEP, C_WORD, C_CJK, C_IGNORE };
-
-static enum cls classify_cp(utf8proc_int32_t c)
-{
-	if (is_cjk(c))
-		return C_CJK;
-	switch (utf8proc_category(c)) {
-	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
-	case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LO:
-	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
-	case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
-	case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-		return C_WORD;
-	case UTF8PROC_CATEGORY_LM:
-		return c == 0x0640 ? C_IGNORE : C_WORD;
-	case UTF8PROC_CATEGORY_CF:
-		return C_IGNORE; /* soft hyphen, ZWJ, ZWNJ, bidi marks */
-	default:
-		return C_SEP;
-	}
-}
+#include "core/foldtab.inc"
 
 struct tok_state {
 	struct pm_tokens *t;
 	int open;
 	uint32_t start, end;
-	unsigned upper, lower, digits, others;
+	unsigned counts[4];     /* by enum pm_fold_kind, for the open token */
 	uint32_t sentence, para;
 	int sentence_has_token;
+	int newlines;           /* newlines in the current run of white space */
 	size_t last_token_len;  /* folded length of the previous token */
-	uint32_t last_token_flags;
 };
 
-static void buf_put(struct pm_tokens *t, const char *s, size_t n)
+/* Room for n more bytes (and a NUL) in the folded-token buffer. */
+static inline void buf_reserve(struct pm_tokens *t, size_t n)
 {
 	if (t->len + n + 1 > t->cap) {
 		size_t c = t->cap ? t->cap : 256;
@@ -252,25 +210,38 @@ static void buf_put(struct pm_tokens *t, const char *s, size_t n)
 		t->buf = xrealloc(t->buf, c);
 		t->cap = c;
 	}
+}
+
+static inline void buf_put(struct pm_tokens *t, const char *s, size_t n)
+{
+	buf_reserve(t, n);
 	memcpy(t->buf + t->len, s, n);
 	t->len += n;
 }
 
-static void tok_open(struct tok_state *st, uint32_t at)
+static inline void tok_open(struct tok_state *st, uint32_t at)
 {
 	struct pm_tokens *t = st->t;
 
-	XGROW(t->v, t->alloc, t->n + 1);
+	if (t->n + 1 > t->alloc)
+		XGROW(t->v, t->alloc, t->n + 1);
 	t->v[t->n].norm = (uint32_t)t->len;
 	st->open = 1;
 	st->start = at;
-	st->upper = st->lower = st->digits = st->others = 0;
+	memset(st->counts, 0, sizeof(st->counts));
 }
 
-static void tok_close(struct tok_state *st)
+/* Bytes folded so far into the open token. */
+static inline size_t tok_len(const struct tok_state *st)
+{
+	return st->t->len - st->t->v[st->t->n].norm;
+}
+
+static inline void tok_close(struct tok_state *st)
 {
 	struct pm_tokens *t = st->t;
 	struct pm_token *k;
+	const unsigned *c = st->counts;
 
 	if (!st->open)
 		return;
@@ -285,54 +256,21 @@ static void tok_close(struct tok_state *st)
 	k->sentence = st->sentence;
 	k->para = st->para;
 	k->flags = 0;
-	if (st->upper >= 2 && !st->lower)
+	if (c[PM_FOLD_UPPER] >= 2 && !c[PM_FOLD_LOWER])
 		k->flags |= PM_TOK_UPPER;
-	if (st->digits && !st->upper && !st->lower && !st->others)
+	if (c[PM_FOLD_DIGIT] && !c[PM_FOLD_UPPER] && !c[PM_FOLD_LOWER] && !c[PM_FOLD_OTHER])
 		k->flags |= PM_TOK_NUM;
 	st->sentence_has_token = 1;
 	st->last_token_len = k->norm_len;
-	st->last_token_flags = k->flags;
 	t->n++;
 }
 
-static void put_cp(struct pm_tokens *t, utf8proc_int32_t c)
+/* Adds the folded form f[0..n) of one source code point to the open token;
+ * a token reaching MAX_TOKEN_BYTES takes no more code points. */
+static inline void tok_add(struct tok_state *st, const char *f, size_t n)
 {
-	utf8proc_uint8_t enc[4];
-	utf8proc_ssize_t n = utf8proc_encode_char(c, enc);
-	buf_put(t, (const char *)enc, (size_t)n);
-}
-
-/* Folds one code point into the open token. */
-static void fold_into(struct tok_state *st, utf8proc_int32_t c)
-{
-	utf8proc_int32_t dst[18];
-	int boundclass = UTF8PROC_BOUNDCLASS_START;
-	utf8proc_ssize_t n;
-	utf8proc_category_t cat = utf8proc_category(c);
-
-	if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
-		st->upper++;
-	else if (cat == UTF8PROC_CATEGORY_LL)
-		st->lower++;
-	else if (cat == UTF8PROC_CATEGORY_ND)
-		st->digits++;
-	else
-		st->others++;
-	n = utf8proc_decompose_char(c, dst, 18,
-				    UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-				    UTF8PROC_STRIPMARK | UTF8PROC_IGNORE |
-				    UTF8PROC_DECOMPOSE,
-				    &boundclass);
-	if (n < 0 || n > 18)
-		return;
-	for (utf8proc_ssize_t i = 0; i < n; i++) {
-		utf8proc_int32_t f = fold_arabic(dst[i]);
-		if (f < 0)
-			continue;
-		if (st->t->len - st->t->v[st->t->n].norm >= MAX_TOKEN_BYTES)
-			return;
-		put_cp(st->t, f);
-	}
+	if (tok_len(st) < MAX_TOKEN_BYTES)
+		buf_put(st->t, f, n);
 }
 
 static void sentence_break(struct tok_state *st)
@@ -343,11 +281,124 @@ static void sentence_break(struct tok_state *st)
 	}
 }
 
+/* A separator code point c at s[i]: ends the open token, counts blank
+ * lines and sentence ends. */
+static void separator(struct tok_state *st, const char *s, size_t len, size_t i,
+		      utf8proc_int32_t c)
+{
+	struct pm_tokens *t = st->t;
+
+	tok_close(st);
+	if (c == '\n') {
+		if (++st->newlines == 2) {
+			sentence_break(st);
+			if (t->n && t->v[t->n - 1].para == st->para)
+				st->para++;
+		}
+		return;
+	}
+	if (c == '.' || c == '!' || c == '?') {
+		if (i + 1 >= len || s[i + 1] == ' ' || s[i + 1] == '\n' || s[i + 1] == '\t' ||
+		    s[i + 1] == '"' || s[i + 1] == '\r') {
+			/* "U.N. Security Council": a single-letter acronym part
+			 * does not end a sentence */
+			if (!(c == '.' && st->last_token_len == 1 && t->n && t->v[t->n - 1].end == i))
+				sentence_break(st);
+		}
+	} else if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0x061F || c == 0x06D4 ||
+		   c == 0x0964 || c == 0x2026) {
+		sentence_break(st);
+	} else if (c == 0x2029) {
+		sentence_break(st);
+		st->para++;
+	}
+	if (!is_space_cp(c))
+		st->newlines = 0;
+}
+
+/* ASCII letters and digits: bit 1 upper, 2 lower, 4 digit; 0 for the rest
+ * (and for every byte >= 0x80). */
+#define A_UP 1
+#define A_LO 2
+#define A_DI 4
+static const uint8_t ascii_word[256] = {
+	['0'] = A_DI, ['1'] = A_DI, ['2'] = A_DI, ['3'] = A_DI, ['4'] = A_DI,
+	['5'] = A_DI, ['6'] = A_DI, ['7'] = A_DI, ['8'] = A_DI, ['9'] = A_DI,
+	['A'] = A_UP, ['B'] = A_UP, ['C'] = A_UP, ['D'] = A_UP, ['E'] = A_UP,
+	['F'] = A_UP, ['G'] = A_UP, ['H'] = A_UP, ['I'] = A_UP, ['J'] = A_UP,
+	['K'] = A_UP, ['L'] = A_UP, ['M'] = A_UP, ['N'] = A_UP, ['O'] = A_UP,
+	['P'] = A_UP, ['Q'] = A_UP, ['R'] = A_UP, ['S'] = A_UP, ['T'] = A_UP,
+	['U'] = A_UP, ['V'] = A_UP, ['W'] = A_UP, ['X'] = A_UP, ['Y'] = A_UP,
+	['Z'] = A_UP,
+	['a'] = A_LO, ['b'] = A_LO, ['c'] = A_LO, ['d'] = A_LO, ['e'] = A_LO,
+	['f'] = A_LO, ['g'] = A_LO, ['h'] = A_LO, ['i'] = A_LO, ['j'] = A_LO,
+	['k'] = A_LO, ['l'] = A_LO, ['m'] = A_LO, ['n'] = A_LO, ['o'] = A_LO,
+	['p'] = A_LO, ['q'] = A_LO, ['r'] = A_LO, ['s'] = A_LO, ['t'] = A_LO,
+	['u'] = A_LO, ['v'] = A_LO, ['w'] = A_LO, ['x'] = A_LO, ['y'] = A_LO,
+	['z'] = A_LO,
+};
+
+/* The ASCII fast path: a run of letters and digits from s[i], lower-cased
+ * straight into the token buffer (c | 0x20 lower-cases a letter and leaves
+ * a digit as it is). Returns where the run ends. */
+static inline size_t ascii_run(struct tok_state *st, const char *s, size_t len, size_t i)
+{
+	struct pm_tokens *t = st->t;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t j = i, room, n;
+	unsigned mask = 0, up = 0;
+	char *w;
+
+	for (uint8_t k; j < len && (k = ascii_word[u[j]]); j++) {
+		mask |= k;
+		up += k & A_UP;
+	}
+	if (!st->open)
+		tok_open(st, (uint32_t)i);
+	room = tok_len(st) < MAX_TOKEN_BYTES ? MAX_TOKEN_BYTES - tok_len(st) : 0;
+	n = j - i < room ? j - i : room;
+	buf_reserve(t, n);
+	w = t->buf + t->len;
+	for (size_t k = 0; k < n; k++)
+		w[k] = (char)(u[i + k] | 0x20);
+	t->len += n;
+	/* the flags need the number of capitals and whether there was any
+	 * lower-case letter or digit */
+	st->counts[PM_FOLD_UPPER] += up;
+	st->counts[PM_FOLD_LOWER] += (mask & A_LO) != 0;
+	st->counts[PM_FOLD_DIGIT] += (mask & A_DI) != 0;
+	st->end = (uint32_t)j;
+	st->newlines = 0;
+	return j;
+}
+
+/* A word code point that was folded to f[0..n) (kind k) at [i, i+cl). */
+static inline void word_cp(struct tok_state *st, size_t i, size_t cl, enum pm_fold_kind k,
+			   const char *f, size_t n)
+{
+	if (!st->open)
+		tok_open(st, (uint32_t)i);
+	st->counts[k]++;
+	tok_add(st, f, n);
+	st->end = (uint32_t)(i + cl);
+	st->newlines = 0;
+}
+
+/* A Han, Hiragana or Katakana character: a token of its own. */
+static inline void cjk_cp(struct tok_state *st, size_t i, size_t cl, enum pm_fold_kind k,
+			  const char *f, size_t n)
+{
+	tok_close(st);
+	word_cp(st, i, cl, k, f, n);
+	tok_close(st);
+	if (st->t->n)
+		st->t->v[st->t->n - 1].flags |= PM_TOK_CJK;
+}
+
 void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 {
 	struct tok_state st;
 	size_t i = 0;
-	int newlines = 0;
 
 	if (len > UINT32_MAX - 1)
 		len = UINT32_MAX - 1;
@@ -358,48 +409,34 @@ void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 		unsigned char b = (unsigned char)s[i];
 		utf8proc_int32_t c;
 		utf8proc_ssize_t n;
-		enum cls cl;
+		char f[80];
+		int fl;
 
-		if (b < 0x80) { /* ASCII fast path */
-			if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
-			    (b >= 'A' && b <= 'Z')) {
-				if (!st.open)
-					tok_open(&st, (uint32_t)i);
-				if (st.t->len - st.t->v[st.t->n].norm < MAX_TOKEN_BYTES) {
-					char f = (b >= 'A' && b <= 'Z') ? (char)(b + 32) : (char)b;
-					buf_put(t, &f, 1);
-				}
-				if (b >= 'A' && b <= 'Z')
-					st.upper++;
-				else if (b >= 'a')
-					st.lower++;
-				else
-					st.digits++;
-				st.end = (uint32_t)(i + 1);
-				newlines = 0;
-			} else {
-				tok_close(&st);
-				if (b == '\n') {
-					if (++newlines == 2) {
-						sentence_break(&st);
-						if (t->n && t->v[t->n - 1].para == st.para)
-							st.para++;
-					}
-				} else if (b != ' ' && b != '\t' && b != '\r') {
-					newlines = 0;
-				}
-				if ((b == '.' || b == '!' || b == '?') &&
-				    (i + 1 >= len || s[i + 1] == ' ' || s[i + 1] == '\n' ||
-				     s[i + 1] == '\t' || s[i + 1] == '"' || s[i + 1] == '\r')) {
-					/* "U.N. Security Council": a single-letter
-					 * acronym part does not end a sentence */
-					if (!(b == '.' && st.last_token_len == 1 &&
-					      t->n && t->v[t->n - 1].end == i))
-						sentence_break(&st);
-				}
-			}
-			i++;
+		if (b < 0x80) {
+			if (ascii_word[b])
+				i = ascii_run(&st, s, len, i);
+			else if (b == ' ')
+				tok_close(&st), i++;
+			else
+				separator(&st, s, len, i++, b);
 			continue;
+		}
+		/* two-byte code points from the generated table */
+		if (b >= 0xC2 && b <= 0xDF && i + 1 < len && ((unsigned char)s[i + 1] & 0xC0) == 0x80) {
+			const struct pm_fold2 *e;
+
+			c = (utf8proc_int32_t)(((b & 0x1F) << 6) | ((unsigned char)s[i + 1] & 0x3F));
+			e = &fold2_tab[c - 0x80];
+			if (e->cls == PM_FOLD_WORD && e->len != PM_FOLD2_LONG) {
+				word_cp(&st, i, 2, (enum pm_fold_kind)e->kind, e->s, e->len);
+				i += 2;
+				continue;
+			}
+			if (e->cls == PM_FOLD_SEP) {
+				separator(&st, s, len, i, c);
+				i += 2;
+				continue;
+			}
 		}
 		n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
 				     (utf8proc_ssize_t)(len - i), &c);
@@ -408,36 +445,29 @@ void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 			i++;
 			continue;
 		}
-		cl = classify_cp(c);
-		if (cl == C_IGNORE) {
+		/* CJK unified ideographs have no case and no decomposition:
+		 * they fold to themselves (test_core checks every one) */
+		if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF)) {
+			cjk_cp(&st, i, (size_t)n, PM_FOLD_OTHER, s + i, (size_t)n);
+			i += (size_t)n;
+			continue;
+		}
+		switch (pm_fold_class(c)) {
+		case PM_FOLD_IGNORE:
 			if (st.open)
 				st.end = (uint32_t)(i + (size_t)n);
-		} else if (cl == C_WORD) {
-			if (!st.open)
-				tok_open(&st, (uint32_t)i);
-			fold_into(&st, c);
-			st.end = (uint32_t)(i + (size_t)n);
-			newlines = 0;
-		} else if (cl == C_CJK) {
-			tok_close(&st);
-			tok_open(&st, (uint32_t)i);
-			fold_into(&st, c);
-			st.end = (uint32_t)(i + (size_t)n);
-			tok_close(&st);
-			if (t->n)
-				t->v[t->n - 1].flags |= PM_TOK_CJK;
-			newlines = 0;
-		} else {
-			tok_close(&st);
-			if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0x061F ||
-			    c == 0x06D4 || c == 0x0964 || c == 0x2026)
-				sentence_break(&st);
-			else if (c == 0x2029) {
-				sentence_break(&st);
-				st.para++;
-			}
-			if (!is_space_cp(c))
-				newlines = 0;
+			break;
+		case PM_FOLD_WORD:
+			fl = pm_fold_cp(c, f, (int)sizeof(f));
+			word_cp(&st, i, (size_t)n, pm_fold_kind_of(c), f, fl > 0 ? (size_t)fl : 0);
+			break;
+		case PM_FOLD_CJK:
+			fl = pm_fold_cp(c, f, (int)sizeof(f));
+			cjk_cp(&st, i, (size_t)n, pm_fold_kind_of(c), f, fl > 0 ? (size_t)fl : 0);
+			break;
+		default:
+			separator(&st, s, len, i, c);
+			break;
 		}
 		i += (size_t)n;
 	}

@@ -5,11 +5,13 @@
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/text.h"
+#include "core/text_fold.h"
 #include "core/time.h"
 #include "testlib.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void test_buf(void)
@@ -140,6 +142,79 @@ static void test_text(void)
 	free(s);
 }
 
+/* The tokenizer's fast paths (ASCII, the generated two-byte table, CJK
+ * ideographs) against the slow path and against utf8proc_map itself. */
+static void test_text_fast_paths(void)
+{
+	struct pm_tokens t;
+	int bad = 0, badcjk = 0, badmap = 0;
+	const char *mixed =
+		"La Cour pénale internationale (CPI) — l'ÉTAT partie. Международный уголовный "
+		"суд ВЫДАЛ ордер. المحكمة الجنائية الدولية أصدرت مذكرة توقيف. Straße ﬁnal "
+		"Ǆemal ŉ ΣΊΣΥΦΟΣ 国际刑事法院 がガ ＩＣＣ 한국어 x\xC2\xADy";
+
+	pm_tokens_init(&t);
+	TEST("text fast path: every two-byte code point as the slow path folds it");
+	for (utf8proc_int32_t c = 0x80; c < 0x800; c++) {
+		char in[8], want[32];
+		int wl;
+		utf8proc_ssize_t n;
+
+		in[0] = 'a';
+		n = utf8proc_encode_char(c, (utf8proc_uint8_t *)in + 1);
+		in[1 + n] = 'b';
+		pm_text_tokenize(in, (size_t)n + 2, &t);
+		switch (pm_fold_class(c)) {
+		case PM_FOLD_WORD:
+			wl = pm_fold_cp(c, want + 1, 30);
+			want[0] = 'a';
+			want[1 + wl] = 'b';
+			want[2 + wl] = '\0';
+			bad += !(t.n == 1 && !strcmp(pm_token_str(&t, 0), want) && t.v[0].end == n + 2);
+			break;
+		case PM_FOLD_IGNORE:
+			bad += !(t.n == 1 && !strcmp(pm_token_str(&t, 0), "ab"));
+			break;
+		default:
+			bad += !(t.n == 2 && !strcmp(pm_token_str(&t, 0), "a") &&
+				 !strcmp(pm_token_str(&t, 1), "b"));
+		}
+	}
+	CHECK_INT(bad, 0);
+
+	TEST("text fast path: CJK ideographs fold to themselves");
+	for (utf8proc_int32_t c = 0x3400; c <= 0x9FFF; c++) {
+		char want[8];
+		int wl;
+
+		if (c > 0x4DBF && c < 0x4E00)
+			continue;
+		wl = pm_fold_cp(c, want, 8);
+		badcjk += !(wl == utf8proc_encode_char(c, (utf8proc_uint8_t *)want + 0) &&
+			    pm_fold_class(c) == PM_FOLD_CJK && pm_fold_kind_of(c) == PM_FOLD_OTHER);
+	}
+	CHECK_INT(badcjk, 0);
+
+	TEST("text tokens: byte for byte what utf8proc_map makes of each word");
+	pm_text_tokenize(mixed, strlen(mixed), &t);
+	CHECK(t.n > 30);
+	for (size_t i = 0; i < t.n; i++) {
+		char ref[256];
+		size_t rl = pm_fold_reference(mixed + t.v[i].start, t.v[i].end - t.v[i].start, ref,
+					      sizeof(ref));
+
+		if (rl != t.v[i].norm_len || memcmp(ref, pm_token_str(&t, i), rl)) {
+			fprintf(stderr, "  token '%s', utf8proc_map '%.*s'\n", pm_token_str(&t, i),
+				(int)rl, ref);
+			badmap++;
+		}
+	}
+	CHECK_INT(badmap, 0);
+	check_fold("한국어 ＩＣＣ", "한국어 icc"); /* Hangul stays composed (NFKC) */
+	check_fold("ΣΊΣΥΦΟΣ Ǆemal", "σισυφοσ dzemal");
+	pm_tokens_release(&t);
+}
+
 static const char *write_tmp(const char *text)
 {
 	static char path[64];
@@ -209,6 +284,7 @@ int main(void)
 	test_hash();
 	test_time();
 	test_text();
+	test_text_fast_paths();
 	test_config();
 	return tl_summary();
 }
