@@ -119,6 +119,20 @@ static int is_space_cp(utf8proc_int32_t cp)
 	       cat == UTF8PROC_CATEGORY_ZP || cp == 0x85;
 }
 
+/* The separator written where a run of white space ends: a paragraph
+ * break, a line break or a space (nothing at the start of the text). */
+static inline void space_out(struct pm_buf *out, int keep_paragraphs, int newlines)
+{
+	if (!out->len)
+		return;
+	if (keep_paragraphs && newlines >= 2)
+		pm_buf_adds(out, "\n\n");
+	else if (keep_paragraphs && newlines == 1)
+		pm_buf_addc(out, '\n');
+	else
+		pm_buf_addc(out, ' ');
+}
+
 char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 {
 	char *nfc = pm_text_nfc(s, len);
@@ -140,21 +154,15 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 			k = 1;
 			cp = 0xFFFD;
 		}
-		if (is_space_cp(cp)) {
+		/* visible ASCII is never space: no call for it */
+		if ((b <= ' ' || b >= 0x80) && is_space_cp(cp)) {
 			if (!in_space && i > word)
 				pm_buf_add(&out, nfc + word, i - word);
 			in_space = 1;
 			if (cp == '\n' || cp == 0x2029)
 				newlines++;
 		} else if (in_space) {
-			if (out.len) {
-				if (keep_paragraphs && newlines >= 2)
-					pm_buf_adds(&out, "\n\n");
-				else if (keep_paragraphs && newlines == 1)
-					pm_buf_addc(&out, '\n');
-				else
-					pm_buf_addc(&out, ' ');
-			}
+			space_out(&out, keep_paragraphs, newlines);
 			in_space = 0;
 			newlines = 0;
 			word = i;
