@@ -64,23 +64,70 @@ static void content_hash(json_t *article, char out[17])
 	pm_id_hex(h, out);
 }
 
-static int emit_article(struct pm_queue *q, json_t *article, struct pm_err *err)
+/* Orders pointers into ids[] by the id, then by position. */
+static int cmp_by_id(const void *a, const void *b)
 {
-	const char *id = json_string_value(json_object_get(article, "id"));
-	char hash[17];
-	int seen;
+	const char **x = *(const char **const *)a, **y = *(const char **const *)b;
+	int c = strcmp(*x, *y);
 
-	if (!id)
-		return 0;
-	content_hash(article, hash);
-	seen = pm_queue_seen_check(q, id, hash, err);
-	if (seen < 0)
-		return -1;
-	if (seen == 0)
-		return 0;
-	if (pm_queue_add_article(q, PM_STREAM_ARTICLES, article, err) < 0)
-		return -1;
-	return pm_queue_seen_mark(q, id, hash, SEEN_TTL_S, err);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* One feed listing an item twice writes it once: seen[i] = 0 for every
+ * repeat of an earlier id. Sorted, not compared pairwise: a feed may
+ * carry thousands of items. */
+static void mark_repeats(const char **ids, size_t m, int *seen)
+{
+	const char ***order = xcalloc(m + 1, sizeof(*order));
+
+	for (size_t i = 0; i < m; i++)
+		order[i] = &ids[i];
+	qsort(order, m, sizeof(*order), cmp_by_id);
+	for (size_t i = 1; i < m; i++)
+		if (!strcmp(*order[i], *order[i - 1]))
+			seen[order[i] - ids] = 0;
+	free(order);
+}
+
+/* Writes the articles not seen before, or changed since, to articles:
+ * one MGET for the seen: check of them all, then for each a pipelined unit
+ * of its XADD and its seen: mark (both or neither), sent by the stage loop
+ * before the raw entry is acknowledged. v[i] NULL is skipped. */
+static int emit_articles(struct pm_queue *q, json_t *const *v, size_t n, struct pm_err *err)
+{
+	const char **ids = xcalloc(n + 1, sizeof(*ids)), **hv = xcalloc(n + 1, sizeof(*hv));
+	char (*hash)[17] = xcalloc(n + 1, sizeof(*hash));
+	json_t **art = xcalloc(n + 1, sizeof(*art));
+	int *seen = xcalloc(n + 1, sizeof(*seen)), rc = 0;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *id = v[i] ? json_string_value(json_object_get(v[i], "id")) : NULL;
+
+		if (!id)
+			continue;
+		content_hash(v[i], hash[m]);
+		ids[m] = id;
+		hv[m] = hash[m];
+		art[m++] = v[i];
+	}
+	if (m && pm_queue_seen_check_many(q, ids, hv, m, seen, err) < 0)
+		rc = -1;
+	mark_repeats(ids, m, seen);
+	for (size_t i = 0; rc == 0 && i < m; i++) {
+		if (seen[i] == 0)
+			continue;
+		pm_queue_pipe_begin(q);
+		rc = pm_queue_add_article(q, PM_STREAM_ARTICLES, art[i], err);
+		pm_queue_pipe_seen_mark(q, ids[i], hv[i], SEEN_TTL_S);
+		pm_queue_pipe_end(q);
+	}
+	free(ids);
+	free(hv);
+	free(hash);
+	free(art);
+	free(seen);
+	return rc;
 }
 
 static int queue_page(struct pm_queue *q, const char *feed, json_t *stub, struct pm_err *err)
@@ -130,7 +177,7 @@ static int handle_page(struct pm_queue *q, const struct pm_entry *e, const char 
 		pm_warn("page_unreadable", "url=%s error=\"%s\"", url, perr.msg);
 		merged = json_incref(stub);
 	}
-	rc = emit_article(q, merged, err);
+	rc = emit_articles(q, &merged, 1, err);
 	json_decref(merged);
 	json_decref(page);
 	json_decref(stub);
@@ -179,17 +226,22 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 		if ((rc = queue_page(q, feed, v, err)) < 0)
 			break;
 	}
-	json_array_foreach(articles, i, v) {
-		int to_page = 0;
-		size_t k;
-		json_t *p;
-		if (rc < 0)
-			break;
-		json_array_foreach(pages, k, p)
-			if (json_equal(json_object_get(p, "id"), json_object_get(v, "id")))
-				to_page = 1;
-		if (!to_page && (rc = emit_article(q, v, err)) < 0)
-			break;
+	if (rc == 0) {
+		/* the articles whose page is fetched are written when it is back */
+		size_t n = json_array_size(articles);
+		json_t **emit = xcalloc(n + 1, sizeof(*emit));
+
+		json_array_foreach(articles, i, v) {
+			int to_page = 0;
+			size_t k;
+			json_t *p;
+			json_array_foreach(pages, k, p)
+				if (json_equal(json_object_get(p, "id"), json_object_get(v, "id")))
+					to_page = 1;
+			emit[i] = to_page ? NULL : v;
+		}
+		rc = emit_articles(q, emit, n, err);
+		free(emit);
 	}
 	pm_debug("feed_parsed", "feed=%s entries=%zu pages=%zu", feed,
 		 json_array_size(articles), json_array_size(pages));

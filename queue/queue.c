@@ -1275,21 +1275,69 @@ int pm_queue_seen_check(struct pm_queue *q, const char *key, const char *value,
 	return res;
 }
 
+/* Values of many seen: keys, by MGET in chunks (argv_buf holds 64
+ * arguments). */
+int pm_queue_seen_check_many(struct pm_queue *q, const char *const *keys,
+			     const char *const *values, size_t n, int *res, struct pm_err *err)
+{
+	for (size_t at = 0; at < n;) {
+		struct argv_buf a = { 0 };
+		size_t chunk = n - at > 60 ? 60 : n - at;
+		redisReply *r;
+
+		av_str(&a, "MGET");
+		for (size_t i = 0; i < chunk; i++) {
+			char *k = xasprintf("seen:%s", keys[at + i]);
+			av_key(&a, q, k);
+			free(k);
+		}
+		r = run(q, &a, err);
+		av_release(&a);
+		if (!r)
+			return -1;
+		for (size_t i = 0; i < chunk; i++) {
+			const redisReply *v = r->type == REDIS_REPLY_ARRAY && i < r->elements
+						      ? r->element[i] : NULL;
+			if (!v || v->type != REDIS_REPLY_STRING)
+				res[at + i] = 1;
+			else
+				res[at + i] = strcmp(v->str, values[at + i]) ? 2 : 0;
+		}
+		freeReplyObject(r);
+		at += chunk;
+	}
+	return 0;
+}
+
+static void cmd_seen_set(struct pm_queue *q, struct argv_buf *a, const char *key,
+			 const char *value, int ttl_s)
+{
+	char *k = xasprintf("seen:%s", key);
+
+	av_str(a, "SET");
+	av_key(a, q, k);
+	free(k);
+	av_str(a, value);
+	av_str(a, "EX");
+	av_num(a, ttl_s > 0 ? ttl_s : 30 * 86400);
+}
+
 int pm_queue_seen_mark(struct pm_queue *q, const char *key, const char *value,
 		       int ttl_s, struct pm_err *err)
 {
 	struct argv_buf a = { 0 };
-	char *k = xasprintf("seen:%s", key);
-	int r;
 
-	av_str(&a, "SET");
-	av_key(&a, q, k);
-	av_str(&a, value);
-	av_str(&a, "EX");
-	av_num(&a, ttl_s > 0 ? ttl_s : 30 * 86400);
-	r = run_ok(q, &a, err);
-	free(k);
-	return r;
+	cmd_seen_set(q, &a, key, value, ttl_s);
+	return run_ok(q, &a, err);
+}
+
+void pm_queue_pipe_seen_mark(struct pm_queue *q, const char *key, const char *value,
+			     int ttl_s)
+{
+	struct argv_buf a = { 0 };
+
+	cmd_seen_set(q, &a, key, value, ttl_s);
+	pipe_append(q, &a, 0);
 }
 
 int pm_queue_flush_prefix(struct pm_queue *q, struct pm_err *err)

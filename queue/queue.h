@@ -135,6 +135,9 @@ int pm_queue_seen_check(struct pm_queue *q, const char *key, const char *value,
 			struct pm_err *err);
 int pm_queue_seen_mark(struct pm_queue *q, const char *key, const char *value,
 		       int ttl_s, struct pm_err *err);
+/* The check for n keys at once: res[i] as pm_queue_seen_check returns it. */
+int pm_queue_seen_check_many(struct pm_queue *q, const char *const *keys,
+			     const char *const *values, size_t n, int *res, struct pm_err *err);
 
 /* Pipelined writes, for a worker with many small updates at once: the
  * pm_queue_pipe_* calls append a command instead of running it, and
@@ -156,6 +159,8 @@ void pm_queue_pipe_feed_set(struct pm_queue *q, const char *feed,
 void pm_queue_pipe_sched_add(struct pm_queue *q, const char *feed, int64_t due_ms,
 			     int only_if_absent);
 void pm_queue_pipe_sched_remove(struct pm_queue *q, const char *feed);
+void pm_queue_pipe_seen_mark(struct pm_queue *q, const char *key, const char *value,
+			     int ttl_s);
 int pm_queue_pipe_flush(struct pm_queue *q, size_t *failed, struct pm_err *err);
 /* Replies owed by commands not yet flushed. */
 size_t pm_queue_pipe_pending(const struct pm_queue *q);

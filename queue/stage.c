@@ -67,6 +67,11 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 				s->name, e->id, e->deliveries, herr.msg);
 		}
 	}
+	/* what the handlers wrote must be in Redis before anything is acked */
+	if (pm_queue_pipe_flush(q, NULL, err) < 0) {
+		rc = -1;
+		goto out;
+	}
 	if (s->flush && s->flush(s->ctx, err) < 0) {
 		rc = -1;
 		goto out;
@@ -81,6 +86,11 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 		rc = -1;
 	}
 out:
+	if (rc < 0) { /* a failed turn leaves nothing pending for the next one */
+		struct pm_err ignored;
+		pm_err_init(&ignored);
+		pm_queue_pipe_flush(q, NULL, &ignored);
+	}
 	free(ack);
 	pm_batch_release(&b);
 	return rc;
@@ -126,15 +136,14 @@ int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article
 {
 	const char *id = json_string_value(json_object_get(article, "id"));
 	char *out = json_dumps(article, JSON_COMPACT);
-	int rc;
 
 	if (!out)
 		return pm_err_set(err, PM_EINPUT, "article cannot be serialized");
 	{
 		struct pm_field f[2] = { { "id", id ? id : "", id ? strlen(id) : 0 },
 					 { "article", out, strlen(out) } };
-		rc = pm_queue_add(q, stream, f, 2, err);
+		pm_queue_pipe_add(q, stream, f, 2);
 	}
 	free(out);
-	return rc;
+	return 0;
 }

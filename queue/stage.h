@@ -27,7 +27,8 @@ struct pm_stage {
 };
 
 /* One turn: claims stale entries or reads new ones (up to count, waiting
- * up to block_ms), handles, flushes, acknowledges. *done (OUT) is the
+ * up to block_ms), handles, sends the pipelined writes of the handlers,
+ * flushes, acknowledges. *done (OUT) is the
  * number of entries taken off the stream (handled or dead-lettered). */
 int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 		  const char *consumer, size_t count, int block_ms,
@@ -42,7 +43,9 @@ int pm_stage_pending(struct pm_queue *q, const struct pm_stage *s,
 json_t *pm_entry_object(const struct pm_entry *e, const char *field, struct pm_err *err);
 
 /* Writes article (its "id" and its compact JSON as "article") to stream:
- * what every stage writes. */
+ * what every stage writes. The write is pipelined (queue.h): pm_stage_step
+ * sends it, with the others of the batch, before it acknowledges anything,
+ * and acknowledges nothing if it failed. */
 int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article,
 			 struct pm_err *err);
 

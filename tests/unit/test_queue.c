@@ -6,6 +6,8 @@
 #include "queue/embed.h"
 #include "queue/queue.h"
 #include "queue/stage.h"
+#include "core/config.h"
+#include "parse/stage.h"
 #include "testlib.h"
 
 #include <signal.h>
@@ -241,6 +243,67 @@ static void test_pipeline(const char *url)
 	pm_queue_free(q);
 }
 
+static void add_raw(struct pm_queue *q, const char *body)
+{
+	struct pm_err err;
+	struct pm_field f[4] = { { "kind", "feed", 4 }, { "feed", "f1", 2 },
+				 { "url", "http://example.org/feed.xml", 27 },
+				 { "body", body, strlen(body) } };
+
+	pm_err_init(&err);
+	CHECK(pm_queue_add(q, "raw", f, 4, &err) == 0);
+}
+
+/* The parse stage writes each article once: a repeat in one feed, a second
+ * delivery of the same document and an unchanged article are not written
+ * again; an edited one is. */
+static void test_parse_stage(const char *url)
+{
+	struct pm_queue *q = open_q(url, 1000, 3);
+	struct pm_config cfg;
+	struct pm_stage st;
+	struct pm_err err;
+	size_t done = 0;
+	const char *feed1 =
+		"<rss version=\"2.0\"><channel><title>T</title>"
+		"<item><title>One</title><link>http://example.org/a</link><description>x</description></item>"
+		"<item><title>One</title><link>http://example.org/a</link><description>x</description></item>"
+		"<item><title>Two</title><link>http://example.org/b</link><description>y</description></item>"
+		"</channel></rss>";
+	const char *feed2 =
+		"<rss version=\"2.0\"><channel><title>T</title>"
+		"<item><title>One</title><link>http://example.org/a</link><description>x</description></item>"
+		"<item><title>Two, edited</title><link>http://example.org/b</link><description>y</description></item>"
+		"</channel></rss>";
+
+	TEST("parse stage: each article written once, an edited one again");
+	pm_err_init(&err);
+	pm_config_init(&cfg);
+	if (!q) {
+		CHECK(q != NULL);
+		return;
+	}
+	CHECK(pm_parse_stage_init(&st, &cfg, &err) == 0);
+	add_raw(q, feed1);
+	CHECK(pm_stage_step(q, &st, "c1", 10, 0, &done, &err) == 0);
+	CHECK_INT(done, 1);
+	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_ARTICLES), 2);
+	add_raw(q, feed1); /* the same document again */
+	CHECK(pm_stage_step(q, &st, "c1", 10, 0, &done, &err) == 0);
+	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_ARTICLES), 2);
+	add_raw(q, feed2);
+	CHECK(pm_stage_step(q, &st, "c1", 10, 0, &done, &err) == 0);
+	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_ARTICLES), 3);
+	{
+		struct pm_group_info gi;
+		CHECK(pm_queue_group_info(q, "raw", "parse", &gi, &err) == 0);
+		CHECK_INT(gi.pending, 0);
+	}
+	pm_parse_stage_release(&st);
+	pm_config_release(&cfg);
+	pm_queue_free(q);
+}
+
 struct handler_ctx {
 	int calls;
 	int flushes;
@@ -369,6 +432,7 @@ int main(void)
 	test_streams(emb.url);
 	test_sched_state(emb.url);
 	test_pipeline(emb.url);
+	test_parse_stage(emb.url);
 	test_stage(emb.url);
 	test_urls();
 	pm_embedded_stop(&emb);
