@@ -55,7 +55,7 @@ FUZZ_SECONDS ?= 60
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: build-clang fuzz fuzz-build all deps test test-unit test-asan demo bench \
+.PHONY: build-clang fuzz fuzz-build all deps test test-unit test-asan demo bench eval \
 	conformance check-deps hdr-check clean install help fuzz
 
 all: $(BIN)
@@ -72,6 +72,7 @@ help:
 	@echo "make build-clang  build everything with clang as well"
 	@echo "make conformance  score the parser on ../shared/corpora"
 	@echo "make bench      benchmarks (with peers where one exists)"
+	@echo "make eval       classifier precision/recall/F1 on the labelled set tests/classify/"
 	@echo "make fuzz       libFuzzer on every target (FUZZ_SECONDS=60 each, clang)"
 	@echo "make check-deps fail on an include that breaks the module layering"
 	@echo "make hdr-check  every header compiles on its own"
@@ -134,6 +135,9 @@ bench: all $(BENCH_BIN)
 
 conformance: all
 	@scripts/conformance.sh $(BIN)
+
+eval: all
+	@PRESSMON_BIN=$(CURDIR)/$(BIN) python3 tests/classify/eval.py
 
 check-deps:
 	@scripts/check-deps.sh
