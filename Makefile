@@ -99,6 +99,11 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Hyperscan is the peer of the rules benchmark only: pressmon never links it.
+HS_LIBS := $(shell pkg-config --libs libhs 2>/dev/null)
+$(BUILD)/bench/bench_rules.o: CFLAGS += $(if $(HS_LIBS),-DHAVE_HS)
+$(BUILD)/bench/bench_rules: LDLIBS += $(HS_LIBS)
+
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
