@@ -55,7 +55,7 @@ FUZZ_SECONDS ?= 60
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: build-clang fuzz fuzz-build all deps test test-unit test-asan demo bench \
+.PHONY: build-clang fuzz fuzz-build all deps test test-unit test-asan demo bench eval \
 	conformance check-deps hdr-check clean install help fuzz
 
 all: $(BIN)
@@ -72,6 +72,7 @@ help:
 	@echo "make build-clang  build everything with clang as well"
 	@echo "make conformance  score the parser on ../shared/corpora"
 	@echo "make bench      benchmarks (with peers where one exists)"
+	@echo "make eval       classifier precision/recall/F1 on the labelled set tests/classify/"
 	@echo "make fuzz       libFuzzer on every target (FUZZ_SECONDS=60 each, clang)"
 	@echo "make check-deps fail on an include that breaks the module layering"
 	@echo "make hdr-check  every header compiles on its own"
@@ -111,6 +112,11 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Hyperscan is the peer of the rules benchmark only: pressmon never links it.
+HS_LIBS := $(shell pkg-config --libs libhs 2>/dev/null)
+$(BUILD)/bench/bench_rules.o: CFLAGS += $(if $(HS_LIBS),-DHAVE_HS)
+$(BUILD)/bench/bench_rules: LDLIBS += $(HS_LIBS)
+
 $(BUILD)/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/driver.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -147,6 +153,9 @@ bench: all $(BENCH_BIN)
 
 conformance: all
 	@scripts/conformance.sh $(BIN)
+
+eval: all
+	@PRESSMON_BIN=$(CURDIR)/$(BIN) python3 tests/classify/eval.py
 
 check-deps:
 	@scripts/check-deps.sh
