@@ -8,13 +8,27 @@
 
 #include "archive/archive.h"
 
+#define PM_STMT_CACHE 64 /* distinct cached statements per connection */
+
 struct pm_archive {
 	sqlite3 *db;
 	char *path;
 	int mode;
 	int in_batch;     /* inside pm_archive_begin/commit */
 	char *scope;      /* JSON array of tags (pm_archive_set_scope), or NULL */
+	/* statements prepared once for the life of the connection (see
+	 * pm_archive_cached): re-preparing per article was a fifth of import */
+	struct { const char *sql; sqlite3_stmt *st; } cache[PM_STMT_CACHE];
+	size_t ncache;
+	int fts_pending;  /* temp.fts_pending may hold rows (see fts_flush) */
 };
+
+/* A prepared statement for sql, cached on the connection and reset with
+ * its bindings cleared: the caller binds, steps and sqlite3_reset()s it,
+ * never finalizes it. sql must be a string literal: the cache is keyed by
+ * its address. Finalized by pm_archive_close. */
+int pm_archive_cached(struct pm_archive *a, const char *sql, sqlite3_stmt **st,
+		      struct pm_err *err);
 
 /* Registers the "pressmon" FTS5 tokenizer (core/text folding) on db. */
 int pm_archive_register_tokenizer(sqlite3 *db, struct pm_err *err);
