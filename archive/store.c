@@ -95,26 +95,50 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (band, value, ts, article)) WITHOUT ROWID;"
 	"CREATE INDEX lsh_article ON lsh(article);",
 	/* 3 -> 4: speed, and the signatures of articles stored before 3.
-	 * The full-text index is written from C once per batch (see fts_flush)
-	 * instead of by an insert trigger: with SQLite 3.40 every statement
-	 * savepoint inside a transaction flushes FTS5's pending terms, so the
-	 * trigger wrote one tiny segment per article (and merged them again).
-	 * Tags carry their article's time: a tag with a date range, and a
-	 * count by day of one tag, are then one range of one index. The C step
-	 * (backfill_minhash) signs the articles migration 2 -> 3 left without
-	 * a signature, so new wire copies of them find them. */
+	 * - The full-text rowid is trid, ordered by time (TRID below), so that
+	 *   a date range is a rowid range FTS5 seeks to, instead of every
+	 *   match of a phrase in the whole archive joined and then dropped.
+	 * - The full-text index is written from C once per batch (fts_flush)
+	 *   instead of by an insert trigger: with SQLite 3.40 every statement
+	 *   savepoint in a transaction flushes FTS5's pending terms, so the
+	 *   trigger wrote one tiny segment per article (and merged them again).
+	 * - Tags carry their article's time: a tag with a date range, and a
+	 *   count by day of one tag, are one range of one index.
+	 * The C step (migrate_4) numbers the articles, rebuilds the index,
+	 * then signs the articles migration 2 -> 3 left without a signature. */
 	"DROP TRIGGER articles_ai;"
+	"DROP TRIGGER articles_ad;"
+	"DROP TRIGGER articles_au;"
+	"DROP TABLE articles_fts;"
+	"ALTER TABLE articles ADD COLUMN trid INTEGER;"
+	"CREATE UNIQUE INDEX articles_trid ON articles(trid);"
+	"CREATE VIRTUAL TABLE articles_fts USING fts5("
+	"  title, text, content='articles', content_rowid='trid', tokenize='pressmon');"
 	"ALTER TABLE tags ADD COLUMN ts INTEGER;"
 	"UPDATE tags SET ts = (SELECT ts FROM articles WHERE articles.id = tags.article);"
 	"DROP INDEX tags_tag;"
 	"CREATE INDEX tags_tag_ts ON tags(tag, ts);",
 };
 
-static int backfill_minhash(struct pm_archive *a, struct pm_err *err);
+/* The triggers that keep the full-text index in step on delete and update
+ * (schema 4; inserts are indexed by fts_flush). Created by migrate_4 once
+ * every article has its trid. */
+static const char fts_triggers[] =
+	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.trid, old.title, old.text);"
+	"END;"
+	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.trid, old.title, old.text);"
+	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.trid, new.title, new.text);"
+	"END;";
+
+static int migrate_4(struct pm_archive *a, struct pm_err *err);
 
 /* Work in C that migration i needs after its SQL, or NULL. */
 static int (*const migration_steps[])(struct pm_archive *, struct pm_err *) = {
-	NULL, NULL, NULL, backfill_minhash,
+	NULL, NULL, NULL, migrate_4,
 };
 
 _Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) == PM_ARCHIVE_SCHEMA,
@@ -311,7 +335,7 @@ void pm_archive_close(struct pm_archive *a)
 static int fts_flush(struct pm_archive *a, struct pm_err *err)
 {
 	static const char *const ins =
-		"INSERT INTO articles_fts(rowid, title, text) SELECT a.rid, a.title, a.text"
+		"INSERT INTO articles_fts(rowid, title, text) SELECT a.trid, a.title, a.text"
 		" FROM temp.fts_pending p JOIN articles a ON a.rid = p.rid";
 	static const char *const del = "DELETE FROM temp.fts_pending";
 	sqlite3_stmt *st;
@@ -932,6 +956,7 @@ struct old {
 	int has_ts, has_fp;
 	char *norm_title;
 	int members; /* others share its cluster */
+	int64_t trid;
 };
 
 static int load_old(struct pm_archive *a, const char *id, struct old *o, struct pm_err *err)
@@ -941,8 +966,8 @@ static int load_old(struct pm_archive *a, const char *id, struct old *o, struct 
 
 	memset(o, 0, sizeof(*o));
 	if (prepare(a, "SELECT hash, cluster, ts, fp, norm_title,"
-		       " EXISTS (SELECT 1 FROM articles b WHERE b.cluster = a.cluster AND b.id <> a.id)"
-		       " FROM articles a WHERE id = ?1", &st, err))
+		       " EXISTS (SELECT 1 FROM articles b WHERE b.cluster = a.cluster AND b.id <> a.id),"
+		       " trid FROM articles a WHERE id = ?1", &st, err))
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -957,10 +982,46 @@ static int load_old(struct pm_archive *a, const char *id, struct old *o, struct 
 		o->fp = sqlite3_column_int64(st, 3);
 		o->norm_title = pm_col_text(st, 4) ? xstrdup(pm_col_text(st, 4)) : NULL;
 		o->members = sqlite3_column_int(st, 5);
+		o->trid = sqlite3_column_int64(st, 6);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading the stored article", err);
+	return 0;
+}
+
+/* The article's full-text rowid: the old one while its time is the same,
+ * else the first free one of its second (see pm_trid_first). */
+static int choose_trid(struct pm_archive *a, const struct art *r, const struct old *o,
+		       uint64_t rid, int64_t *trid, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_ROW;
+
+	if (o->exists && o->has_ts == r->has_ts && (!r->has_ts || o->ts == (int64_t)r->ts)) {
+		*trid = o->trid;
+		return 0;
+	}
+	*trid = pm_trid_first(r->has_ts, (int64_t)r->ts, rid);
+	if (prepare(a, "SELECT 1 FROM articles WHERE trid = ?1 AND id <> ?2", &st, err))
+		return -1;
+	/* a clash needs the same second and the same 20 id bits: one probe
+	 * almost always; the bound only guards a pathological archive */
+	for (int tries = 0; tries < 100000; tries++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, *trid);
+		sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		*trid = pm_trid_next(r->has_ts, *trid);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no free full-text rowid in the second of article '%s'",
+				  a->path, r->id);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "choosing the full-text rowid", err);
 	return 0;
 }
 
@@ -976,6 +1037,7 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 	char *cluster = NULL;
 	int ret = -1;
 	uint64_t rid;
+	int64_t trid;
 
 	if (load_old(a, r->id, &old, err))
 		return -1;
@@ -983,6 +1045,9 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 		ret = 0; /* the same article again: at-least-once delivery */
 		goto out;
 	}
+	pm_id_parse(r->id, &rid);
+	if (choose_trid(a, r, &old, rid, &trid, err))
+		goto out;
 	if (r->src_id) {
 		if (prepare(a, "INSERT INTO sources(id, name, country, region, type) VALUES (?1, ?2, ?3, ?4, ?5)"
 			       " ON CONFLICT(id) DO UPDATE SET name = excluded.name, country = excluded.country,"
@@ -1031,13 +1096,14 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 		       "UPDATE articles SET rid = ?2, url = ?3, title = ?4, text = ?5, summary = ?6,"
 		       " author = ?7, published = ?8, fetched = ?9, ts = ?10, lang = ?11, source_id = ?12,"
 		       " fingerprint = ?13, fp = ?14, fp0 = ?15, fp1 = ?16, fp2 = ?17, fp3 = ?18,"
-		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22, minhash = ?23 WHERE id = ?1" :
+		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22, minhash = ?23,"
+		       " trid = ?24 WHERE id = ?1" :
 		       "INSERT INTO articles(id, rid, url, title, text, summary, author, published,"
 		       " fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
-		       " cluster, hash, extra, minhash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)", &st, err))
+		       " cluster, hash, extra, minhash, trid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		       " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)", &st, err))
 		goto out;
-	pm_id_parse(r->id, &rid);
+	sqlite3_bind_int64(st, 24, trid);
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)rid);
 	bind_text(st, 3, r->url);
@@ -1114,6 +1180,64 @@ static int step_cached(struct pm_archive *a, const char *sql, const char *what,
 	if (prepare(a, sql, &st, err))
 		return -1;
 	return run(a, st, what, err);
+}
+
+static int backfill_minhash(struct pm_archive *a, struct pm_err *err);
+
+/* Migration 3 -> 4, after its SQL: every article gets its trid (500 at a
+ * time, by rowid), the full-text index is rebuilt over them, the delete
+ * and update triggers come back, and old articles get signatures. */
+static int migrate_4(struct pm_archive *a, struct pm_err *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	sqlite3_int64 last = 0;
+	int rc = SQLITE_DONE, n, ret = -1;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT rowid, rid, ts FROM articles WHERE rowid > ?1"
+			       " ORDER BY rowid LIMIT 500", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(a->db, "UPDATE articles SET trid = ?2 WHERE rowid = ?1",
+			       -1, &upd, NULL) != SQLITE_OK) {
+		pm_archive_sqlerr(a, "preparing the full-text renumbering", err);
+		goto out;
+	}
+	do {
+		sqlite3_reset(sel);
+		sqlite3_bind_int64(sel, 1, last);
+		n = 0;
+		while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+			int has_ts = sqlite3_column_type(sel, 2) != SQLITE_NULL;
+			int64_t trid = pm_trid_first(has_ts, sqlite3_column_int64(sel, 2),
+						     (uint64_t)sqlite3_column_int64(sel, 1));
+			int tries = 0;
+			last = sqlite3_column_int64(sel, 0);
+			n++;
+			do {
+				sqlite3_reset(upd);
+				sqlite3_bind_int64(upd, 1, last);
+				sqlite3_bind_int64(upd, 2, trid);
+				rc = sqlite3_step(upd);
+				trid = pm_trid_next(has_ts, trid); /* taken: the next */
+			} while ((rc & 0xff) == SQLITE_CONSTRAINT && ++tries < 100000);
+			if (rc != SQLITE_DONE) {
+				sqlite3_reset(upd);
+				pm_archive_sqlerr(a, "numbering the articles for full-text search", err);
+				goto out;
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			pm_archive_sqlerr(a, "numbering the articles for full-text search", err);
+			goto out;
+		}
+	} while (n > 0);
+	if (exec(a, "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
+		 "rebuilding the full-text index", err) ||
+	    exec(a, fts_triggers, "creating the full-text triggers", err))
+		goto out;
+	ret = backfill_minhash(a, err);
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return ret;
 }
 
 /* Migration 3 -> 4: signatures and LSH bands of the articles that
