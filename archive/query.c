@@ -429,6 +429,7 @@ struct built {
 	char *fts;
 	char *owned[128]; /* two per tag at most */
 	size_t nowned;
+	const char *idx, *tsx; /* the id and time columns the rows come from */
 };
 
 static void built_release(struct built *b)
@@ -473,8 +474,8 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 	}
 	need_s = q->region || q->type;
 	need_a = drive == q->ntags || q->source || q->lang || need_s || b->fts;
-	idx = drive < q->ntags ? "t0.article" : "a.id";
-	tsx = drive < q->ntags ? "t0.ts" : "a.ts";
+	idx = b->idx = drive < q->ntags ? "t0.article" : "a.id";
+	tsx = b->tsx = drive < q->ntags ? "t0.ts" : "a.ts";
 	pm_buf_addf(&b->sql, "SELECT %s AS id, %s AS ts, ", idx, tsx);
 	if (use == SEL_COUNT || sort != PM_SORT_SCORE) {
 		pm_buf_adds(&b->sql, "NULL");
@@ -597,10 +598,17 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 
 	if (build_select(q, SEL_ROWS, q->sort, &b, err))
 		goto out;
+	/* qualified: "ts" alone is ambiguous when tags and articles are joined */
 	switch (q->sort) {
-	case PM_SORT_PUBLISHED: pm_buf_adds(&b.sql, " ORDER BY ts IS NULL, ts, id"); break;
-	case PM_SORT_PUBLISHED_DESC: pm_buf_adds(&b.sql, " ORDER BY ts IS NULL, ts DESC, id"); break;
-	case PM_SORT_SCORE: pm_buf_adds(&b.sql, " ORDER BY score IS NULL, score DESC, ts DESC, id"); break;
+	case PM_SORT_PUBLISHED:
+		pm_buf_addf(&b.sql, " ORDER BY %s IS NULL, %s, %s", b.tsx, b.tsx, b.idx);
+		break;
+	case PM_SORT_PUBLISHED_DESC:
+		pm_buf_addf(&b.sql, " ORDER BY %s IS NULL, %s DESC, %s", b.tsx, b.tsx, b.idx);
+		break;
+	case PM_SORT_SCORE:
+		pm_buf_addf(&b.sql, " ORDER BY score IS NULL, score DESC, %s DESC, %s", b.tsx, b.idx);
+		break;
 	}
 	pm_buf_adds(&b.sql, " LIMIT ? OFFSET ?");
 	if (add_int(&b.p, q->limit < 0 ? -1 : q->limit, err) ||
