@@ -105,7 +105,8 @@ DB=$DATA/archive-1m.db
 if [ ! -f "$DB" ]; then
 	echo
 	echo "building $DB ($ARCHIVE_N articles, 20,000 of them on 2026-06-15; once)"
-	rm -f "$DB.tmp" "$DB.tmp-wal" "$DB.tmp-shm"
+	# an interrupted build goes on where it stopped: the generator is
+	# deterministic and import skips what is stored (idempotent)
 	read -r bw bc < <(once sh -c "python3 bench/genarchive.py $ARCHIVE_N --seed 1 --hot-count 20000 |
 		'$PM' archive import - --db '$DB.tmp'")
 	echo "built in $bw s wall, $bc s CPU (generator included): $(python3 -c "print(round($ARCHIVE_N/$bw))") articles/s"
