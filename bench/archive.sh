@@ -7,7 +7,9 @@
 # included, with its output written to /dev/null. The big archive is built
 # once (bench/genarchive.py | pressmon archive import) and kept under
 # $BUILD/bench/data; delete archive-1m.db there to build it again.
-# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000).
+# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DB=PATH
+# queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
+# 2026-03-02..08), SKIP_IMPORT=1 skips part 1.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -60,6 +62,7 @@ EOF
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),0.001):.2f}x')" "$1" "$2"; }
 
 # ---- 1. import rate ----
+if [ -z "${SKIP_IMPORT:-}" ]; then
 echo "== archive import: pressmon vs a plain batched FTS5 insert (sqlite3 shell), $IMPORT_N articles"
 SRC=$DATA/import-$IMPORT_N.ndjson
 [ -f "$SRC" ] || python3 bench/genarchive.py "$IMPORT_N" --seed 2 --days 30 > "$SRC"
@@ -99,9 +102,10 @@ print(f"sqlite3:  {sw:6.2f} s wall, {sc:6.2f} s CPU: {n/sw:7.0f} articles/s wall
 print(f"pressmon takes {pw/sw:.2f}x the peer's wall time, {pc/sc:.2f}x its CPU time (target: 1.3x)")
 EOF
 rm -f "$TMP"/pm.db* "$TMP"/peer.db*
+fi
 
 # ---- 2. the 1,000,000-article archive ----
-DB=$DATA/archive-1m.db
+DB=${ARCHIVE_DB:-$DATA/archive-1m.db}
 if [ ! -f "$DB" ]; then
 	echo
 	echo "building $DB ($ARCHIVE_N articles, 20,000 of them on 2026-06-15; once)"
@@ -117,7 +121,7 @@ fi
 # the sqlite3 shell cannot load pressmon's tokenizer: its full-text index
 # is a contentless FTS5 table (unicode61) in a file beside, with the same
 # time-ordered rowids (trid), so both sides can bound a phrase by date
-PEER=$DATA/archive-1m-peer-fts.db
+PEER=${DB%.db}-peer-fts.db
 if [ ! -f "$PEER" ]; then
 	echo "building the sqlite3 shell's full-text index $PEER (once)"
 	rm -f "$PEER.tmp"
@@ -136,7 +140,7 @@ show() { # name, pressmon result, sqlite3 result
 		"$(ratio "$2" "$5")" "$4" "$3" "$6" "$([ "$4" = "$7" ] || echo "  (rows differ: $4 vs $7)")"
 }
 FIELDS=id,published,source,title
-S1=2026-03-02 U1=2026-03-08
+S1=${WEEK_SINCE:-2026-03-02} U1=${WEEK_UNTIL:-2026-03-08}
 SEC() { python3 -c "import calendar,datetime,sys; print(calendar.timegm(datetime.date.fromisoformat(sys.argv[1]).timetuple()) + int(sys.argv[2])*86400)" "$@"; }
 T0=$(SEC $S1 0) T1=$(SEC $U1 1)
 
@@ -144,7 +148,7 @@ p=$(timeit "$PM" query --db "$DB" --tag unsc-referral --since $S1 --until $U1 --
 s=$(timeit sqlite3 -csv -header "$DB" "SELECT a.id, a.published, a.source_id AS source, a.title
 	FROM tags t JOIN articles a ON a.id = t.article
 	WHERE t.tag = 'unsc-referral' AND t.ts >= $T0 AND t.ts < $T1 ORDER BY a.ts DESC, a.id")
-show "tag unsc-referral, one week" "$p" "$s"
+show "tag unsc-referral, $S1..$U1" "$p" "$s"
 
 p=$(timeit "$PM" query --db "$DB" --since $S1 --until $U1 --format csv --fields $FIELDS '"arrest warrant"')
 s=$(timeit sqlite3 -csv -header "$DB" "ATTACH '$PEER' AS p;
@@ -152,7 +156,7 @@ s=$(timeit sqlite3 -csv -header "$DB" "ATTACH '$PEER' AS p;
 	FROM p.fts f JOIN articles a ON a.trid = f.rowid
 	WHERE fts MATCH '\"arrest warrant\"' AND f.rowid >= $T0 * 1048576 AND f.rowid < $T1 * 1048576
 	AND a.ts >= $T0 AND a.ts < $T1 ORDER BY a.ts DESC, a.id")
-show '"arrest warrant", one week' "$p" "$s"
+show "\"arrest warrant\", $S1..$U1" "$p" "$s"
 
 Y0=$(SEC 2026-01-01 0) Y1=$(SEC 2026-12-31 1)
 p=$(timeit "$PM" query --db "$DB" --tag arrest-warrant --since 2026-01-01 --until 2026-12-31 --count-by day --format csv)

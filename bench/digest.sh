@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PM=$PWD/$BUILD/pressmon
-DB=$PWD/$BUILD/bench/data/archive-1m.db
+DB=${ARCHIVE_DB:-$PWD/$BUILD/bench/data/archive-1m.db}
 RUNS=${RUNS:-5}
 echo "== digest: pressmon report --date 2026-06-15 on the 1,000,000-article archive"
 if [ ! -f "$DB" ]; then
