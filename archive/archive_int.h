@@ -8,13 +8,59 @@
 
 #include "archive/archive.h"
 
+#define PM_STMT_CACHE 64 /* distinct cached statements per connection */
+
 struct pm_archive {
 	sqlite3 *db;
 	char *path;
 	int mode;
 	int in_batch;     /* inside pm_archive_begin/commit */
 	char *scope;      /* JSON array of tags (pm_archive_set_scope), or NULL */
+	/* statements prepared once for the life of the connection (see
+	 * pm_archive_cached): re-preparing per article was a fifth of import */
+	struct { const char *sql; sqlite3_stmt *st; } cache[PM_STMT_CACHE];
+	size_t ncache;
+	int fts_pending;  /* temp.fts_pending may hold rows (see fts_flush) */
 };
+
+/* A prepared statement for sql, cached on the connection and reset with
+ * its bindings cleared: the caller binds, steps and sqlite3_reset()s it,
+ * never finalizes it. sql must be a string literal: the cache is keyed by
+ * its address. Finalized by pm_archive_close. */
+int pm_archive_cached(struct pm_archive *a, const char *sql, sqlite3_stmt **st,
+		      struct pm_err *err);
+
+/* The full-text rowid, articles.trid: ordered by time, so that a date
+ * range is a rowid range FTS5 can seek to. The article's time (epoch s)
+ * above PM_TRID_BITS low bits taken from its id; a clash takes the next
+ * low bits within the same second (pm_trid_next). Articles without a time
+ * sit in a window below every dated one. */
+#define PM_TRID_BITS 20
+#define PM_TRID_LOW ((INT64_C(1) << PM_TRID_BITS) - 1)
+#define PM_TRID_UNDATED_LOW ((INT64_C(1) << 40) - 1)
+
+/* The first rowid of second ts (ts within years 0000-9999). */
+static inline int64_t pm_trid_second(int64_t ts)
+{
+	return ts * (INT64_C(1) << PM_TRID_BITS);
+}
+
+static inline int64_t pm_trid_first(int has_ts, int64_t ts, uint64_t rid)
+{
+	if (!has_ts)
+		return INT64_MIN + (int64_t)(rid & (uint64_t)PM_TRID_UNDATED_LOW);
+	return pm_trid_second(ts) + (int64_t)(rid & (uint64_t)PM_TRID_LOW);
+}
+
+/* The candidate after trid when it is taken: the next low bits, wrapping
+ * within the same second (or the undated window). */
+static inline int64_t pm_trid_next(int has_ts, int64_t trid)
+{
+	int64_t mask = has_ts ? PM_TRID_LOW : PM_TRID_UNDATED_LOW;
+	uint64_t base = (uint64_t)trid & ~(uint64_t)mask;
+
+	return (int64_t)(base | (((uint64_t)trid + 1) & (uint64_t)mask));
+}
 
 /* Registers the "pressmon" FTS5 tokenizer (core/text folding) on db. */
 int pm_archive_register_tokenizer(sqlite3 *db, struct pm_err *err);

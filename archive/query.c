@@ -31,6 +31,39 @@ static json_t *real_or_null(sqlite3_stmt *st, int col)
 	return json_real(sqlite3_column_double(st, col));
 }
 
+/* Tag order: best score first (no score last), then by name. */
+static int cmp_tag(const void *x, const void *y)
+{
+	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	json_t *sa = json_object_get(a, "score"), *sb = json_object_get(b, "score");
+
+	if (json_is_number(sa) != json_is_number(sb))
+		return json_is_number(sa) ? -1 : 1;
+	if (json_is_number(sa) && json_number_value(sa) != json_number_value(sb))
+		return json_number_value(sa) > json_number_value(sb) ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(a, "tag")),
+		      json_string_value(json_object_get(b, "tag")));
+}
+
+/* Sorts an article's few tags in C: an ORDER BY set up a sorter (and its
+ * allocations) for every article, a tenth of a digest's time. */
+static void sort_tags(json_t *tags)
+{
+	size_t n = json_array_size(tags);
+	json_t **v;
+
+	if (n < 2)
+		return;
+	v = xmalloc(n * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(tags, i));
+	qsort(v, n, sizeof(v[0]), cmp_tag);
+	json_array_clear(tags);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(tags, v[i]);
+	free(v);
+}
+
 static int build_tags(struct pm_archive *a, const char *id, int full, json_t *art,
 		      struct pm_err *err)
 {
@@ -39,11 +72,12 @@ static int build_tags(struct pm_archive *a, const char *id, int full, json_t *ar
 	int rc;
 
 	json_object_set_new(art, "tags", tags);
-	if (prep(a, "SELECT tag, score FROM tags WHERE article = ?1 ORDER BY score DESC, tag", &st, err))
+	/* cached: a query builds thousands of articles */
+	if (pm_archive_cached(a, "SELECT tag, score FROM tags WHERE article = ?1", &st, err))
 		return -1;
-	if (full && prep(a, "SELECT field, pos_start, pos_end, text, rule FROM evidence"
-			    " WHERE article = ?1 AND tag = ?2 ORDER BY ord", &ev, err)) {
-		sqlite3_finalize(st);
+	if (full && pm_archive_cached(a, "SELECT field, pos_start, pos_end, text, rule FROM evidence"
+				      " WHERE article = ?1 AND tag = ?2 ORDER BY ord", &ev, err)) {
+		sqlite3_reset(st);
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -69,10 +103,11 @@ static int build_tags(struct pm_archive *a, const char *id, int full, json_t *ar
 		}
 		json_array_append_new(tags, t);
 	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(ev);
+	sqlite3_reset(st);
+	sqlite3_reset(ev);
 	if (rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading tags", err);
+	sort_tags(tags);
 	return 0;
 }
 
@@ -84,8 +119,8 @@ static int build_misinfo(struct pm_archive *a, const char *id, int full, json_t 
 	int rc;
 
 	json_object_set_new(art, "misinfo", mi);
-	if (prep(a, "SELECT claim, sentence, verdict, correction, reference FROM misinfo"
-		    " WHERE article = ?1 ORDER BY ord", &st, err))
+	if (pm_archive_cached(a, "SELECT claim, sentence, verdict, correction, reference FROM misinfo"
+			      " WHERE article = ?1 ORDER BY ord", &st, err))
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -100,7 +135,7 @@ static int build_misinfo(struct pm_archive *a, const char *id, int full, json_t 
 		}
 		json_array_append_new(mi, m);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading misinformation flags", err);
 	return 0;
@@ -114,16 +149,16 @@ int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **ou
 	int rc;
 
 	*out = NULL;
-	if (prep(a, "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
-		    " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
-		    " a.cluster, a.fingerprint, a.extra"
-		    " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?1",
-		 &st, err))
+	if (pm_archive_cached(a, "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
+			      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
+			      " a.cluster, a.fingerprint, a.extra"
+			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?1",
+			      &st, err))
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? 0 : pm_archive_sqlerr(a, "reading an article", err);
 	}
 	/* DESIGN.md key order: tests and people diff these lines */
@@ -149,7 +184,7 @@ int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **ou
 	}
 	json_object_set_new(art, "source", src);
 	if (build_tags(a, id, full, art, err) || build_misinfo(a, id, full, art, err)) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		json_decref(art);
 		return -1;
 	}
@@ -164,7 +199,7 @@ int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **ou
 			json_decref(x);
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	*out = art;
 	return 0;
 }
@@ -272,7 +307,8 @@ int pm_archive_cluster_info(struct pm_archive *a, const char *cluster, time_t *f
 
 	*first = 0;
 	*size = 0;
-	if (prep(a, "SELECT first_ts, size FROM clusters WHERE id = ?1", &st, err))
+	/* cached: the digest asks once per story */
+	if (pm_archive_cached(a, "SELECT first_ts, size FROM clusters WHERE id = ?1", &st, err))
 		return -1;
 	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -280,7 +316,7 @@ int pm_archive_cluster_info(struct pm_archive *a, const char *cluster, time_t *f
 		*first = (time_t)sqlite3_column_int64(st, 0);
 		*size = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading a story cluster", err);
 	return 0;
@@ -427,6 +463,7 @@ struct built {
 	char *fts;
 	char *owned[128]; /* two per tag at most */
 	size_t nowned;
+	const char *idx, *tsx; /* the id and time columns the rows come from */
 };
 
 static void built_release(struct built *b)
@@ -437,21 +474,50 @@ static void built_release(struct built *b)
 		free(b->owned[i]);
 }
 
-/* Builds "SELECT a.id, a.ts, <score> FROM ... WHERE ..." for q. */
-static int build_select(const struct pm_query *q, struct built *b, struct pm_err *err)
+/* What a select is for: rows to show (with a score to sort by), or only
+ * times to count (no score, no rank). */
+enum sel_use { SEL_ROWS, SEL_COUNT };
+
+/* Builds "SELECT id, ts, score FROM ... WHERE ..." for q (columns named
+ * id, ts and score). Plans, checked with EXPLAIN QUERY PLAN on a
+ * 1,000,000-article archive (docs/archive.md):
+ * - with an exact --tag, the rows come from the tags index (tag, ts): the
+ *   tag and the date range are one index range, and the articles table is
+ *   joined only when a filter needs its columns (source, lang, region,
+ *   type, TEXT) — a count by day of one tag never reads an article;
+ * - with TEXT, the date range also bounds the full-text rowid (trid is
+ *   ordered by time), so FTS5 reads only that part of each doclist;
+ * - bm25 rank is computed only to sort by it. */
+static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort sort,
+			struct built *b, struct pm_err *err)
 {
+	size_t drive = q->ntags; /* the exact tag whose index drives, if any */
+	int need_a, need_s;
+	const char *idx, *tsx;
+
 	memset(b, 0, sizeof(*b));
 	pm_buf_init(&b->sql, 0);
 	if (q->ntags > 50)
 		return pm_err_set(err, PM_EINPUT, "too many --tag filters (at most 50)");
 	if (q->text && *q->text && pm_fts_translate(q->text, &b->fts, err))
 		return -1;
-	pm_buf_adds(&b->sql, "SELECT a.id, a.ts, ");
-	if (b->fts) {
+	for (size_t i = 0; i < q->ntags && drive == q->ntags; i++) {
+		size_t n = strlen(q->tags[i]);
+		if (!(n > 1 && q->tags[i][n - 1] == '*'))
+			drive = i;
+	}
+	need_s = q->region || q->type;
+	need_a = drive == q->ntags || q->source || q->lang || need_s || b->fts;
+	idx = b->idx = drive < q->ntags ? "t0.article" : "a.id";
+	tsx = b->tsx = drive < q->ntags ? "t0.ts" : "a.ts";
+	pm_buf_addf(&b->sql, "SELECT %s AS id, %s AS ts, ", idx, tsx);
+	if (use == SEL_COUNT || sort != PM_SORT_SCORE) {
+		pm_buf_adds(&b->sql, "NULL");
+	} else if (b->fts) {
 		/* bm25 rank: smaller is better; negate so larger is better like tag scores */
 		pm_buf_adds(&b->sql, "-f.rank");
 	} else {
-		pm_buf_adds(&b->sql, "(SELECT max(t.score) FROM tags t WHERE t.article = a.id");
+		pm_buf_addf(&b->sql, "(SELECT max(t.score) FROM tags t WHERE t.article = %s", idx);
 		if (q->ntags) {
 			pm_buf_adds(&b->sql, " AND (");
 			for (size_t i = 0; i < q->ntags; i++) {
@@ -464,16 +530,39 @@ static int build_select(const struct pm_query *q, struct built *b, struct pm_err
 		}
 		pm_buf_adds(&b->sql, ")");
 	}
-	pm_buf_adds(&b->sql, " AS score FROM articles a LEFT JOIN sources s ON s.id = a.source_id");
+	pm_buf_adds(&b->sql, " AS score FROM ");
+	if (drive < q->ntags)
+		pm_buf_adds(&b->sql, need_a ? "tags t0 JOIN articles a ON a.id = t0.article" : "tags t0");
+	else
+		pm_buf_adds(&b->sql, "articles a");
+	if (need_s)
+		pm_buf_adds(&b->sql, " LEFT JOIN sources s ON s.id = a.source_id");
 	if (b->fts) {
-		pm_buf_adds(&b->sql, " JOIN (SELECT rowid AS r, rank FROM articles_fts"
-				     " WHERE articles_fts MATCH ?) f ON f.r = a.rid");
+		pm_buf_addf(&b->sql, " JOIN (SELECT rowid AS r%s FROM articles_fts WHERE articles_fts MATCH ?",
+			    use == SEL_ROWS && sort == PM_SORT_SCORE ? ", rank" : "");
 		if (add_text(&b->p, b->fts, err))
 			return -1;
+		if (q->has_since) {
+			pm_buf_adds(&b->sql, " AND rowid >= ?");
+			if (add_int(&b->p, pm_trid_second((int64_t)q->since), err))
+				return -1;
+		}
+		if (q->has_until) {
+			pm_buf_adds(&b->sql, " AND rowid < ?");
+			if (add_int(&b->p, pm_trid_second((int64_t)q->until), err))
+				return -1;
+		}
+		pm_buf_adds(&b->sql, ") f ON f.r = a.trid");
 	}
 	pm_buf_adds(&b->sql, " WHERE 1");
 	for (size_t i = 0; i < q->ntags; i++) {
-		pm_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM tags t WHERE t.article = a.id AND ");
+		if (i == drive) {
+			pm_buf_adds(&b->sql, " AND t0.tag = ?");
+			if (add_text(&b->p, q->tags[i], err))
+				return -1;
+			continue;
+		}
+		pm_buf_addf(&b->sql, " AND EXISTS (SELECT 1 FROM tags t WHERE t.article = %s AND ", idx);
 		if (tag_cond(&b->sql, &b->p, "t.tag", q->tags[i], &b->owned[b->nowned++], err))
 			return -1;
 		pm_buf_adds(&b->sql, ")");
@@ -499,17 +588,17 @@ static int build_select(const struct pm_query *q, struct built *b, struct pm_err
 			return -1;
 	}
 	if (q->misinfo) {
-		pm_buf_adds(&b->sql, " AND EXISTS (SELECT 1 FROM misinfo m WHERE m.article = a.id AND m.claim = ?)");
+		pm_buf_addf(&b->sql, " AND EXISTS (SELECT 1 FROM misinfo m WHERE m.article = %s AND m.claim = ?)", idx);
 		if (add_text(&b->p, q->misinfo, err))
 			return -1;
 	}
 	if (q->has_since) {
-		pm_buf_adds(&b->sql, " AND a.ts >= ?");
+		pm_buf_addf(&b->sql, " AND %s >= ?", tsx);
 		if (add_int(&b->p, (int64_t)q->since, err))
 			return -1;
 	}
 	if (q->has_until) {
-		pm_buf_adds(&b->sql, " AND a.ts < ?");
+		pm_buf_addf(&b->sql, " AND %s < ?", tsx);
 		if (add_int(&b->p, (int64_t)q->until, err))
 			return -1;
 	}
@@ -541,12 +630,19 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 	sqlite3_stmt *st = NULL;
 	int rc, ret = -1;
 
-	if (build_select(q, &b, err))
+	if (build_select(q, SEL_ROWS, q->sort, &b, err))
 		goto out;
+	/* qualified: "ts" alone is ambiguous when tags and articles are joined */
 	switch (q->sort) {
-	case PM_SORT_PUBLISHED: pm_buf_adds(&b.sql, " ORDER BY a.ts IS NULL, a.ts, a.id"); break;
-	case PM_SORT_PUBLISHED_DESC: pm_buf_adds(&b.sql, " ORDER BY a.ts IS NULL, a.ts DESC, a.id"); break;
-	case PM_SORT_SCORE: pm_buf_adds(&b.sql, " ORDER BY score IS NULL, score DESC, a.ts DESC, a.id"); break;
+	case PM_SORT_PUBLISHED:
+		pm_buf_addf(&b.sql, " ORDER BY %s IS NULL, %s, %s", b.tsx, b.tsx, b.idx);
+		break;
+	case PM_SORT_PUBLISHED_DESC:
+		pm_buf_addf(&b.sql, " ORDER BY %s IS NULL, %s DESC, %s", b.tsx, b.tsx, b.idx);
+		break;
+	case PM_SORT_SCORE:
+		pm_buf_addf(&b.sql, " ORDER BY score IS NULL, score DESC, %s DESC, %s", b.tsx, b.idx);
+		break;
 	}
 	pm_buf_adds(&b.sql, " LIMIT ? OFFSET ?");
 	if (add_int(&b.p, q->limit < 0 ? -1 : q->limit, err) ||
@@ -625,16 +721,38 @@ static int count_time(struct pm_archive *a, const struct pm_query *q, enum pm_co
 	int64_t *days = NULL;
 	long long *counts = NULL;
 	size_t nd = 0, alloc = 0, alloc2 = 0;
+	/* SQLite counts per quarter hour, C turns quarters into local days:
+	 * every time zone's day starts on a quarter hour today, so a quarter
+	 * never straddles two days; if one does (an old local mean time), the
+	 * count starts again per second */
+	int64_t quarter = 900;
 
-	if (build_select(q, &b, err))
+again:
+	if (build_select(q, SEL_COUNT, PM_SORT_PUBLISHED, &b, err))
 		goto out;
-	pm_buf_adds(&b.sql, " AND a.ts IS NOT NULL ORDER BY a.ts");
+	{
+		struct pm_buf w = PM_BUF_INIT;
+		pm_buf_addf(&w, "SELECT ts - ((ts %% %lld) + %lld) %% %lld AS k, count(*) FROM (%s)"
+				" WHERE ts IS NOT NULL GROUP BY k ORDER BY k",
+			    (long long)quarter, (long long)quarter, (long long)quarter, pm_buf_str(&b.sql));
+		pm_buf_release(&b.sql);
+		b.sql = w;
+	}
 	if (prepare_built(a, &b, &st, err))
 		goto out;
 	/* rows come in time order: local day bounds are computed once per day
-	 * that has articles, not once per article */
+	 * that has articles, not once per row */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		time_t t = (time_t)sqlite3_column_int64(st, 1);
+		time_t t = (time_t)sqlite3_column_int64(st, 0);
+		if (have && t < day_end && t + quarter > day_end && quarter > 1) {
+			sqlite3_finalize(st);
+			st = NULL;
+			built_release(&b);
+			nd = 0;
+			have = 0;
+			quarter = 1;
+			goto again;
+		}
 		if (!have || t >= day_end || t < day_start) {
 			int y, m, d;
 			if (local_days(t, tz, &cur_day)) {
@@ -650,8 +768,18 @@ static int count_time(struct pm_archive *a, const struct pm_query *q, enum pm_co
 				days[nd] = cur_day;
 				counts[nd++] = 0;
 			}
+			if (t + quarter > day_end && quarter > 1) {
+				/* this quarter straddles the new day's end */
+				sqlite3_finalize(st);
+				st = NULL;
+				built_release(&b);
+				nd = 0;
+				have = 0;
+				quarter = 1;
+				goto again;
+			}
 		}
-		counts[nd - 1]++;
+		counts[nd - 1] += sqlite3_column_int64(st, 1);
 	}
 	if (rc != SQLITE_DONE) {
 		step_err(a, &b, err);
@@ -721,7 +849,7 @@ int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q, enum pm_
 		}
 		return 0;
 	}
-	if (build_select(q, &b, err))
+	if (build_select(q, SEL_COUNT, PM_SORT_PUBLISHED, &b, err))
 		goto out;
 	switch (by) {
 	case PM_BY_TAG: key = "t.tag"; break;

@@ -94,7 +94,55 @@ static const char *const migrations[] = {
 	"  sig BLOB,"  /* the article's signature again: candidates need no join */
 	"  PRIMARY KEY (band, value, ts, article)) WITHOUT ROWID;"
 	"CREATE INDEX lsh_article ON lsh(article);",
+	/* 3 -> 4: speed, and the signatures of articles stored before 3.
+	 * - The full-text rowid is trid, ordered by time (TRID below), so that
+	 *   a date range is a rowid range FTS5 seeks to, instead of every
+	 *   match of a phrase in the whole archive joined and then dropped.
+	 * - The full-text index is written from C once per batch (fts_flush)
+	 *   instead of by an insert trigger: with SQLite 3.40 every statement
+	 *   savepoint in a transaction flushes FTS5's pending terms, so the
+	 *   trigger wrote one tiny segment per article (and merged them again).
+	 * - Tags carry their article's time: a tag with a date range, and a
+	 *   count by day of one tag, are one range of one index.
+	 * The C step (migrate_4) numbers the articles, rebuilds the index,
+	 * then signs the articles migration 2 -> 3 left without a signature. */
+	"DROP TRIGGER articles_ai;"
+	"DROP TRIGGER articles_ad;"
+	"DROP TRIGGER articles_au;"
+	"DROP TABLE articles_fts;"
+	"ALTER TABLE articles ADD COLUMN trid INTEGER;"
+	"CREATE UNIQUE INDEX articles_trid ON articles(trid);"
+	"CREATE VIRTUAL TABLE articles_fts USING fts5("
+	"  title, text, content='articles', content_rowid='trid', tokenize='pressmon');"
+	"ALTER TABLE tags ADD COLUMN ts INTEGER;"
+	"UPDATE tags SET ts = (SELECT ts FROM articles WHERE articles.id = tags.article);"
+	"DROP INDEX tags_tag;"
+	"CREATE INDEX tags_tag_ts ON tags(tag, ts);",
 };
+
+/* The triggers that keep the full-text index in step on delete and update
+ * (schema 4; inserts are indexed by fts_flush). Created by migrate_4 once
+ * every article has its trid. */
+static const char fts_triggers[] =
+	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.trid, old.title, old.text);"
+	"END;"
+	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.trid, old.title, old.text);"
+	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.trid, new.title, new.text);"
+	"END;";
+
+static int migrate_4(struct pm_archive *a, struct pm_err *err);
+
+/* Work in C that migration i needs after its SQL, or NULL. */
+static int (*const migration_steps[])(struct pm_archive *, struct pm_err *) = {
+	NULL, NULL, NULL, migrate_4,
+};
+
+_Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) == PM_ARCHIVE_SCHEMA,
+	       "every migration has an entry in migration_steps");
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == PM_ARCHIVE_SCHEMA,
 	       "PM_ARCHIVE_SCHEMA must equal the number of migrations");
@@ -118,6 +166,28 @@ int pm_archive_sqlerr(struct pm_archive *a, const char *what, struct pm_err *err
 const char *pm_col_text(sqlite3_stmt *st, int col)
 {
 	return (const char *)sqlite3_column_text(st, col);
+}
+
+int pm_archive_cached(struct pm_archive *a, const char *sql, sqlite3_stmt **st,
+		      struct pm_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < a->ncache; i++)
+		if (a->cache[i].sql == sql) {
+			*st = a->cache[i].st;
+			sqlite3_reset(*st);
+			sqlite3_clear_bindings(*st);
+			return 0;
+		}
+	if (a->ncache == PM_STMT_CACHE)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': more than %d cached statements",
+				  a->path, PM_STMT_CACHE);
+	if (sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return pm_archive_sqlerr(a, "preparing a statement", err);
+	a->cache[a->ncache].sql = sql;
+	a->cache[a->ncache++].st = *st;
+	return 0;
 }
 
 static int exec(struct pm_archive *a, const char *sql, const char *what, struct pm_err *err)
@@ -160,6 +230,8 @@ static int migrate(struct pm_archive *a, struct pm_err *err)
 	for (; v < last; v++) {
 		char pragma[64];
 		if (exec(a, migrations[v], "migrating the schema", err))
+			goto fail;
+		if (migration_steps[v] && migration_steps[v](a, err))
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
 		if (exec(a, pragma, "migrating the schema", err))
@@ -207,6 +279,10 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 			goto fail_dep;
 		if (migrate(a, err))
 			goto fail_dep;
+		/* the rowids of this batch's new articles, indexed at commit */
+		if (exec(a, "CREATE TEMP TABLE fts_pending(rid INTEGER PRIMARY KEY)",
+			 "creating the full-text queue", err))
+			goto fail_dep;
 	} else {
 		if (user_version(a, &v, err))
 			goto fail_dep;
@@ -242,6 +318,8 @@ void pm_archive_close(struct pm_archive *a)
 	if (!a)
 		return;
 	if (a->db) {
+		for (size_t i = 0; i < a->ncache; i++)
+			sqlite3_finalize(a->cache[i].st);
 		if (a->in_batch)
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close_v2(a->db);
@@ -249,6 +327,36 @@ void pm_archive_close(struct pm_archive *a)
 	free(a->path);
 	free(a->scope);
 	free(a);
+}
+
+/* Indexes the articles put since the last flush in one statement, so that
+ * FTS5 writes one segment per batch. Until then they are in the table but
+ * not in the full-text index; every path to COMMIT flushes first. */
+static int fts_flush(struct pm_archive *a, struct pm_err *err)
+{
+	static const char *const ins =
+		"INSERT INTO articles_fts(rowid, title, text) SELECT a.trid, a.title, a.text"
+		" FROM temp.fts_pending p JOIN articles a ON a.rid = p.rid";
+	static const char *const del = "DELETE FROM temp.fts_pending";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (a->mode != PM_ARCHIVE_WRITE || !a->fts_pending)
+		return 0;
+	if (pm_archive_cached(a, ins, &st, err))
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "indexing the batch for full-text search", err);
+	if (pm_archive_cached(a, del, &st, err))
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "indexing the batch for full-text search", err);
+	a->fts_pending = 0;
+	return 0;
 }
 
 int pm_archive_begin(struct pm_archive *a, struct pm_err *err)
@@ -265,7 +373,7 @@ int pm_archive_commit(struct pm_archive *a, struct pm_err *err)
 {
 	if (!a->in_batch)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no batch is open", a->path);
-	if (exec(a, "COMMIT", "committing a batch", err)) {
+	if (fts_flush(a, err) || exec(a, "COMMIT", "committing a batch", err)) {
 		pm_archive_rollback(a);
 		return -1;
 	}
@@ -278,6 +386,7 @@ int pm_archive_rollback(struct pm_archive *a)
 	if (!a->in_batch)
 		return 0;
 	a->in_batch = 0;
+	a->fts_pending = 0; /* the queue's rows go with the rest */
 	return sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
@@ -479,11 +588,16 @@ static int art_parse(json_t *o, struct art *r, struct pm_err *err)
 		}
 	}
 	r->has_mh = pm_minhash(r->title, r->text, r->mh) == 0;
-	/* the stored cluster is ours to compute: it takes no part in "changed" */
-	copy = json_copy(o);
-	json_object_del(copy, "cluster");
-	dump = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(copy);
+	/* the stored cluster is ours to compute: it takes no part in "changed"
+	 * (the copy is shallow, and only made when there is a cluster) */
+	if (json_object_get(o, "cluster")) {
+		copy = json_copy(o);
+		json_object_del(copy, "cluster");
+		dump = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(copy);
+	} else {
+		dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	}
 	if (!dump)
 		return pm_err_set(err, PM_EINPUT, "the article cannot be serialized");
 	{
@@ -517,21 +631,24 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* Every statement of the writer is cached: sql must be a literal. */
 static int prepare(struct pm_archive *a, const char *sql, sqlite3_stmt **st, struct pm_err *err)
 {
-	if (sqlite3_prepare_v2(a->db, sql, -1, st, NULL) != SQLITE_OK)
-		return pm_archive_sqlerr(a, "preparing a statement", err);
-	return 0;
+	return pm_archive_cached(a, sql, st, err);
 }
 
-/* Runs a prepared statement to completion and finalizes it. */
+/* Runs a cached statement once and resets it. */
 static int run(struct pm_archive *a, sqlite3_stmt *st, const char *what, struct pm_err *err)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return pm_archive_sqlerr(a, what, err);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		/* the error is read before reset, which would return it again */
+		pm_archive_sqlerr(a, what, err);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -593,7 +710,7 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 		if (rc != SQLITE_DONE)
 			break;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "looking for wire copies", err);
 	if (!best_id[0])
@@ -605,7 +722,7 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 		free(*cluster);
 		*cluster = xstrdup(pm_col_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading a wire copy's cluster", err);
 	return 0;
@@ -637,11 +754,11 @@ static int write_lsh(struct pm_archive *a, const struct art *r, int replacing,
 		sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 5, r->mh, (int)sizeof(r->mh), SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 			return pm_archive_sqlerr(a, "storing the article's bands", err);
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -686,7 +803,7 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 			*cluster = xstrdup(pm_col_text(st, 2));
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		free(*cluster);
 		*cluster = NULL;
@@ -703,6 +820,29 @@ own:
 	return 0;
 }
 
+/* A new article joins cluster: one more member, maybe an earlier first
+ * time. Counting the members again on every put read the whole cluster
+ * each time, quadratic in a story that 40 outlets carry. */
+static int grow_cluster(struct pm_archive *a, const char *cluster, const struct art *r,
+			struct pm_err *err)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(a, "INSERT INTO clusters(id, first_ts, size) VALUES (?1, ?2, 1)"
+		       " ON CONFLICT(id) DO UPDATE SET size = size + 1, first_ts ="
+		       " CASE WHEN excluded.first_ts IS NULL THEN first_ts"
+		       " WHEN first_ts IS NULL THEN excluded.first_ts"
+		       " ELSE min(first_ts, excluded.first_ts) END", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
+	if (r->has_ts)
+		sqlite3_bind_int64(st, 2, (int64_t)r->ts);
+	else
+		sqlite3_bind_null(st, 2);
+	return run(a, st, "updating a story cluster", err);
+}
+
+/* Recounts a cluster: after a replaced article left it or changed time. */
 static int refresh_cluster(struct pm_archive *a, const char *cluster, struct pm_err *err)
 {
 	sqlite3_stmt *st;
@@ -730,7 +870,7 @@ static int write_tags(struct pm_archive *a, const struct art *r, struct pm_err *
 	json_t *t, *e;
 	int ret = -1;
 
-	if (prepare(a, "INSERT INTO tags(article, tag, score) VALUES (?1, ?2, ?3)"
+	if (prepare(a, "INSERT INTO tags(article, tag, score, ts) VALUES (?1, ?2, ?3, ?4)"
 		       " ON CONFLICT(article, tag) DO UPDATE SET score = max(score, excluded.score)",
 		    &tg, err) ||
 	    prepare(a, "INSERT OR REPLACE INTO evidence(article, tag, ord, field, pos_start, pos_end, text, rule)"
@@ -748,6 +888,10 @@ static int write_tags(struct pm_archive *a, const struct art *r, struct pm_err *
 			sqlite3_bind_double(tg, 3, json_number_value(score));
 		else
 			sqlite3_bind_null(tg, 3);
+		if (r->has_ts)
+			sqlite3_bind_int64(tg, 4, (int64_t)r->ts);
+		else
+			sqlite3_bind_null(tg, 4);
 		if (sqlite3_step(tg) != SQLITE_DONE) {
 			pm_archive_sqlerr(a, "storing tags", err);
 			goto out;
@@ -797,9 +941,9 @@ static int write_tags(struct pm_archive *a, const struct art *r, struct pm_err *
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(tg);
-	sqlite3_finalize(ev);
-	sqlite3_finalize(mi);
+	sqlite3_reset(tg);
+	sqlite3_reset(ev);
+	sqlite3_reset(mi);
 	return ret;
 }
 
@@ -811,7 +955,8 @@ struct old {
 	int64_t ts, fp;
 	int has_ts, has_fp;
 	char *norm_title;
-	long long members; /* others in its cluster */
+	int members; /* others share its cluster */
+	int64_t trid;
 };
 
 static int load_old(struct pm_archive *a, const char *id, struct old *o, struct pm_err *err)
@@ -821,8 +966,8 @@ static int load_old(struct pm_archive *a, const char *id, struct old *o, struct 
 
 	memset(o, 0, sizeof(*o));
 	if (prepare(a, "SELECT hash, cluster, ts, fp, norm_title,"
-		       " (SELECT count(*) FROM articles b WHERE b.cluster = a.cluster AND b.id <> a.id)"
-		       " FROM articles a WHERE id = ?1", &st, err))
+		       " EXISTS (SELECT 1 FROM articles b WHERE b.cluster = a.cluster AND b.id <> a.id),"
+		       " trid FROM articles a WHERE id = ?1", &st, err))
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -836,11 +981,47 @@ static int load_old(struct pm_archive *a, const char *id, struct old *o, struct 
 		o->has_fp = sqlite3_column_type(st, 3) != SQLITE_NULL;
 		o->fp = sqlite3_column_int64(st, 3);
 		o->norm_title = pm_col_text(st, 4) ? xstrdup(pm_col_text(st, 4)) : NULL;
-		o->members = sqlite3_column_int64(st, 5);
+		o->members = sqlite3_column_int(st, 5);
+		o->trid = sqlite3_column_int64(st, 6);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading the stored article", err);
+	return 0;
+}
+
+/* The article's full-text rowid: the old one while its time is the same,
+ * else the first free one of its second (see pm_trid_first). */
+static int choose_trid(struct pm_archive *a, const struct art *r, const struct old *o,
+		       uint64_t rid, int64_t *trid, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_ROW;
+
+	if (o->exists && o->has_ts == r->has_ts && (!r->has_ts || o->ts == (int64_t)r->ts)) {
+		*trid = o->trid;
+		return 0;
+	}
+	*trid = pm_trid_first(r->has_ts, (int64_t)r->ts, rid);
+	if (prepare(a, "SELECT 1 FROM articles WHERE trid = ?1 AND id <> ?2", &st, err))
+		return -1;
+	/* a clash needs the same second and the same 20 id bits: one probe
+	 * almost always; the bound only guards a pathological archive */
+	for (int tries = 0; tries < 100000; tries++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, *trid);
+		sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_ROW)
+			break;
+		*trid = pm_trid_next(r->has_ts, *trid);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no free full-text rowid in the second of article '%s'",
+				  a->path, r->id);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "choosing the full-text rowid", err);
 	return 0;
 }
 
@@ -856,6 +1037,7 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 	char *cluster = NULL;
 	int ret = -1;
 	uint64_t rid;
+	int64_t trid;
 
 	if (load_old(a, r->id, &old, err))
 		return -1;
@@ -863,6 +1045,9 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 		ret = 0; /* the same article again: at-least-once delivery */
 		goto out;
 	}
+	pm_id_parse(r->id, &rid);
+	if (choose_trid(a, r, &old, rid, &trid, err))
+		goto out;
 	if (r->src_id) {
 		if (prepare(a, "INSERT INTO sources(id, name, country, region, type) VALUES (?1, ?2, ?3, ?4, ?5)"
 			       " ON CONFLICT(id) DO UPDATE SET name = excluded.name, country = excluded.country,"
@@ -887,6 +1072,10 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 	else if (find_cluster(a, r, &cluster, err))
 		goto out;
 	if (old.exists) {
+		/* the update trigger replaces the old version's index entries:
+		 * they must be there, so a queued article is indexed first */
+		if (fts_flush(a, err))
+			goto out;
 		if (prepare(a, "DELETE FROM tags WHERE article = ?1", &st, err))
 			goto out;
 		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
@@ -907,13 +1096,14 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 		       "UPDATE articles SET rid = ?2, url = ?3, title = ?4, text = ?5, summary = ?6,"
 		       " author = ?7, published = ?8, fetched = ?9, ts = ?10, lang = ?11, source_id = ?12,"
 		       " fingerprint = ?13, fp = ?14, fp0 = ?15, fp1 = ?16, fp2 = ?17, fp3 = ?18,"
-		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22, minhash = ?23 WHERE id = ?1" :
+		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22, minhash = ?23,"
+		       " trid = ?24 WHERE id = ?1" :
 		       "INSERT INTO articles(id, rid, url, title, text, summary, author, published,"
 		       " fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
-		       " cluster, hash, extra, minhash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		       " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)", &st, err))
+		       " cluster, hash, extra, minhash, trid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		       " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)", &st, err))
 		goto out;
-	pm_id_parse(r->id, &rid);
+	sqlite3_bind_int64(st, 24, trid);
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)rid);
 	bind_text(st, 3, r->url);
@@ -950,11 +1140,20 @@ static int put_locked(struct pm_archive *a, struct art *r, struct pm_err *err)
 		sqlite3_bind_null(st, 23);
 	if (run(a, st, "storing the article", err))
 		goto out;
+	if (!old.exists) {
+		/* indexed for full-text search at commit (fts_flush) */
+		if (prepare(a, "INSERT OR IGNORE INTO temp.fts_pending(rid) VALUES (?1)", &st, err))
+			goto out;
+		sqlite3_bind_int64(st, 1, (int64_t)rid);
+		if (run(a, st, "queueing the article for full-text search", err))
+			goto out;
+		a->fts_pending = 1;
+	}
 	if (write_lsh(a, r, old.exists, err))
 		goto out;
 	if (write_tags(a, r, err))
 		goto out;
-	if (refresh_cluster(a, cluster, err))
+	if (old.exists ? refresh_cluster(a, cluster, err) : grow_cluster(a, cluster, r, err))
 		goto out;
 	if (old.cluster && strcmp(old.cluster, cluster) && refresh_cluster(a, old.cluster, err))
 		goto out;
@@ -963,6 +1162,138 @@ out:
 	free(cluster);
 	free(old.cluster);
 	free(old.norm_title);
+	return ret;
+}
+
+/* Steps a cached statement without result rows (a savepoint). err may be
+ * NULL when the caller is already failing. */
+static int step_cached(struct pm_archive *a, const char *sql, const char *what,
+		       struct pm_err *err)
+{
+	struct pm_err ignore;
+	sqlite3_stmt *st;
+
+	if (!err) {
+		pm_err_init(&ignore);
+		err = &ignore;
+	}
+	if (prepare(a, sql, &st, err))
+		return -1;
+	return run(a, st, what, err);
+}
+
+static int backfill_minhash(struct pm_archive *a, struct pm_err *err);
+
+/* Migration 3 -> 4, after its SQL: every article gets its trid (500 at a
+ * time, by rowid), the full-text index is rebuilt over them, the delete
+ * and update triggers come back, and old articles get signatures. */
+static int migrate_4(struct pm_archive *a, struct pm_err *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	sqlite3_int64 last = 0;
+	int rc = SQLITE_DONE, n, ret = -1;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT rowid, rid, ts FROM articles WHERE rowid > ?1"
+			       " ORDER BY rowid LIMIT 500", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(a->db, "UPDATE articles SET trid = ?2 WHERE rowid = ?1",
+			       -1, &upd, NULL) != SQLITE_OK) {
+		pm_archive_sqlerr(a, "preparing the full-text renumbering", err);
+		goto out;
+	}
+	do {
+		sqlite3_reset(sel);
+		sqlite3_bind_int64(sel, 1, last);
+		n = 0;
+		while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+			int has_ts = sqlite3_column_type(sel, 2) != SQLITE_NULL;
+			int64_t trid = pm_trid_first(has_ts, sqlite3_column_int64(sel, 2),
+						     (uint64_t)sqlite3_column_int64(sel, 1));
+			int tries = 0;
+			last = sqlite3_column_int64(sel, 0);
+			n++;
+			do {
+				sqlite3_reset(upd);
+				sqlite3_bind_int64(upd, 1, last);
+				sqlite3_bind_int64(upd, 2, trid);
+				rc = sqlite3_step(upd);
+				trid = pm_trid_next(has_ts, trid); /* taken: the next */
+			} while ((rc & 0xff) == SQLITE_CONSTRAINT && ++tries < 100000);
+			if (rc != SQLITE_DONE) {
+				sqlite3_reset(upd);
+				pm_archive_sqlerr(a, "numbering the articles for full-text search", err);
+				goto out;
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			pm_archive_sqlerr(a, "numbering the articles for full-text search", err);
+			goto out;
+		}
+	} while (n > 0);
+	if (exec(a, "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
+		 "rebuilding the full-text index", err) ||
+	    exec(a, fts_triggers, "creating the full-text triggers", err))
+		goto out;
+	ret = backfill_minhash(a, err);
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return ret;
+}
+
+/* Migration 3 -> 4: signatures and LSH bands of the articles that
+ * migration 2 -> 3 left without (it added the column, not the values).
+ * Existing clusters stay as they are; articles put from now on find these
+ * as candidates. Pages by rowid, 500 at a time. */
+static int backfill_minhash(struct pm_archive *a, struct pm_err *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	sqlite3_int64 last = 0;
+	int rc, n, ret = -1;
+
+	if (sqlite3_prepare_v2(a->db, "SELECT rowid, id, title, text, ts FROM articles"
+			       " WHERE rowid > ?1 AND minhash IS NULL ORDER BY rowid LIMIT 500",
+			       -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(a->db, "UPDATE articles SET minhash = ?2 WHERE rowid = ?1",
+			       -1, &upd, NULL) != SQLITE_OK) {
+		pm_archive_sqlerr(a, "preparing the signature backfill", err);
+		goto out;
+	}
+	do {
+		sqlite3_reset(sel);
+		sqlite3_bind_int64(sel, 1, last);
+		n = 0;
+		while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+			struct art r;
+			last = sqlite3_column_int64(sel, 0);
+			n++;
+			memset(&r, 0, sizeof(r));
+			if (pm_minhash(pm_col_text(sel, 2), pm_col_text(sel, 3), r.mh))
+				continue; /* fewer than three words: no signature */
+			r.has_mh = 1;
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, last);
+			sqlite3_bind_blob(upd, 2, r.mh, (int)sizeof(r.mh), SQLITE_STATIC);
+			if (sqlite3_step(upd) != SQLITE_DONE) {
+				pm_archive_sqlerr(a, "storing a signature", err);
+				goto out;
+			}
+			if (sqlite3_column_type(sel, 4) == SQLITE_NULL)
+				continue; /* no time, no window: never a candidate */
+			r.has_ts = 1;
+			r.ts = (time_t)sqlite3_column_int64(sel, 4);
+			r.id = pm_col_text(sel, 1);
+			if (write_lsh(a, &r, 0, err))
+				goto out;
+		}
+		if (rc != SQLITE_DONE) {
+			pm_archive_sqlerr(a, "computing signatures", err);
+			goto out;
+		}
+	} while (n > 0);
+	ret = 0;
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
 	return ret;
 }
 
@@ -977,20 +1308,25 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 		art_release(&r);
 		return -1;
 	}
-	/* a savepoint lets a bad article fail alone inside a batch */
-	if (exec(a, a->in_batch ? "SAVEPOINT put" : "BEGIN IMMEDIATE", "starting a write", err)) {
+	/* a savepoint lets a bad article fail alone inside a batch (cheap
+	 * now: the full-text index, which flushed at every savepoint, is not
+	 * written until the batch commits) */
+	if (a->in_batch ? step_cached(a, "SAVEPOINT put", "starting a write", err)
+			: exec(a, "BEGIN IMMEDIATE", "starting a write", err)) {
 		art_release(&r);
 		return -1;
 	}
 	ret = put_locked(a, &r, err);
 	if (a->in_batch) {
 		if (ret)
-			sqlite3_exec(a->db, "ROLLBACK TO put", NULL, NULL, NULL);
-		sqlite3_exec(a->db, "RELEASE put", NULL, NULL, NULL);
+			step_cached(a, "ROLLBACK TO put", "undoing a failed put", NULL);
+		step_cached(a, "RELEASE put", "ending a put", NULL);
 	} else if (ret) {
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-	} else if (exec(a, "COMMIT", "committing the article", err)) {
+		a->fts_pending = 0;
+	} else if (fts_flush(a, err) || exec(a, "COMMIT", "committing the article", err)) {
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+		a->fts_pending = 0;
 		ret = -1;
 	}
 	art_release(&r);

@@ -667,6 +667,111 @@ static void test_csv(void)
 	json_decref(o);
 }
 
+/* The batch writer: articles are indexed for full-text search when the
+ * batch commits; one replaced inside its own batch is indexed once, with
+ * its new text; a failed put leaves nothing behind; phrases bounded by
+ * date find exactly the articles of those days (the full-text rowid is
+ * ordered by time); tag-driven queries agree with the slow path; cluster
+ * sizes grow by one per member; a count by day in a zone whose day started
+ * off the quarter hour (local mean time, 1890) is still exact. */
+static void test_batch_writer(void)
+{
+	struct pm_archive *a;
+	struct pm_err err;
+	struct pm_query q;
+	char *p = db_path("batch.db"), *s;
+	const char *tags[2] = { "icc", "arrest-warrant" };
+	static const char *days[] = { "2026-04-30T23:59:59Z", "2026-05-01T00:00:00Z",
+				      "2026-05-01T12:00:00Z", "2026-05-02T23:59:59Z",
+				      "2026-05-03T00:00:00Z" };
+	json_t *o;
+	time_t first;
+	long long size;
+
+	TEST("batch writer, time-ordered full-text rowids, tag index");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(pm_archive_begin(a, &err) == 0);
+	for (int i = 0; i < 5; i++) {
+		char id[17];
+		snprintf(id, sizeof(id), "00000000000e%04d", i);
+		CHECK(put(a, art(id, days[i], "Warrant story",
+				 "Judges issued an arrest warrant for the commander today.",
+				 i % 2 ? "src-b" : "src-a", "europe", "wire", "en",
+				 i % 2 ? "[{\"tag\":\"icc\",\"score\":0.9}]"
+				       : "[{\"tag\":\"icc\",\"score\":0.5},{\"tag\":\"arrest-warrant\",\"score\":0.7}]")) == 0);
+	}
+	/* replaced in the same batch: the old text must not stay findable */
+	CHECK(put(a, art("00000000000e0002", days[2], "Warrant story",
+			 "Judges issued a summons for the commander today.", "src-a", "europe",
+			 "wire", "en", "[{\"tag\":\"icc\",\"score\":0.5},{\"tag\":\"arrest-warrant\",\"score\":0.7}]")) == 0);
+	/* a bad article fails alone and is never indexed */
+	o = art("00000000000e0009", days[2], "Broken", "an arrest warrant in bad evidence",
+		"src-a", "europe", "wire", "en", "[{\"tag\":\"icc\",\"evidence\":[1]}]");
+	pm_err_init(&err);
+	CHECK(pm_archive_put(a, o, &err) == -1);
+	CHECK_INT(err.code, PM_EINPUT);
+	json_decref(o);
+	CHECK(pm_archive_commit(a, &err) == 0);
+
+	pm_query_init(&q);
+	q.sort = PM_SORT_PUBLISHED;
+	q.text = "\"arrest warrant\"";
+	CHECK_RUN(a, &q, "0000 0001 0003 0004");
+	q.text = "summons";
+	CHECK_RUN(a, &q, "0002");
+	CHECK(pm_query_set_days(&q, "2026-05-01", "2026-05-02", NULL, &err) == 0);
+	q.text = "\"arrest warrant\"";
+	CHECK_RUN(a, &q, "0001 0003");
+	q.text = "commander";
+	CHECK_RUN(a, &q, "0001 0002 0003");
+	q.sort = PM_SORT_SCORE;
+	CHECK_RUN(a, &q, "0002 0003 0001"); /* bm25: the shorter text first, then the newest */
+	q.sort = PM_SORT_PUBLISHED;
+	/* the tags index drives; with a source filter articles are joined */
+	q.text = NULL;
+	q.tags = tags;
+	q.ntags = 2;
+	CHECK_RUN(a, &q, "0002");
+	q.ntags = 1;
+	CHECK_RUN(a, &q, "0001 0002 0003");
+	q.source = "src-b";
+	CHECK_RUN(a, &q, "0001 0003");
+	q.source = NULL;
+	s = counts(a, &q, PM_BY_DAY, NULL);
+	CHECK_STR(s, "[{\"key\":\"2026-05-01\",\"count\":2},{\"key\":\"2026-05-02\",\"count\":1}]");
+	free(s);
+	q.tags = tags + 1;
+	q.has_since = q.has_until = 0;
+	s = counts(a, &q, PM_BY_DAY, "Asia/Kathmandu"); /* UTC+5:45: quarter hours */
+	/* 04-30 23:59:59Z is 05-01 05:44:59 there, 05-03 00:00Z is 05-03 05:45 */
+	CHECK_STR(s, "[{\"key\":\"2026-05-01\",\"count\":2},{\"key\":\"2026-05-02\",\"count\":0},"
+		     "{\"key\":\"2026-05-03\",\"count\":1}]");
+	free(s);
+	/* every member a new put: one cluster of five (same title) */
+	CHECK(pm_archive_cluster_info(a, "00000000000e0000", &first, &size, &err) == 0);
+	CHECK_INT(size, 5);
+	/* Amsterdam kept local mean time (+0:19:32) until 1937: its days start
+	 * off the quarter hour, and the count falls back to seconds */
+	CHECK(put(a, art("00000000000e0100", "1890-06-01T23:42:00Z", "Old story one", "Text one here.",
+			 "src-a", "europe", "wire", "en", "[{\"tag\":\"old\",\"score\":1}]")) == 0);
+	CHECK(put(a, art("00000000000e0101", "1890-06-01T23:35:00Z", "Old story two", "Text two here.",
+			 "src-a", "europe", "wire", "en", "[{\"tag\":\"old\",\"score\":1}]")) == 0);
+	{
+		const char *old[1] = { "old" };
+		pm_query_init(&q);
+		q.tags = old;
+		q.ntags = 1;
+		s = counts(a, &q, PM_BY_DAY, "Europe/Amsterdam");
+		/* 23:35 UTC is 23:54:32 local (June 1), 23:42 UTC is 00:01:32 (June 2):
+		 * one quarter hour, two days */
+		CHECK_STR(s, "[{\"key\":\"1890-06-01\",\"count\":1},{\"key\":\"1890-06-02\",\"count\":1}]");
+		free(s);
+	}
+	pm_archive_close(a);
+	free(p);
+}
+
 int main(void)
 {
 	struct pm_archive *a;
@@ -680,6 +785,7 @@ int main(void)
 	test_put();
 	test_cluster();
 	test_wire_copies();
+	test_batch_writer();
 	test_prune();
 	a = filter_archive();
 	test_filters(a);

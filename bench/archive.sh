@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# bench/archive: the archive's import rate beside a plain batched FTS5 insert
+# by the sqlite3 shell, then three analyst queries on a 1,000,000-article
+# archive, each beside the sqlite3 shell running the equivalent SQL.
+#
+# Every time is the median of RUNS runs (>= 5) of a whole process, start-up
+# included, with its output written to /dev/null. The big archive is built
+# once (bench/genarchive.py | pressmon archive import) and kept under
+# $BUILD/bench/data; delete archive-1m.db there to build it again.
+# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DB=PATH
+# queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
+# 2026-03-02..08), SKIP_IMPORT=1 skips part 1.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+PM=$PWD/$BUILD/pressmon
+DATA=$PWD/$BUILD/bench/data
+RUNS=${RUNS:-7}
+IMPORT_N=${IMPORT_N:-20000}
+ARCHIVE_N=${ARCHIVE_N:-1000000}
+[ "$RUNS" -ge 5 ] || RUNS=5
+mkdir -p "$DATA"
+command -v sqlite3 >/dev/null || { echo "peer missing: apt-get install sqlite3"; exit 0; }
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# runs "$@" RUNS times; prints "median_ms cpu_ms_median lines" (lines of
+# stdout of the last run, to show both sides return the same rows)
+timeit() {
+	python3 - "$RUNS" "$@" <<'EOF'
+import os, resource, statistics, subprocess, sys, time
+runs, cmd = int(sys.argv[1]), sys.argv[2:]
+wall, cpu, lines = [], [], 0
+for _ in range(runs):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wall.append((time.perf_counter() - t0) * 1000)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append((r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000)
+    if p.returncode:
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr.decode()[-500:]}")
+    lines = p.stdout.count(b"\n")
+print(f"{statistics.median(wall):.1f} {statistics.median(cpu):.1f} {lines}")
+EOF
+}
+
+# one timed run of "$@": prints "wall_s cpu_s"
+once() {
+	python3 - "$@" <<'EOF'
+import resource, subprocess, sys, time
+t0 = time.perf_counter()
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+w = time.perf_counter() - t0
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+if p.returncode:
+    sys.exit(f"failed ({p.returncode}): {' '.join(sys.argv[1:])}")
+print(f"{w:.2f} {r.ru_utime + r.ru_stime:.2f}")
+EOF
+}
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),0.001):.2f}x')" "$1" "$2"; }
+
+# ---- 1. import rate ----
+if [ -z "${SKIP_IMPORT:-}" ]; then
+echo "== archive import: pressmon vs a plain batched FTS5 insert (sqlite3 shell), $IMPORT_N articles"
+SRC=$DATA/import-$IMPORT_N.ndjson
+[ -f "$SRC" ] || python3 bench/genarchive.py "$IMPORT_N" --seed 2 --days 30 > "$SRC"
+echo "input: $(du -m "$SRC" | cut -f1) MB, $(python3 -c "
+import json,sys; n=t=0
+for l in open(sys.argv[1]): a=json.loads(l); n+=1; t+=len(a['text'].encode())
+print(f'{t//n} bytes of text per article on average')" "$SRC")"
+read -r pw pc < <(once "$PM" archive import "$SRC" --db "$TMP/pm.db")
+# the peer: the same rows staged as lines, then inserted 5,000 per
+# transaction into a table with the same text columns and an external-
+# content FTS5 index kept by a trigger (unicode61, diacritics removed);
+# no tags, clusters or signatures: the floor of what SQLite itself costs
+{
+	echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+	echo "CREATE TABLE raw(j TEXT);"
+	echo ".mode ascii"
+	printf '.separator "\037" "\\n"\n'
+	echo ".import $SRC raw"
+	echo "CREATE TABLE articles(id TEXT PRIMARY KEY, rid INTEGER UNIQUE, url TEXT, title TEXT, text TEXT,"
+	echo "  summary TEXT, published TEXT, ts INTEGER, lang TEXT, source_id TEXT);"
+	echo "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rid',"
+	echo "  tokenize='unicode61 remove_diacritics 2');"
+	echo "CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN"
+	echo "  INSERT INTO articles_fts(rowid, title, text) VALUES (new.rid, new.title, new.text); END;"
+	for ((lo = 0; lo < IMPORT_N; lo += 5000)); do
+		echo "BEGIN; INSERT INTO articles SELECT j->>'id', raw.rowid, j->>'url', j->>'title', j->>'text',"
+		echo "  j->>'summary', j->>'published', unixepoch(j->>'published'), j->>'lang', j->'source'->>'id'"
+		echo "  FROM raw WHERE rowid > $lo AND rowid <= $((lo + 5000)); COMMIT;"
+	done
+} > "$TMP/peer.sql"
+read -r sw sc < <(once sh -c "sqlite3 '$TMP/peer.db' < '$TMP/peer.sql'")
+python3 - "$IMPORT_N" "$pw" "$pc" "$sw" "$sc" <<'EOF'
+import sys
+n, pw, pc, sw, sc = int(sys.argv[1]), *map(float, sys.argv[2:])
+print(f"pressmon: {pw:6.2f} s wall, {pc:6.2f} s CPU: {n/pw:7.0f} articles/s wall, {n/pc:7.0f} per CPU second")
+print(f"sqlite3:  {sw:6.2f} s wall, {sc:6.2f} s CPU: {n/sw:7.0f} articles/s wall, {n/sc:7.0f} per CPU second")
+print(f"pressmon takes {pw/sw:.2f}x the peer's wall time, {pc/sc:.2f}x its CPU time (target: 1.3x)")
+EOF
+rm -f "$TMP"/pm.db* "$TMP"/peer.db*
+fi
+
+# ---- 2. the 1,000,000-article archive ----
+DB=${ARCHIVE_DB:-$DATA/archive-1m.db}
+if [ ! -f "$DB" ]; then
+	echo
+	echo "building $DB ($ARCHIVE_N articles, 20,000 of them on 2026-06-15; once)"
+	# an interrupted build goes on where it stopped: the generator is
+	# deterministic and import skips what is stored (idempotent)
+	read -r bw bc < <(once sh -c "python3 bench/genarchive.py $ARCHIVE_N --seed 1 --hot-count 20000 |
+		'$PM' archive import - --db '$DB.tmp'")
+	echo "built in $bw s wall, $bc s CPU (generator included): $(python3 -c "print(round($ARCHIVE_N/$bw))") articles/s"
+	sqlite3 "$DB.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+	mv "$DB.tmp" "$DB"
+	rm -f "$DB.tmp-wal" "$DB.tmp-shm"
+fi
+# the sqlite3 shell cannot load pressmon's tokenizer: its full-text index
+# is a contentless FTS5 table (unicode61) in a file beside, with the same
+# time-ordered rowids (trid), so both sides can bound a phrase by date
+PEER=${DB%.db}-peer-fts.db
+if [ ! -f "$PEER" ]; then
+	echo "building the sqlite3 shell's full-text index $PEER (once)"
+	rm -f "$PEER.tmp"
+	sqlite3 "$PEER.tmp" "CREATE VIRTUAL TABLE fts USING fts5(title, text, content='',
+		tokenize='unicode61 remove_diacritics 2');
+		ATTACH '$DB' AS arch;
+		INSERT INTO fts(rowid, title, text) SELECT trid, title, text FROM arch.articles;"
+	mv "$PEER.tmp" "$PEER"
+fi
+echo
+echo "== queries on $(sqlite3 "$DB" 'SELECT count(*) FROM articles') articles ($(du -m "$DB" | cut -f1) MB), median of $RUNS runs, process start included"
+printf '%-34s %10s %10s %8s %8s %s\n' query "pressmon" "sqlite3" ratio rows "(ms wall; CPU ms in brackets)"
+show() { # name, pressmon result, sqlite3 result
+	set -- "$1" $2 $3
+	printf '%-34s %10s %10s %8s %8s   pressmon CPU %s, sqlite3 CPU %s%s\n' "$1" "$2" "$5" \
+		"$(ratio "$2" "$5")" "$4" "$3" "$6" "$([ "$4" = "$7" ] || echo "  (rows differ: $4 vs $7)")"
+}
+FIELDS=id,published,source,title
+S1=${WEEK_SINCE:-2026-03-02} U1=${WEEK_UNTIL:-2026-03-08}
+SEC() { python3 -c "import calendar,datetime,sys; print(calendar.timegm(datetime.date.fromisoformat(sys.argv[1]).timetuple()) + int(sys.argv[2])*86400)" "$@"; }
+T0=$(SEC $S1 0) T1=$(SEC $U1 1)
+
+p=$(timeit "$PM" query --db "$DB" --tag unsc-referral --since $S1 --until $U1 --format csv --fields $FIELDS)
+s=$(timeit sqlite3 -csv -header "$DB" "SELECT a.id, a.published, a.source_id AS source, a.title
+	FROM tags t JOIN articles a ON a.id = t.article
+	WHERE t.tag = 'unsc-referral' AND t.ts >= $T0 AND t.ts < $T1 ORDER BY a.ts DESC, a.id")
+show "tag unsc-referral, $S1..$U1" "$p" "$s"
+
+p=$(timeit "$PM" query --db "$DB" --since $S1 --until $U1 --format csv --fields $FIELDS '"arrest warrant"')
+s=$(timeit sqlite3 -csv -header "$DB" "ATTACH '$PEER' AS p;
+	SELECT a.id, a.published, a.source_id AS source, a.title
+	FROM p.fts f JOIN articles a ON a.trid = f.rowid
+	WHERE fts MATCH '\"arrest warrant\"' AND f.rowid >= $T0 * 1048576 AND f.rowid < $T1 * 1048576
+	AND a.ts >= $T0 AND a.ts < $T1 ORDER BY a.ts DESC, a.id")
+show "\"arrest warrant\", $S1..$U1" "$p" "$s"
+
+Y0=$(SEC 2026-01-01 0) Y1=$(SEC 2026-12-31 1)
+p=$(timeit "$PM" query --db "$DB" --tag arrest-warrant --since 2026-01-01 --until 2026-12-31 --count-by day --format csv)
+s=$(timeit sqlite3 -csv -header "$DB" "SELECT date(ts, 'unixepoch') AS key, count(*) AS count FROM tags
+	WHERE tag = 'arrest-warrant' AND ts >= $Y0 AND ts < $Y1 GROUP BY key ORDER BY key")
+show "count by day, arrest-warrant, 2026" "$p" "$s"
+
+p=$(timeit "$PM" query --db "$DB" --tag icc --since 2026-01-01 --until 2026-12-31 --count-by day --format csv)
+s=$(timeit sqlite3 -csv -header "$DB" "SELECT date(ts, 'unixepoch') AS key, count(*) AS count FROM tags
+	WHERE tag = 'icc' AND ts >= $Y0 AND ts < $Y1 GROUP BY key ORDER BY key")
+show "count by day, icc (85%), 2026" "$p" "$s"
+echo "target: < 100 ms median each; the plans: docs/archive.md"
