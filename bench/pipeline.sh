@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# bench/pipeline.sh: end-to-end throughput on 20,000 generated articles:
-# `pressmon run --once` with the embedded Redis, then the same work as
-# separate workers one stage at a time (where the time goes), then 2 parse
-# and 2 classify workers at once (the speed-up). Run by bench/run.sh.
+# bench/pipeline.sh: end-to-end throughput on generated articles (300,000
+# by default: a full day of a large public news monitor; BENCH_ARTICLES
+# sets another number, in feeds of 500 items): `pressmon run --once` with
+# the embedded Redis, then the same work as separate workers one stage at a
+# time (where the time goes), then 2 parse and 2 classify workers at once
+# (the speed-up). Run by bench/run.sh.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 PM="$ROOT/$BUILD/pressmon"
-FEEDS=40 ITEMS=500
+ITEMS=500
+FEEDS=$(( (${BENCH_ARTICLES:-300000} + ITEMS - 1) / ITEMS ))
 N=$((FEEDS * ITEMS))
-# parse gets small batches so that two workers can share the 40 documents
-# (with the default 64 one worker would take them all in its first read);
-# the single-worker runs use the same size so that the two compare.
-# Written --batch=N: `pressmon parse --batch N` loses N to the first
-# option pass of cmd_parse.c (getopt moves it behind the options)
+# parse gets small batches so that two workers share the documents (with
+# the default 64 one worker would take them all in its first read); the
+# single-worker runs use the same size so that the two compare.
 PARSE_BATCH=4
 
 TMP=$(mktemp -d /tmp/pm-bench.XXXXXX)
