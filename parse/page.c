@@ -1103,14 +1103,14 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 				if (p->pass < 3)
 					clean_conditionally(k->children, 0);
 				pm_buf_adds(&text, "\n\n");
-				pm_node_text(k, &text);
+				pm_element_text(k, &text);
 			}
 			if (k == top && !(parent && parent->type == XML_ELEMENT_NODE))
 				break;
 		}
 	}
 	if (!text.len)
-		pm_node_text(body, &text);
+		pm_element_text(body, &text);
 	s = pm_clean_text(text.data, text.len, 1, p->max_text);
 	pm_buf_release(&text);
 	xmlFreeDoc(doc);
