@@ -1040,6 +1040,70 @@ static void collect_links(xmlNode *n, json_t *links, const char *base, int depth
 	}
 }
 
+#define NTOP 5 /* top candidates compared when looking for a better one */
+
+static int is_ancestor(const xmlNode *a, const xmlNode *n)
+{
+	int depth = 0;
+
+	for (n = n->parent; n && depth < 4 * MAX_DEPTH; n = n->parent, depth++)
+		if (n == a)
+			return 1;
+	return 0;
+}
+
+static double score_of(struct page *p, const xmlNode *n)
+{
+	return n->_private ? p->c[(uintptr_t)n->_private - 1].score : 0;
+}
+
+/* Readability's refinements of the best-scored block. An article split
+ * into several blocks (steps, sections) scores each block about the same:
+ * when three of the runners-up come within 75% of the best and share an
+ * ancestor with it, that ancestor is the article. Then, a parent scoring
+ * higher than its child on the way up holds more of the text. A block
+ * alone in its parent stands for the parent (so that siblings of the
+ * parent can join). */
+static xmlNode *better_top(struct page *p, struct cand **best)
+{
+	xmlNode *top = best[0]->n, *a;
+	double top_score = best[0]->score;
+	int nalt = 0;
+	const xmlNode *alt[NTOP];
+
+	for (int i = 1; i < NTOP && best[i]; i++)
+		if (top_score > 0 && best[i]->score / top_score >= 0.75)
+			alt[nalt++] = best[i]->n;
+	if (nalt >= 3) {
+		for (a = top->parent; a && a->type == XML_ELEMENT_NODE && !tag(a, "body"); a = a->parent) {
+			int holds = 0;
+			for (int i = 0; i < nalt; i++)
+				holds += is_ancestor(a, alt[i]);
+			if (holds >= 3) {
+				top = a;
+				break;
+			}
+		}
+	}
+	double last = score_of(p, top), floor_ = last / 3;
+	for (a = top->parent; a && a->type == XML_ELEMENT_NODE && !tag(a, "body"); a = a->parent) {
+		if (!a->_private)
+			continue;
+		double ps = score_of(p, a);
+		if (ps < floor_)
+			break;
+		if (ps > last) {
+			top = a;
+			break;
+		}
+		last = ps;
+	}
+	while (top->parent && top->parent->type == XML_ELEMENT_NODE && !tag(top->parent, "body") &&
+	       xmlChildElementCount(top->parent) == 1)
+		top = top->parent;
+	return top;
+}
+
 /* One extraction pass over a fresh tree (each pass prunes it). */
 static char *main_text(struct page *p, const struct pm_decoded *dec, const char *url)
 {
@@ -1061,23 +1125,26 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 	p->byline_dropped = 0;
 	prune(p, body->children, 0);
 	score_walk(p, body->children, 0);
-	double best = -1e9;
+	/* the five best candidates, best first */
+	struct cand *best[NTOP] = { 0 };
 	for (size_t i = 0; i < p->nc; i++) {
 		struct cand *c = &p->c[i];
 		c->score *= 1.0 - link_density(c->n);
-		if (c->score > best) {
-			best = c->score;
-			top = c->n;
+		for (int t = 0; t < NTOP; t++) {
+			if (!best[t] || c->score > best[t]->score) {
+				memmove(&best[t + 1], &best[t], sizeof(best[0]) * (size_t)(NTOP - 1 - t));
+				best[t] = c;
+				break;
+			}
 		}
 	}
+	top = best[0] ? better_top(p, best) : NULL;
 	struct pm_buf text;
 	pm_buf_init(&text, p->max_text * 2);
 	if (top) {
-		/* a top candidate alone in its parent stands for the parent */
-		while (top->parent && top->parent->type == XML_ELEMENT_NODE && !tag(top->parent, "body") &&
-		       xmlChildElementCount(top->parent) == 1)
-			top = top->parent;
-		double threshold = best * 0.2 > 10 ? best * 0.2 : 10;
+		struct cand *tc_ = cand_of(p, top);
+		double top_score = tc_ ? tc_->score : 0;
+		double threshold = top_score * 0.2 > 10 ? top_score * 0.2 : 10;
 		xmlNode *parent = top->parent;
 		xmlNode *k = parent && parent->type == XML_ELEMENT_NODE ? parent->children : top;
 		for (; k; k = k->next) {
@@ -1086,7 +1153,7 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 				double bonus = 0;
 				const char *tc = attr(top, "class"), *kc = attr(k, "class");
 				if (tc && kc && *tc && !strcmp(tc, kc))
-					bonus = best * 0.2;
+					bonus = top_score * 0.2;
 				if (k->_private && p->c[(uintptr_t)k->_private - 1].score + bonus >= threshold)
 					keep = 1;
 				else if (tag(k, "p")) {
@@ -1094,7 +1161,8 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 					size_t len = strlen(t);
 					double ld = link_density(k);
 					if ((len > 80 && ld < 0.25) ||
-					    (len < 80 && len > 0 && ld == 0 && strstr(t, ". ")))
+					    (len < 80 && len > 0 && ld == 0 &&
+					     (strstr(t, ". ") || t[len - 1] == '.')))
 						keep = 1;
 					free(t);
 				}
