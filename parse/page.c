@@ -177,18 +177,26 @@ static int class_weight(const xmlNode *n)
 	return w;
 }
 
+/* Hidden by the hidden attribute, aria-hidden (images excepted: they are
+ * often marked so and still shown) or an inline display:none /
+ * visibility:hidden, however the style spaces and cases it. */
 static int is_hidden(const xmlNode *n)
 {
 	const char *st = attr(n, "style"), *ah = attr(n, "aria-hidden");
+	char css[256];
+	size_t k = 0;
 
 	if (attr(n, "hidden"))
 		return 1;
 	if (ah && !strcmp(ah, "true") && !tag(n, "img"))
 		return 1;
-	if (st && (strcasestr(st, "display:none") || strcasestr(st, "display: none") ||
-		   strcasestr(st, "visibility:hidden")))
-		return 1;
-	return 0;
+	if (!st)
+		return 0;
+	for (; *st && k + 1 < sizeof(css); st++)
+		if (!isspace((unsigned char)*st))
+			css[k++] = (char)tolower((unsigned char)*st);
+	css[k] = '\0';
+	return strstr(css, "display:none") || strstr(css, "visibility:hidden");
 }
 
 static int is_byline(const xmlNode *n, const char *ci)
