@@ -524,6 +524,11 @@ static void meta_put(json_t *into, const char *key, const char *content)
 
 	if (!clean_v)
 		return;
+	/* article:author is often a profile URL: no name to show */
+	if (meta_multi(key) && (!strncasecmp(clean_v, "http://", 7) || !strncasecmp(clean_v, "https://", 8))) {
+		free(clean_v);
+		return;
+	}
 	if (!old) {
 		json_object_set_new(into, key, json_string(clean_v));
 	} else if (meta_multi(key) && !strstr(old, clean_v) && strlen(old) < 1024) {
