@@ -415,17 +415,14 @@ static void test_page_rules(void)
 	json_decref(d);
 
 	TEST("page: an article split into close-scored sections is kept whole");
-	d = page_of("<html><body><div id=\"page\"><div class=\"intro\"><div class=\"lead\">"
-		    "<p>Step one of the guide, explained at length, with commas, so that it scores, "
-		    "like the others, about as well as its neighbours do.</p></div></div>"
+#define STEP(n)                                                                                    \
+	"<div class=\"step\"><div class=\"sc\"><div class=\"content\"><p>Step " n " of the guide, "   \
+	"explained at length, with commas, so that it scores, like the others, about as well as its " \
+	"neighbours do.</p></div><figure><img src=\"/i.jpg\"></figure></div></div>"
+	d = page_of("<html><body><div id=\"page\">" STEP("one")
 		    "<div class=\"related\"><ul><li><a href=\"/x\">Another story</a></li></ul></div>"
-		    "<div class=\"step\"><div class=\"in\"><p>Step two of the guide, explained at length, "
-		    "with commas, so that it scores, like the others, about as well as its neighbours.</p></div></div>"
-		    "<div class=\"step\"><div class=\"in\"><p>Step three of the guide, explained at length, "
-		    "with commas, so that it scores, like the others, about as well as its neighbours.</p></div></div>"
-		    "<div class=\"step\"><div class=\"in\"><p>Step four of the guide, explained at length, "
-		    "with commas, so that it scores, like the others, about as well as its neighbours.</p></div></div>"
-		    "</div></body></html>");
+		    STEP("two") STEP("three") STEP("four") "</div></body></html>");
+#undef STEP
 	for (int i = 0; i < 4; i++) {
 		static const char *const steps[] = { "Step one", "Step two", "Step three", "Step four" };
 		CHECK(count_of(at(d, "text"), steps[i]) == 1);
