@@ -17,9 +17,12 @@ static const char *const block_tags[] = {
 	"html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
 	"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", NULL };
 
+/* <object> and <embed> are not skipped: the text inside <object> is its
+ * fallback, what a reader without the plugin sees, and libxml2 reads the
+ * void <embed> as a container of whatever follows it. */
 static const char *const skip_tags[] = {
-	"script", "style", "noscript", "template", "head", "iframe", "object",
-	"embed", "select", "button", "textarea", NULL };
+	"script", "style", "noscript", "template", "head", "iframe",
+	"select", "button", "textarea", NULL };
 
 static int in_list(const char *name, const char *const *list)
 {

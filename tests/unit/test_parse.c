@@ -445,6 +445,14 @@ static void test_inline(void)
 	CHECK_STR(at(d, "feed.title"), "\xC3\xA9");
 	json_decref(d);
 
+	TEST("feed text: <object> fallback and text after a void <embed> are kept");
+	static const char emb[] = "<rss version=\"2.0\"><channel><item><description>before&lt;embed src=\"x\"&gt; after "
+				  "&lt;object data=\"y\"&gt;fallback&lt;/object&gt;</description></item></channel></rss>";
+	d = pm_parse_document(emb, sizeof(emb) - 1, NULL, "application/rss+xml", NULL, &err);
+	CHECK(d != NULL);
+	CHECK_STR(at(d, "entries.0.summary"), "before after fallback");
+	json_decref(d);
+
 	TEST("http charset rules");
 	static const char latin[] = "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss><channel><title>caf\xE9</title></channel></rss>";
 	d = pm_parse_document(latin, sizeof(latin) - 1, NULL, "application/rss+xml", NULL, &err);
