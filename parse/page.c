@@ -764,6 +764,8 @@ static xmlNode *body_of(xmlNode *root)
 
 /* ---- metadata fields ----------------------------------------------------- */
 
+#define SIMILARITY_MAX 1024 /* bytes of each side compared */
+
 /* Readability's text similarity: the share of b's words (by length) that
  * also occur in a; 1 when b says nothing a does not. */
 static double similarity(const char *a, const char *b)
@@ -773,9 +775,10 @@ static double similarity(const char *a, const char *b)
 
 	pm_tokens_init(&ta);
 	pm_tokens_init(&tb);
-	pm_text_tokenize(a, strlen(a), &ta);
-	pm_text_tokenize(b, strlen(b), &tb);
-	/* quadratic, but both sides are titles cut to 4 KiB */
+	/* quadratic in words: both sides are cut to a title's length, since a
+	 * hostile page may put megabytes in <title> or the JSON-LD name */
+	pm_text_tokenize(a, strnlen(a, SIMILARITY_MAX), &ta);
+	pm_text_tokenize(b, strnlen(b, SIMILARITY_MAX), &tb);
 	for (size_t i = 0; i < tb.n; i++) {
 		size_t l = tb.v[i].norm_len + 1;
 		int found = 0;

@@ -4,6 +4,8 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/time.h"
+#include "core/buf.h"
 #include "parse/parse.h"
 #include "testlib.h"
 
@@ -429,6 +431,25 @@ static void test_page_rules(void)
 	}
 	CHECK(count_of(at(d, "text"), "Another story") == 0);
 	json_decref(d);
+
+	TEST("page: name vs headline on megabyte titles stays linear (the comparison is cut)");
+	{
+		struct pm_buf b;
+		pm_buf_init(&b, 0);
+		pm_buf_adds(&b, "<html><head><title>");
+		for (int i = 0; i < 60000; i++)
+			pm_buf_addf(&b, "w%d ", i);
+		pm_buf_adds(&b, "</title><script type=\"application/ld+json\">{\"@type\":\"Article\",\"name\":\"");
+		for (int i = 0; i < 60000; i++)
+			pm_buf_addf(&b, "w%d ", i);
+		pm_buf_adds(&b, "\",\"headline\":\"Short headline\"}</script></head><body>" BODY_P "</body></html>");
+		int64_t t0 = pm_mono_ms();
+		d = page_of(pm_buf_str(&b));
+		CHECK(pm_mono_ms() - t0 < 10000);
+		CHECK(at(d, "title") && !strncmp(at(d, "title"), "w0 w1 w2", 8));
+		json_decref(d);
+		pm_buf_release(&b);
+	}
 }
 
 static void test_inline(void)
