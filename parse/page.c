@@ -5,12 +5,14 @@
  * worthy siblings are kept. */
 #include "parse/parse_int.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #include <ctype.h>
 #include <libxml/HTMLparser.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MAX_DEPTH 200
 #define MAX_CANDS 100000
@@ -25,10 +27,11 @@ struct page {
 	size_t max_text;
 	struct cand *c;
 	size_t nc, alloc;
-	char *byline;         /* from the page's markup, when metadata has none */
+	int byline_dropped;   /* this pass removed the byline element already */
 	int pass;             /* 0 strict; 1 keeps unlikely blocks; 2 ignores class
 			       * names; 3 also skips conditional cleaning */
-	json_t *meta;         /* lower-case meta name/property -> content */
+	json_t *meta;         /* meta property (RDFa, og:) key -> content */
+	json_t *meta_name;    /* meta name/itemprop key -> content, second choice */
 	json_t *ld;           /* the JSON-LD article object, if any (borrowed from ld_root) */
 	json_t *ld_root;
 };
@@ -174,18 +177,26 @@ static int class_weight(const xmlNode *n)
 	return w;
 }
 
+/* Hidden by the hidden attribute, aria-hidden (images excepted: they are
+ * often marked so and still shown) or an inline display:none /
+ * visibility:hidden, however the style spaces and cases it. */
 static int is_hidden(const xmlNode *n)
 {
 	const char *st = attr(n, "style"), *ah = attr(n, "aria-hidden");
+	char css[256];
+	size_t k = 0;
 
 	if (attr(n, "hidden"))
 		return 1;
 	if (ah && !strcmp(ah, "true") && !tag(n, "img"))
 		return 1;
-	if (st && (strcasestr(st, "display:none") || strcasestr(st, "display: none") ||
-		   strcasestr(st, "visibility:hidden")))
-		return 1;
-	return 0;
+	if (!st)
+		return 0;
+	for (; *st && k + 1 < sizeof(css); st++)
+		if (!isspace((unsigned char)*st))
+			css[k++] = (char)tolower((unsigned char)*st);
+	css[k] = '\0';
+	return strstr(css, "display:none") || strstr(css, "visibility:hidden");
 }
 
 static int is_byline(const xmlNode *n, const char *ci)
@@ -235,24 +246,25 @@ static void prune(struct page *p, xmlNode *n, int depth)
 		     !strcasecmp(role, "alert") || !strcasecmp(role, "alertdialog") ||
 		     !strcasecmp(role, "dialog")))
 			bad = 1;
-		if (!bad && !tag(n, "body") && !tag(n, "html") && !tag(n, "a") && !tag(n, "article") &&
-		    !tag(n, "main")) {
+		if (!bad && !tag(n, "body") && !tag(n, "html")) {
 			char ci[512];
 			class_id(n, ci, sizeof(ci));
-			if (ci[0] != ' ' || ci[1]) {
-				if (!p->byline && is_byline(n, ci)) {
-					char *t = inner_text(n);
-					if (*t && strlen(t) < 100) {
-						p->byline = t;
-						drop(n);
-						continue;
-					}
-					free(t);
+			/* the byline element is metadata, not text (found by
+			 * page_byline on the unpruned tree) */
+			if (!p->byline_dropped && is_byline(n, ci)) {
+				char *t = inner_text(n);
+				int short_text = *t && strlen(t) < 100;
+				free(t);
+				if (short_text) {
+					p->byline_dropped = 1;
+					drop(n);
+					continue;
 				}
-				if (p->pass < 1 && matches_any(ci, unlikely_words) && !matches_any(ci, maybe_words) &&
-				    !tag(n, "table") && !tag(n, "code"))
-					bad = 1;
 			}
+			if (p->pass < 1 && (ci[0] != ' ' || ci[1]) && !tag(n, "a") && !tag(n, "article") &&
+			    !tag(n, "main") && matches_any(ci, unlikely_words) && !matches_any(ci, maybe_words) &&
+			    !tag(n, "table") && !tag(n, "code"))
+				bad = 1;
 		}
 		if (bad) {
 			drop(n);
@@ -402,7 +414,153 @@ static void clean_conditionally(xmlNode *n, int depth)
 	}
 }
 
+/* ---- JSON-LD ------------------------------------------------------------- */
+
+/* schema.org types whose datePublished and author describe the page's own
+ * article (Readability's list, matched as words inside the type name so that
+ * "ReportageNewsArticle" or "LiveBlogPosting" count too). */
+static int ld_type_is_article(const char *t)
+{
+	static const char *const kinds[] = { "Article", "Posting", "Report", "APIReference", NULL };
+
+	return t && matches_any(t, kinds);
+}
+
+/* @type may be one name or an array of names. */
+static int ld_is_article(json_t *o)
+{
+	json_t *t = json_object_get(o, "@type"), *it;
+	size_t i;
+
+	if (json_is_string(t))
+		return ld_type_is_article(json_string_value(t));
+	json_array_foreach(t, i, it)
+		if (ld_type_is_article(json_string_value(it)))
+			return 1;
+	return 0;
+}
+
+/* The article object in a JSON-LD document: the root, an element of a
+ * root array, or a node of an @graph (in the root or in an array element).
+ * Bounded: only those two levels are searched. */
+static json_t *ld_find_article(json_t *j)
+{
+	json_t *it, *g;
+	size_t i;
+
+	if (json_is_object(j)) {
+		if (ld_is_article(j))
+			return j;
+		g = json_object_get(j, "@graph");
+		json_array_foreach(g, i, it)
+			if (json_is_object(it) && ld_is_article(it))
+				return it;
+		return NULL;
+	}
+	json_array_foreach(j, i, it) {
+		json_t *f = json_is_object(it) ? ld_find_article(it) : NULL;
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+/* Reads one <script type="application/ld+json">; keeps it when it holds an
+ * article. Many sites wrap the JSON in <![CDATA[ ... ]]> (a habit from
+ * XHTML), which the HTML parser leaves in the script text. */
+static void read_ld(struct page *p, const xmlNode *script)
+{
+	struct pm_buf b;
+	const char *s;
+	size_t len;
+	json_t *j, *found;
+
+	pm_buf_init(&b, 4u << 20);
+	/* script text is skipped by text_of: read the raw children */
+	for (const xmlNode *k = script->children; k; k = k->next)
+		if (k->content)
+			pm_buf_adds(&b, (const char *)k->content);
+	s = b.data ? b.data : "";
+	len = b.len;
+	while (len && isspace((unsigned char)*s))
+		s++, len--;
+	while (len && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len >= 9 && !strncmp(s, "<![CDATA[", 9))
+		s += 9, len -= 9;
+	if (len >= 3 && !strncmp(s + len - 3, "]]>", 3))
+		len -= 3;
+	j = json_loadb(s, len, 0, NULL);
+	pm_buf_release(&b);
+	if (!j)
+		return;
+	found = ld_find_article(j);
+	if (!found) {
+		json_decref(j);
+		return;
+	}
+	p->ld_root = j;
+	p->ld = found;
+}
+
 /* ---- metadata ------------------------------------------------------------ */
+
+/* Several authors are often given as repeated meta tags: those keys
+ * collect every distinct value; the rest keep the first. */
+static int meta_multi(const char *key)
+{
+	static const char *const multi[] = { "author", "dc:creator", "dcterm:creator", "dcterms:creator",
+					     "article:author", "parsely-author", NULL };
+	for (size_t i = 0; multi[i]; i++)
+		if (!strcmp(key, multi[i]))
+			return 1;
+	return 0;
+}
+
+static void meta_put(json_t *into, const char *key, const char *content)
+{
+	const char *old = json_string_value(json_object_get(into, key));
+	char *clean_v = pm_clean_text(content, strlen(content), 0, 1024);
+
+	if (!clean_v)
+		return;
+	/* article:author is often a profile URL: no name to show */
+	if (meta_multi(key) && (!strncasecmp(clean_v, "http://", 7) || !strncasecmp(clean_v, "https://", 8))) {
+		free(clean_v);
+		return;
+	}
+	if (!old) {
+		json_object_set_new(into, key, json_string(clean_v));
+	} else if (meta_multi(key) && !strstr(old, clean_v) && strlen(old) < 1024) {
+		struct pm_buf b;
+		pm_buf_init(&b, 0);
+		pm_buf_addf(&b, "%s, %s", old, clean_v);
+		json_object_set_new(into, key, json_string(pm_buf_str(&b)));
+		pm_buf_release(&b);
+	}
+	free(clean_v);
+}
+
+/* A meta name as a lookup key: lower case, no white space, and the
+ * Dublin Core spelling "DC.Title" read as "dc:title". "og:article:author"
+ * (a common misspelling) is also filed as "article:author". */
+static void meta_key(json_t *into, const char *name, const char *content)
+{
+	char key[128];
+	size_t k = 0;
+
+	for (const char *q = name; *q && k + 1 < sizeof(key); q++) {
+		if (isspace((unsigned char)*q))
+			continue;
+		key[k++] = *q == '.' ? ':' : (char)tolower((unsigned char)*q);
+	}
+	key[k] = '\0';
+	if (!k)
+		return;
+	meta_put(into, key, content);
+	if (!strncmp(key, "og:article:", 11))
+		meta_put(into, key + 3, content);
+}
 
 static void collect_meta(struct page *p, xmlNode *n, int depth)
 {
@@ -419,74 +577,26 @@ static void collect_meta(struct page *p, xmlNode *n, int depth)
 				char buf[256];
 				snprintf(buf, sizeof(buf), "%s", keys[k]);
 				char *save = NULL;
-				for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-					for (char *q = w; *q; q++)
-						*q = (char)tolower((unsigned char)*q);
-					if (!json_object_get(p->meta, w))
-						json_object_set_new(p->meta, w, json_string(content));
-				}
+				for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+					meta_key(k == 0 ? p->meta : p->meta_name, w, content);
 			}
-		} else if (tag(n, "script")) {
+		} else if (tag(n, "script") && !p->ld && n->children) {
 			const char *type = attr(n, "type");
-			if (type && strcasestr(type, "ld+json") && !p->ld && n->children) {
-				struct pm_buf b;
-				pm_buf_init(&b, 4u << 20);
-				/* script text is skipped by text_of: read the raw children */
-				for (xmlNode *k = n->children; k; k = k->next)
-					if (k->content)
-						pm_buf_adds(&b, (const char *)k->content);
-				json_t *j = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-				pm_buf_release(&b);
-				if (j) {
-					json_t *found = NULL;
-					json_t *stack[4] = { j, json_object_get(j, "@graph"), NULL, NULL };
-					for (int s = 0; s < 2 && !found; s++) {
-						json_t *arr = stack[s], *it;
-						size_t i;
-						if (json_is_object(arr) && s == 0) {
-							const char *t = json_string_value(json_object_get(arr, "@type"));
-							if (t && (strstr(t, "Article") || strstr(t, "Posting") ||
-								  strstr(t, "Report") || strstr(t, "NewsArticle")))
-								found = arr;
-							continue;
-						}
-						json_array_foreach(arr, i, it) {
-							const char *t = json_string_value(json_object_get(it, "@type"));
-							if (t && (strstr(t, "Article") || strstr(t, "Posting") ||
-								  strstr(t, "Report")))
-								found = it;
-							if (found)
-								break;
-						}
-					}
-					if (!found && json_is_array(j)) {
-						json_t *it;
-						size_t i;
-						json_array_foreach(j, i, it) {
-							const char *t = json_string_value(json_object_get(it, "@type"));
-							if (t && (strstr(t, "Article") || strstr(t, "Posting")))
-								found = it;
-							if (found)
-								break;
-						}
-					}
-					if (found) {
-						p->ld_root = j;
-						p->ld = found;
-					} else {
-						json_decref(j);
-					}
-				}
-			}
+			if (type && strcasestr(type, "ld+json"))
+				read_ld(p, n);
 		}
 		if (depth < MAX_DEPTH)
 			collect_meta(p, n->children, depth + 1);
 	}
 }
 
+/* A meta value: <meta property> wins over <meta name> whatever the order,
+ * as property is the attribute the vocabularies (RDFa, Open Graph) define. */
 static const char *meta(const struct page *p, const char *key)
 {
 	const char *v = json_string_value(json_object_get(p->meta, key));
+	if (!v || !*v)
+		v = json_string_value(json_object_get(p->meta_name, key));
 	return v && *v ? v : NULL;
 }
 
@@ -645,6 +755,282 @@ static char *doc_title(struct page *p, xmlNode *root)
 	return cur;
 }
 
+static xmlNode *body_of(xmlNode *root)
+{
+	int c = 0;
+	xmlNode *b = find_first(root, "body", 0, &c);
+	return b ? b : root;
+}
+
+/* ---- metadata fields ----------------------------------------------------- */
+
+#define SIMILARITY_MAX 1024 /* bytes of each side compared */
+
+/* Readability's text similarity: the share of b's words (by length) that
+ * also occur in a; 1 when b says nothing a does not. */
+static double similarity(const char *a, const char *b)
+{
+	struct pm_tokens ta, tb;
+	size_t total = 0, unique = 0;
+
+	pm_tokens_init(&ta);
+	pm_tokens_init(&tb);
+	/* quadratic in words: both sides are cut to a title's length, since a
+	 * hostile page may put megabytes in <title> or the JSON-LD name */
+	pm_text_tokenize(a, strnlen(a, SIMILARITY_MAX), &ta);
+	pm_text_tokenize(b, strnlen(b, SIMILARITY_MAX), &tb);
+	for (size_t i = 0; i < tb.n; i++) {
+		size_t l = tb.v[i].norm_len + 1;
+		int found = 0;
+		total += l;
+		for (size_t k = 0; k < ta.n && !found; k++)
+			found = !strcmp(pm_token_str(&ta, k), pm_token_str(&tb, i));
+		if (!found)
+			unique += l;
+	}
+	pm_tokens_release(&ta);
+	pm_tokens_release(&tb);
+	return total ? 1.0 - (double)unique / (double)total : 0.0;
+}
+
+/* JSON-LD has both name and headline, and some sites put their own name
+ * (or a category) in one of them: take the one closer to <title>. */
+static char *ld_title(struct page *p, xmlNode *root)
+{
+	const char *name = json_string_value(json_object_get(p->ld, "name"));
+	const char *head = json_string_value(json_object_get(p->ld, "headline"));
+
+	if (name && !*name)
+		name = NULL;
+	if (head && !*head)
+		head = NULL;
+	if (name && head && strcmp(name, head)) {
+		char *dt = doc_title(p, root);
+		if (dt) {
+			double sn = similarity(name, dt), sh = similarity(head, dt);
+			free(dt);
+			return clean(sh >= sn ? head : name);
+		}
+	}
+	return clean(head ? head : name);
+}
+
+static char *page_title(struct page *p, xmlNode *root)
+{
+	static const char *const keys[] = { "dc:title", "dcterm:title", "dcterms:title", "og:title",
+					    "weibo:article:title", "weibo:webpage:title", "title",
+					    "twitter:title", "parsely-title", NULL };
+	char *s = p->ld ? ld_title(p, root) : NULL;
+	const char *v;
+
+	for (size_t i = 0; !s && keys[i]; i++)
+		if ((v = meta(p, keys[i])))
+			s = clean(v);
+	if (!s)
+		s = doc_title(p, root);
+	/* a declared title (JSON-LD, meta) is the publisher's own and is kept
+	 * whole; only <title> loses the site name (doc_title) */
+	return s;
+}
+
+static char *page_site_name(struct page *p)
+{
+	char *s = NULL;
+	const char *v;
+
+	if (p->ld) {
+		json_t *pubr = json_object_get(p->ld, "publisher");
+		if (json_is_object(pubr))
+			s = clean(json_string_value(json_object_get(pubr, "name")));
+	}
+	if (!s && (v = meta(p, "og:site_name")))
+		s = clean(v);
+	return s;
+}
+
+/* A "byline" that is a date or a time ("Sunday, Feb 1, 2015 11:57 AM"):
+ * a fifth of its visible characters are digits, or it parses as a date. */
+static int date_like(const char *s)
+{
+	size_t digits = 0, vis = 0;
+	time_t t;
+
+	for (const char *q = s; *q; q++) {
+		if (isspace((unsigned char)*q))
+			continue;
+		vis++;
+		if (isdigit((unsigned char)*q))
+			digits++;
+	}
+	return (vis && digits * 5 >= vis) || !pm_parse_date(s, &t);
+}
+
+/* A byline as people write it minus the "By" before it. Takes ownership of s;
+ * NULL when it is no name: empty, a URL, a date, or too long. */
+static char *byline_clean(char *s)
+{
+	static const char *const by[] = { "by ", "by:", "von ", "par ", "por ", "door ", "di ", NULL };
+	char *r = s;
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; by[i]; i++) {
+		size_t l = strlen(by[i]);
+		if (!strncasecmp(r, by[i], l) && r[l]) {
+			r += l;
+			break;
+		}
+	}
+	while (*r == ' ' || *r == ':')
+		r++;
+	if (!*r || strlen(r) >= 100 || !strncasecmp(r, "http://", 7) || !strncasecmp(r, "https://", 8) ||
+	    date_like(r)) {
+		free(s);
+		return NULL;
+	}
+	if (r != s)
+		memmove(s, r, strlen(r) + 1);
+	return s;
+}
+
+/* Text of an author element: an itemprop="author" block names the person
+ * in its itemprop="name" child; otherwise the whole text. */
+static char *byline_text(xmlNode *n)
+{
+	const char *ip = attr(n, "itemprop");
+
+	if (ip && strstr(ip, "author")) {
+		xmlNode *k = n->children, *stack[MAX_DEPTH];
+		int sp = 0;
+		/* iterative walk: the subtree is untrusted and may be deep */
+		while (k || sp) {
+			if (!k) {
+				k = stack[--sp]->next;
+				continue;
+			}
+			if (k->type == XML_ELEMENT_NODE) {
+				const char *kp = attr(k, "itemprop");
+				if (kp && !strcmp(kp, "name"))
+					return inner_text(k);
+				if (k->children && sp < MAX_DEPTH) {
+					stack[sp++] = k;
+					k = k->children;
+					continue;
+				}
+			}
+			k = k->next;
+		}
+	}
+	return inner_text(n);
+}
+
+/* The first element of the page that names its author (rel=author,
+ * itemprop=author, a byline-like class), in document order, over the whole
+ * unpruned tree: bylines often sit in <aside> or <header> blocks the text
+ * scorer drops. Comment authors, forms ("Follow author" buttons) and hidden
+ * elements are skipped. */
+static char *find_byline(xmlNode *n, int depth)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (tag(n, "script") || tag(n, "style") || tag(n, "noscript") || tag(n, "template") ||
+		    tag(n, "head") || tag(n, "form") || tag(n, "button") || tag(n, "select") ||
+		    is_hidden(n))
+			continue;
+		char ci[512];
+		class_id(n, ci, sizeof(ci));
+		if (strcasestr(ci, "comment"))
+			continue;
+		if (is_byline(n, ci)) {
+			char *t = byline_clean(byline_text(n));
+			if (t)
+				return t;
+		}
+		if (depth < MAX_DEPTH) {
+			char *t = find_byline(n->children, depth + 1);
+			if (t)
+				return t;
+		}
+	}
+	return NULL;
+}
+
+/* Byline: JSON-LD author, then author meta tags, then the page's markup. */
+static char *page_byline(struct page *p, xmlNode *root)
+{
+	static const char *const keys[] = { "dc:creator", "dcterm:creator", "dcterms:creator", "author",
+					    "parsely-author", "article:author", "sailthru:author", NULL };
+	char *s = p->ld ? byline_clean(ld_author(json_object_get(p->ld, "author"))) : NULL;
+	const char *v;
+
+	for (size_t i = 0; !s && keys[i]; i++)
+		if ((v = meta(p, keys[i])))
+			s = byline_clean(clean(v));
+	if (!s)
+		s = find_byline(body_of(root), 0);
+	return s;
+}
+
+/* First element carrying itemprop="datePublished" (its content or datetime),
+ * else the first <time pubdate>. */
+static const char *find_date_markup(xmlNode *n, int depth)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		const char *ip = attr(n, "itemprop"), *v;
+		if ((ip && !strcasecmp(ip, "datePublished")) || (tag(n, "time") && attr(n, "pubdate"))) {
+			if ((v = attr(n, "datetime")) || (v = attr(n, "content")))
+				return v;
+		}
+		if (depth < MAX_DEPTH && (v = find_date_markup(n->children, depth + 1)))
+			return v;
+	}
+	return NULL;
+}
+
+/* First <time datetime> inside the article element, else in the page. */
+static const char *first_time(xmlNode *root)
+{
+	int c = 0;
+	xmlNode *art = find_first(root, "article", 0, &c), *t;
+
+	if (art && (t = find_first(art->children, "time", 0, &c)) && attr(t, "datetime"))
+		return attr(t, "datetime");
+	c = 0;
+	t = find_first(root, "time", 0, &c);
+	return t ? attr(t, "datetime") : NULL;
+}
+
+/* Published time: JSON-LD datePublished, the publication meta tags
+ * (Open Graph article:, Parse.ly, Dublin Core, Sailthru, Highwire's
+ * citation_), microdata, then <time>. The first that parses wins. */
+static json_t *page_published(struct page *p, xmlNode *root)
+{
+	static const char *const keys[] = {
+		"article:published_time", "article:published", "parsely-pub-date", "datepublished",
+		"dc:date:issued", "dcterms:issued", "dc:date", "dcterms:date", "dcterms:created",
+		"og:published_time", "pubdate", "publishdate", "publish-date", "publish_date",
+		"sailthru:date", "citation_publication_date", "citation_date", "date", NULL };
+	const char *cand[32];
+	size_t n = 0;
+
+	if (p->ld)
+		cand[n++] = json_string_value(json_object_get(p->ld, "datePublished"));
+	for (size_t i = 0; keys[i]; i++)
+		cand[n++] = meta(p, keys[i]);
+	cand[n++] = find_date_markup(root, 0);
+	cand[n++] = first_time(root);
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = cand[i] ? pm_date_json(cand[i]) : json_null();
+		if (!json_is_null(j))
+			return j;
+		json_decref(j);
+	}
+	return json_null();
+}
+
 static void set_str(json_t *o, const char *key, char *s)
 {
 	json_object_set_new(o, key, s && *s ? json_string(s) : json_null());
@@ -670,11 +1056,68 @@ static void collect_links(xmlNode *n, json_t *links, const char *base, int depth
 	}
 }
 
-static xmlNode *body_of(xmlNode *root)
+#define NTOP 5 /* top candidates compared when looking for a better one */
+
+static int is_ancestor(const xmlNode *a, const xmlNode *n)
 {
-	int c = 0;
-	xmlNode *b = find_first(root, "body", 0, &c);
-	return b ? b : root;
+	int depth = 0;
+
+	for (n = n->parent; n && depth < 4 * MAX_DEPTH; n = n->parent, depth++)
+		if (n == a)
+			return 1;
+	return 0;
+}
+
+static double score_of(struct page *p, const xmlNode *n)
+{
+	return n->_private ? p->c[(uintptr_t)n->_private - 1].score : 0;
+}
+
+/* Readability's refinements of the best-scored block. An article split
+ * into several blocks (steps, sections) scores each block about the same:
+ * when three of the runners-up come within 75% of the best and share an
+ * ancestor with it, that ancestor is the article. Then, a parent scoring
+ * higher than its child on the way up holds more of the text. A block
+ * alone in its parent stands for the parent (so that siblings of the
+ * parent can join). */
+static xmlNode *better_top(struct page *p, struct cand **best)
+{
+	xmlNode *top = best[0]->n, *a;
+	double top_score = best[0]->score;
+	int nalt = 0;
+	const xmlNode *alt[NTOP];
+
+	for (int i = 1; i < NTOP && best[i]; i++)
+		if (top_score > 0 && best[i]->score / top_score >= 0.75)
+			alt[nalt++] = best[i]->n;
+	if (nalt >= 3) {
+		for (a = top->parent; a && a->type == XML_ELEMENT_NODE && !tag(a, "body"); a = a->parent) {
+			int holds = 0;
+			for (int i = 0; i < nalt; i++)
+				holds += is_ancestor(a, alt[i]);
+			if (holds >= 3) {
+				top = a;
+				break;
+			}
+		}
+	}
+	double last = score_of(p, top), floor_ = last / 3;
+	for (a = top->parent; a && a->type == XML_ELEMENT_NODE && !tag(a, "body"); a = a->parent) {
+		if (!a->_private)
+			continue;
+		double ps = score_of(p, a);
+		if (ps < floor_)
+			break;
+		if (ps > last) {
+			top = a;
+			break;
+		}
+		last = ps;
+	}
+	while (top->parent && top->parent->type == XML_ELEMENT_NODE && !tag(top->parent, "body") &&
+	       xmlChildElementCount(top->parent) == 1)
+		top = top->parent;
+	return top;
 }
 
 /* One extraction pass over a fresh tree (each pass prunes it). */
@@ -695,25 +1138,29 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 	}
 	body = body_of(root);
 	p->nc = 0;
+	p->byline_dropped = 0;
 	prune(p, body->children, 0);
 	score_walk(p, body->children, 0);
-	double best = -1e9;
+	/* the five best candidates, best first */
+	struct cand *best[NTOP] = { 0 };
 	for (size_t i = 0; i < p->nc; i++) {
 		struct cand *c = &p->c[i];
 		c->score *= 1.0 - link_density(c->n);
-		if (c->score > best) {
-			best = c->score;
-			top = c->n;
+		for (int t = 0; t < NTOP; t++) {
+			if (!best[t] || c->score > best[t]->score) {
+				memmove(&best[t + 1], &best[t], sizeof(best[0]) * (size_t)(NTOP - 1 - t));
+				best[t] = c;
+				break;
+			}
 		}
 	}
+	top = best[0] ? better_top(p, best) : NULL;
 	struct pm_buf text;
 	pm_buf_init(&text, p->max_text * 2);
 	if (top) {
-		/* a top candidate alone in its parent stands for the parent */
-		while (top->parent && top->parent->type == XML_ELEMENT_NODE && !tag(top->parent, "body") &&
-		       xmlChildElementCount(top->parent) == 1)
-			top = top->parent;
-		double threshold = best * 0.2 > 10 ? best * 0.2 : 10;
+		struct cand *tc_ = cand_of(p, top);
+		double top_score = tc_ ? tc_->score : 0;
+		double threshold = top_score * 0.2 > 10 ? top_score * 0.2 : 10;
 		xmlNode *parent = top->parent;
 		xmlNode *k = parent && parent->type == XML_ELEMENT_NODE ? parent->children : top;
 		for (; k; k = k->next) {
@@ -722,7 +1169,7 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 				double bonus = 0;
 				const char *tc = attr(top, "class"), *kc = attr(k, "class");
 				if (tc && kc && *tc && !strcmp(tc, kc))
-					bonus = best * 0.2;
+					bonus = top_score * 0.2;
 				if (k->_private && p->c[(uintptr_t)k->_private - 1].score + bonus >= threshold)
 					keep = 1;
 				else if (tag(k, "p")) {
@@ -730,7 +1177,8 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 					size_t len = strlen(t);
 					double ld = link_density(k);
 					if ((len > 80 && ld < 0.25) ||
-					    (len < 80 && len > 0 && ld == 0 && strstr(t, ". ")))
+					    (len < 80 && len > 0 && ld == 0 &&
+					     (strstr(t, ". ") || t[len - 1] == '.')))
 						keep = 1;
 					free(t);
 				}
@@ -739,14 +1187,14 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 				if (p->pass < 3)
 					clean_conditionally(k->children, 0);
 				pm_buf_adds(&text, "\n\n");
-				pm_node_text(k, &text);
+				pm_element_text(k, &text);
 			}
 			if (k == top && !(parent && parent->type == XML_ELEMENT_NODE))
 				break;
 		}
 	}
 	if (!text.len)
-		pm_node_text(body, &text);
+		pm_element_text(body, &text);
 	s = pm_clean_text(text.data, text.len, 1, p->max_text);
 	pm_buf_release(&text);
 	xmlFreeDoc(doc);
@@ -765,6 +1213,7 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 	memset(&p, 0, sizeof(p));
 	p.max_text = opts && opts->max_text ? opts->max_text : PM_MAX_TEXT_DEFAULT;
 	p.meta = json_object();
+	p.meta_name = json_object();
 	json_object_set_new(out, "kind", json_string("page"));
 	{
 		static const char *const keys[] = { "title", "byline", "published", "lang", "site_name", "text", NULL };
@@ -780,70 +1229,17 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 	if (!root) {
 		json_object_set_new(out, "links", json_array());
 		json_decref(p.meta);
+		json_decref(p.meta_name);
 		if (p.doc)
 			xmlFreeDoc(p.doc);
 		return out;
 	}
 	collect_meta(&p, root, 0);
 
-	/* title */
-	s = NULL;
-	if (p.ld)
-		s = clean(json_string_value(json_object_get(p.ld, "headline")));
-	if (!s && (v = meta(&p, "dc:title")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "og:title")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "title")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "twitter:title")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "parsely-title")))
-		s = clean(v);
-	if (!s)
-		s = doc_title(&p, root);
-	set_str(out, "title", s);
-
-	/* byline: metadata first, the page's own byline element later */
-	s = NULL;
-	if (p.ld)
-		s = ld_author(json_object_get(p.ld, "author"));
-	if (!s && (v = meta(&p, "dc:creator")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "author")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "parsely-author")))
-		s = clean(v);
-	if (!s && (v = meta(&p, "article:author")) && strncmp(v, "http", 4))
-		s = clean(v);
-	char *meta_byline = s;
-
-	/* published */
-	const char *pub = NULL;
-	if (p.ld)
-		pub = json_string_value(json_object_get(p.ld, "datePublished"));
-	if (!pub)
-		pub = meta(&p, "article:published_time");
-	if (!pub)
-		pub = meta(&p, "parsely-pub-date");
-	if (!pub)
-		pub = meta(&p, "datepublished");
-	if (!pub)
-		pub = meta(&p, "og:published_time");
-	if (!pub)
-		pub = meta(&p, "dc.date");
-	if (!pub)
-		pub = meta(&p, "date");
-	json_t *pj = pm_date_json(pub);
-	if (json_is_null(pj)) {
-		int c = 0;
-		xmlNode *t = find_first(root, "time", 0, &c);
-		if (t && attr(t, "datetime")) {
-			json_decref(pj);
-			pj = pm_date_json(attr(t, "datetime"));
-		}
-	}
-	json_object_set_new(out, "published", pj);
+	set_str(out, "title", page_title(&p, root));
+	set_str(out, "site_name", page_site_name(&p));
+	set_str(out, "byline", page_byline(&p, root));
+	json_object_set_new(out, "published", page_published(&p, root));
 
 	/* lang */
 	s = NULL;
@@ -856,17 +1252,6 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 			if (*q == '_')
 				*q = '-';
 	set_str(out, "lang", s);
-
-	/* site name */
-	s = NULL;
-	if (p.ld) {
-		json_t *pubr = json_object_get(p.ld, "publisher");
-		if (json_is_object(pubr))
-			s = clean(json_string_value(json_object_get(pubr, "name")));
-	}
-	if (!s && (v = meta(&p, "og:site_name")))
-		s = clean(v);
-	set_str(out, "site_name", s);
 
 	json_t *links = json_array();
 	body = body_of(root);
@@ -886,16 +1271,13 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 			break;
 	}
 	set_str(out, "text", s);
-	if (!meta_byline)
-		meta_byline = p.byline ? xstrdup(p.byline) : NULL;
-	set_str(out, "byline", meta_byline);
 	json_object_set_new(out, "links", links);
 
 	/* _private pointed into p.c: the doc goes first */
 	xmlFreeDoc(p.doc);
 	free(p.c);
-	free(p.byline);
 	json_decref(p.meta);
+	json_decref(p.meta_name);
 	json_decref(p.ld_root);
 	return out;
 }

@@ -41,10 +41,14 @@ int pm_iconv_utf8(const char *enc, const char *in, size_t len, char **out, size_
  * removed), and the media type into type; "" when absent. */
 void pm_content_type_split(const char *ct, char *type, size_t tsz, char *charset, size_t csz);
 
-/* Appends the visible text under node (HTML or XHTML, element names taken
- * without namespace) to out: script/style dropped, block elements become
+/* Appends the visible text of node and of its following siblings (pass
+ * n->children for what is inside n) to out; HTML or XHTML, element names
+ * taken without namespace: script/style dropped, block elements become
  * paragraph breaks, <br> a line break. Bounded by out's cap and by depth. */
 void pm_node_text(const xmlNode *node, struct pm_buf *out);
+/* The same for one HTML element alone (not its siblings), laid out as a
+ * browser does: line breaks in the source are spaces outside <pre>. */
+void pm_element_text(const xmlNode *node, struct pm_buf *out);
 /* Final form of a text field: C1 controls read as windows-1252, white space
  * folded (paragraphs kept when asked), NFC, cut at max bytes on a character
  * boundary. Returns NULL for an empty result. Caller frees. */

@@ -17,9 +17,12 @@ static const char *const block_tags[] = {
 	"html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
 	"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", NULL };
 
+/* <object> and <embed> are not skipped: the text inside <object> is its
+ * fallback, what a reader without the plugin sees, and libxml2 reads the
+ * void <embed> as a container of whatever follows it. */
 static const char *const skip_tags[] = {
-	"script", "style", "noscript", "template", "head", "iframe", "object",
-	"embed", "select", "button", "textarea", NULL };
+	"script", "style", "noscript", "template", "head", "iframe",
+	"select", "button", "textarea", NULL };
 
 static int in_list(const char *name, const char *const *list)
 {
@@ -40,14 +43,34 @@ static void para(struct pm_buf *out)
 	pm_buf_adds(out, "\n\n");
 }
 
-static void walk(const xmlNode *n, struct pm_buf *out, int depth)
+/* HTML text as a browser lays it out: outside <pre>, a line break in the
+ * source is just a space. */
+static void add_flowed(struct pm_buf *out, const char *s)
 {
-	for (; n; n = n->next) {
+	const char *q;
+
+	while ((q = strpbrk(s, "\r\n"))) {
+		pm_buf_add(out, s, (size_t)(q - s));
+		pm_buf_addc(out, ' ');
+		s = q + 1;
+	}
+	pm_buf_adds(out, s);
+}
+
+/* flow: source line breaks in text become spaces (HTML pages), except
+ * inside <pre>; 0 keeps them (feed text, where they may be intended). */
+static void walk(const xmlNode *n, struct pm_buf *out, int depth, int flow, int single)
+{
+	for (; n; n = single ? NULL : n->next) {
 		switch (n->type) {
 		case XML_TEXT_NODE:
 		case XML_CDATA_SECTION_NODE:
-			if (n->content)
-				pm_buf_adds(out, (const char *)n->content);
+			if (n->content) {
+				if (flow)
+					add_flowed(out, (const char *)n->content);
+				else
+					pm_buf_adds(out, (const char *)n->content);
+			}
 			break;
 		case XML_ENTITY_REF_NODE: {
 			/* internal entities only, and only their literal text: never
@@ -71,7 +94,7 @@ static void walk(const xmlNode *n, struct pm_buf *out, int depth)
 			if (block)
 				para(out);
 			if (depth < MAX_DEPTH)
-				walk(n->children, out, depth + 1);
+				walk(n->children, out, depth + 1, flow && strcasecmp(name, "pre"), 0);
 			else if (n->children)
 				pm_buf_addc(out, ' ');
 			if (block)
@@ -86,7 +109,12 @@ static void walk(const xmlNode *n, struct pm_buf *out, int depth)
 
 void pm_node_text(const xmlNode *node, struct pm_buf *out)
 {
-	walk(node, out, 0);
+	walk(node, out, 0, 0, 0);
+}
+
+void pm_element_text(const xmlNode *node, struct pm_buf *out)
+{
+	walk(node, out, 0, 1, 1);
 }
 
 /* Code points U+0080..U+009F as windows-1252 meant them (&#146; for a
@@ -165,7 +193,7 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 	if (!doc)
 		return pm_clean_text(html, len, paragraphs, max);
 	pm_buf_init(&b, max ? max * 2 : 0);
-	walk(doc->children, &b, 0);
+	walk(doc->children, &b, 0, 0, 0);
 	xmlFreeDoc(doc);
 	r = pm_clean_text(b.data, b.len, paragraphs, max);
 	pm_buf_release(&b);

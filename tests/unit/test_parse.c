@@ -4,6 +4,8 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/time.h"
+#include "core/buf.h"
 #include "parse/parse.h"
 #include "testlib.h"
 
@@ -260,6 +262,196 @@ static void test_page(void)
 	json_decref(d);
 }
 
+/* ---- page extraction rules, each on a small page written for it -------- */
+
+static json_t *page_of(const char *html)
+{
+	struct pm_err err;
+	json_t *d;
+
+	pm_err_init(&err);
+	d = pm_parse_document(html, strlen(html), "https://news.example/a/story.html",
+			      "text/html; charset=utf-8", NULL, &err);
+	if (!d)
+		fprintf(stderr, "page: %s\n", err.msg);
+	return d ? d : json_object();
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *q = hay ? strstr(hay, needle) : NULL; q; q = strstr(q + 1, needle))
+		n++;
+	return n;
+}
+
+/* Three paragraphs of made-up article text for pages that need a body. */
+#define BODY_P                                                                                      \
+	"<p>The appeals chamber met on Tuesday, in a short session, to hear the parties on the "      \
+	"schedule of the coming months, the translation of the record and the witnesses.</p>"      \
+	"<p>Counsel for the victims asked, once more, for the hearings to be held closer to the "    \
+	"affected communities, so that families could follow them without travelling far.</p>"   \
+	"<p>The presiding judge said a decision on the venue, the dates and the interpretation "     \
+	"would follow in writing, after the registry had reported on the costs involved.</p>"
+
+static void test_page_rules(void)
+{
+	json_t *d;
+
+	TEST("page: json-ld in CDATA, @type array, authors joined, offset to UTC");
+	d = page_of("<html><head><title>Chamber sets a schedule - Example Courier</title>"
+		    "<script type=\"application/ld+json\">\n  <![CDATA[\n"
+		    "{\"@context\":\"https://schema.org\",\"@type\":[\"NewsArticle\",\"Thing\"],"
+		    "\"headline\":\"Chamber sets a schedule\",\"datePublished\":\"2026-03-02T10:15:00+02:00\","
+		    "\"author\":[{\"@type\":\"Person\",\"name\":\"Ana Ejemplo\"},{\"name\":\"Bo Sample\"}],"
+		    "\"publisher\":{\"@type\":\"Organization\",\"name\":\"Example Courier\"}}\n  ]]>\n"
+		    "</script></head><body><article>" BODY_P "</article></body></html>");
+	CHECK_STR(at(d, "title"), "Chamber sets a schedule");
+	CHECK_STR(at(d, "byline"), "Ana Ejemplo, Bo Sample");
+	CHECK_STR(at(d, "published"), "2026-03-02T08:15:00Z");
+	CHECK_STR(at(d, "site_name"), "Example Courier");
+	json_decref(d);
+
+	TEST("page: json-ld @graph, name vs headline by likeness to <title>");
+	d = page_of("<html><head><title>Reparations order explained | Example Courier</title>"
+		    "<script type=\"application/ld+json\">{\"@context\":\"https://schema.org\",\"@graph\":["
+		    "{\"@type\":\"WebSite\",\"name\":\"Example Courier\"},"
+		    "{\"@type\":\"Article\",\"name\":\"Reparations order explained\","
+		    "\"headline\":\"Explainer\",\"datePublished\":\"2026-01-05\"}]}</script>"
+		    "</head><body>" BODY_P "</body></html>");
+	CHECK_STR(at(d, "title"), "Reparations order explained");
+	CHECK_STR(at(d, "published"), "2026-01-05T00:00:00Z");
+	json_decref(d);
+	d = page_of("<html><head><title>Reparations order explained | Example Courier</title>"
+		    "<script type=\"application/ld+json\">{\"@type\":\"BlogPosting\",\"name\":\"Example Courier\","
+		    "\"headline\":\"Reparations order explained\"}</script></head><body>" BODY_P "</body></html>");
+	CHECK_STR(at(d, "title"), "Reparations order explained");
+	json_decref(d);
+
+	TEST("page: meta property wins over meta name, DC.Title is dc:title, og:title kept whole");
+	d = page_of("<html><head><title>Ignored | Site</title>"
+		    "<meta name=\"DC.Title\" content=\"Named title\">"
+		    "<meta property=\"dc:title\" content=\"Property title\">"
+		    "<meta name=\"author\" content=\"Name Author\">"
+		    "<meta property=\"author\" content=\"Property Author\">"
+		    "</head><body>" BODY_P "</body></html>");
+	CHECK_STR(at(d, "title"), "Property title");
+	CHECK_STR(at(d, "byline"), "Property Author");
+	json_decref(d);
+	d = page_of("<html><head><title>Ignored</title>"
+		    "<meta property=\"og:title\" content=\"Deferral request refused | Example Courier\">"
+		    "</head><body>" BODY_P "</body></html>");
+	CHECK_STR(at(d, "title"), "Deferral request refused | Example Courier");
+	json_decref(d);
+
+	TEST("page: repeated author meta joined, og:article:author, URL authors skipped");
+	d = page_of("<html><head><meta name=\"DC.Creator\" content=\"First, A.\">"
+		    "<meta name=\"DC.Creator\" content=\"Second, B.\"></head><body>" BODY_P "</body></html>");
+	CHECK_STR(at(d, "byline"), "First, A., Second, B.");
+	json_decref(d);
+	d = page_of("<html><head><meta property=\"article:author\" content=\"https://social.example/someone\">"
+		    "<meta property=\"og:article:author\" content=\"Desk Reporter\"></head><body>" BODY_P
+		    "</body></html>");
+	CHECK_STR(at(d, "byline"), "Desk Reporter");
+	json_decref(d);
+
+	TEST("page: byline from markup — rel=author in an aside, By stripped, out of the text");
+	d = page_of("<html><body><article>" BODY_P "<aside><p>By <a rel=\"author\" href=\"/staff/kim\">"
+		    "Kim Writer</a></p></aside></article></body></html>");
+	CHECK_STR(at(d, "byline"), "Kim Writer");
+	json_decref(d);
+	d = page_of("<html><body><div class=\"byline\">By Lee Reporter</div><article>" BODY_P
+		    "</article></body></html>");
+	CHECK_STR(at(d, "byline"), "Lee Reporter");
+	CHECK(count_of(at(d, "text"), "Lee Reporter") == 0);
+	json_decref(d);
+
+	TEST("page: byline skips dates, forms and comment authors; itemprop=author names its person");
+	d = page_of("<html><body><span class=\"dateline\">Sunday, Mar 1, 2026 11:57 AM UTC</span>"
+		    "<form class=\"follow-author\"><button>Follow Author</button></form>"
+		    "<div class=\"comment-author\">Anonymous reader</div>"
+		    "<span class=\"author\" itemprop=\"author\" itemscope><span itemprop=\"name\">Rae Author</span>"
+		    " &mdash; staff</span><article>" BODY_P "</article></body></html>");
+	CHECK_STR(at(d, "byline"), "Rae Author");
+	json_decref(d);
+
+	TEST("page: published from microdata, <time pubdate>, DC.date.issued");
+	d = page_of("<html><body><article><meta itemprop=\"datePublished\" content=\"2026-02-03T04:05:06-05:00\">"
+		    BODY_P "</article></body></html>");
+	CHECK_STR(at(d, "published"), "2026-02-03T09:05:06Z");
+	json_decref(d);
+	d = page_of("<html><body><header><time datetime=\"2020-01-01T00:00:00Z\">today</time></header>"
+		    "<article><time pubdate datetime=\"2026-02-04T10:00:00Z\">4 Feb</time>" BODY_P
+		    "</article></body></html>");
+	CHECK_STR(at(d, "published"), "2026-02-04T10:00:00Z");
+	json_decref(d);
+	d = page_of("<html><body><header><time datetime=\"2020-01-01T00:00:00Z\">today</time></header>"
+		    "<article><time datetime=\"2026-02-05T11:00:00Z\">5 Feb</time>" BODY_P
+		    "</article></body></html>");
+	CHECK_STR(at(d, "published"), "2026-02-05T11:00:00Z");
+	json_decref(d);
+	d = page_of("<html><head><meta name=\"DC.date.issued\" content=\"2026-02-06\"></head><body>" BODY_P
+		    "</body></html>");
+	CHECK_STR(at(d, "published"), "2026-02-06T00:00:00Z");
+	json_decref(d);
+
+	TEST("page: hidden blocks dropped however the style is written");
+	d = page_of("<html><body><article>" BODY_P
+		    "<div style=\"visibility: hidden;\"><p>Secret one, a paragraph long enough, with commas, "
+		    "to be scored as content if it were shown.</p></div>"
+		    "<div style=\"DISPLAY : None\"><p>Secret two, a paragraph long enough, with commas, "
+		    "to be scored as content if it were shown.</p></div></article></body></html>");
+	CHECK(at(d, "text") && strstr(at(d, "text"), "appeals chamber") != NULL);
+	CHECK(count_of(at(d, "text"), "Secret") == 0);
+	json_decref(d);
+
+	TEST("page: each kept block once, source line breaks are spaces");
+	d = page_of("<html><body><article><h1>Head</h1><div><p>The first block, written across\n"
+		    "two lines of source, with commas, long enough to count as text.</p>" BODY_P "</div>"
+		    "<h2>More</h2><div><p>The second block, with its own words, commas, and length enough "
+		    "to be kept beside the first.</p>" BODY_P "</div></article></body></html>");
+	CHECK(count_of(at(d, "text"), "The second block") == 1);
+	CHECK(count_of(at(d, "text"), "The first block") == 1);
+	CHECK(count_of(at(d, "text"), "written across two lines") == 1);
+	json_decref(d);
+
+	TEST("page: an article split into close-scored sections is kept whole");
+#define STEP(n)                                                                                    \
+	"<div class=\"step\"><div class=\"sc\"><div class=\"content\"><p>Step " n " of the guide, "   \
+	"explained at length, with commas, so that it scores, like the others, about as well as its " \
+	"neighbours do.</p></div><figure><img src=\"/i.jpg\"></figure></div></div>"
+	d = page_of("<html><body><div id=\"page\">" STEP("one")
+		    "<div class=\"related\"><ul><li><a href=\"/x\">Another story</a></li></ul></div>"
+		    STEP("two") STEP("three") STEP("four") "</div></body></html>");
+#undef STEP
+	for (int i = 0; i < 4; i++) {
+		static const char *const steps[] = { "Step one", "Step two", "Step three", "Step four" };
+		CHECK(count_of(at(d, "text"), steps[i]) == 1);
+	}
+	CHECK(count_of(at(d, "text"), "Another story") == 0);
+	json_decref(d);
+
+	TEST("page: name vs headline on megabyte titles stays linear (the comparison is cut)");
+	{
+		struct pm_buf b;
+		pm_buf_init(&b, 0);
+		pm_buf_adds(&b, "<html><head><title>");
+		for (int i = 0; i < 60000; i++)
+			pm_buf_addf(&b, "w%d ", i);
+		pm_buf_adds(&b, "</title><script type=\"application/ld+json\">{\"@type\":\"Article\",\"name\":\"");
+		for (int i = 0; i < 60000; i++)
+			pm_buf_addf(&b, "w%d ", i);
+		pm_buf_adds(&b, "\",\"headline\":\"Short headline\"}</script></head><body>" BODY_P "</body></html>");
+		int64_t t0 = pm_mono_ms();
+		d = page_of(pm_buf_str(&b));
+		CHECK(pm_mono_ms() - t0 < 10000);
+		CHECK(at(d, "title") && !strncmp(at(d, "title"), "w0 w1 w2", 8));
+		json_decref(d);
+		pm_buf_release(&b);
+	}
+}
+
 static void test_inline(void)
 {
 	struct pm_err err;
@@ -272,6 +464,14 @@ static void test_inline(void)
 	CHECK(d != NULL);
 	CHECK_STR(at(d, "encoding"), "utf-16le");
 	CHECK_STR(at(d, "feed.title"), "\xC3\xA9");
+	json_decref(d);
+
+	TEST("feed text: <object> fallback and text after a void <embed> are kept");
+	static const char emb[] = "<rss version=\"2.0\"><channel><item><description>before&lt;embed src=\"x\"&gt; after "
+				  "&lt;object data=\"y\"&gt;fallback&lt;/object&gt;</description></item></channel></rss>";
+	d = pm_parse_document(emb, sizeof(emb) - 1, NULL, "application/rss+xml", NULL, &err);
+	CHECK(d != NULL);
+	CHECK_STR(at(d, "entries.0.summary"), "before after fallback");
 	json_decref(d);
 
 	TEST("http charset rules");
@@ -452,6 +652,7 @@ int main(void)
 	test_xxe();
 	test_json_feed();
 	test_page();
+	test_page_rules();
 	test_inline();
 	test_dates();
 	test_urls();
