@@ -172,6 +172,9 @@ check_eq "fourth pass: nothing new on raw" "$(rc XLEN pm:raw)" 5
 check_eq "fourth pass: 3 requests, all 304" \
 	"$(tail -n 3 "$LOG" | cut -d' ' -f1 | sort | uniq -c | tr -s ' ')" " 3 304"
 check_eq "requests in all: 12" "$(wc -l <"$LOG")" 12
+# an unexpected request count has been seen once on a loaded machine: keep
+# what would explain it
+[ "$(wc -l <"$LOG")" -eq 12 ] || { echo "access log:"; cat "$LOG"; echo "fetch log:"; cat "$TMP/fetch.log"; } >&2
 check_eq "no failures or errors in the fetcher's log" \
 	"$(grep -cE 'fetch_failed|level=(error|warn)' "$TMP/fetch.log")" 0
 

@@ -757,14 +757,16 @@ static void test_politeness(void)
 	base_opts(&o);
 	o.host_delay_ms = 400;
 	ms = run_once(&cfg, &o);
-	CHECK(ms >= 780);
+	CHECK(ms >= 780); /* the client's clock: two delays of 400 ms */
 	log = server_log();
 	CHECK_INT(json_array_size(json_object_get(log, "requests")), 3);
+	/* the server's clock sees the gaps too, less exactly: a loaded machine
+	 * can hold back the server's reading of one request by tens of ms */
 	for (size_t i = 1; i < 3; i++) {
 		double gap = req_time(log, i) - req_time(log, i - 1);
-		if (gap < 0.38)
+		if (gap < 0.3)
 			fprintf(stderr, "  gap %zu: %.3f s\n", i, gap);
-		CHECK(gap >= 0.38);
+		CHECK(gap >= 0.3);
 	}
 	json_decref(log);
 	pm_config_release(&cfg);
