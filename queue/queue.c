@@ -26,6 +26,8 @@ struct pm_queue {
 	int db;
 	char *prefix;
 	struct pm_queue_opts o;
+	int64_t skew_ms;          /* Redis clock minus ours, from TIME at connect */
+	int64_t rate_expire_sec;  /* last rate bucket this process set a TTL on */
 };
 
 void pm_queue_opts_init(struct pm_queue_opts *o)
@@ -179,6 +181,16 @@ static int connect_once(struct pm_queue *q, struct pm_err *err)
 		}
 		freeReplyObject(r);
 	}
+	/* Rate buckets are keyed by the Redis server's clock, so workers on
+	 * machines whose clocks disagree still count into the same second.
+	 * Without TIME (renamed away) our own clock is used. */
+	r = redisCommand(q->c, "TIME");
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING)
+		q->skew_ms = atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000 -
+			     pm_now_ms();
+	if (r)
+		freeReplyObject(r);
 	return 0;
 }
 
@@ -293,16 +305,47 @@ static void av_release(struct argv_buf *a)
 	a->nowned = a->argc = 0;
 }
 
-/* Runs a command; on a connection error reconnects once and retries. An
- * error reply becomes -1 with the message (PM_ERUNTIME). */
-static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
+/* Runs a command, with up to two side commands pipelined behind it (one
+ * round trip for all); on a connection error reconnects once and retries.
+ * An error reply of the main command becomes -1 with the message
+ * (PM_ERUNTIME); replies of side commands are read and dropped: they only
+ * keep statistics, which must never fail the work itself. */
+static redisReply *run_side(struct pm_queue *q, struct argv_buf *a, struct argv_buf *side,
+			    int nside, struct pm_err *err)
 {
 	redisReply *r = NULL;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
+		int lost = 0;
 		if (!q->c && connect_retry(q, attempt ? q->o.connect_timeout_ms : 200, err) < 0)
 			continue;
-		r = redisCommandArgv(q->c, a->argc, a->argv, a->lens);
+		if (!nside) {
+			r = redisCommandArgv(q->c, a->argc, a->argv, a->lens);
+		} else {
+			void *rv = NULL;
+			redisAppendCommandArgv(q->c, a->argc, a->argv, a->lens);
+			for (int i = 0; i < nside; i++)
+				redisAppendCommandArgv(q->c, side[i].argc, side[i].argv, side[i].lens);
+			if (redisGetReply(q->c, &rv) != REDIS_OK)
+				lost = 1;
+			r = rv;
+			for (int i = 0; i < nside && !lost; i++) {
+				void *sr = NULL;
+				if (redisGetReply(q->c, &sr) != REDIS_OK)
+					lost = 1;
+				else if (sr && ((redisReply *)sr)->type == REDIS_REPLY_ERROR)
+					pm_debug("rate_not_counted", "error=\"%s\"", ((redisReply *)sr)->str);
+				if (sr)
+					freeReplyObject(sr);
+			}
+			if (lost && r) {
+				/* the main command went through; the counters
+				 * are lost with the connection, the work is not */
+				q->rate_expire_sec = 0;
+				disconnect(q);
+				break;
+			}
+		}
 		if (r)
 			break;
 		pm_warn("redis_lost", "url=%s error=\"%s\"", q->safe_url,
@@ -324,6 +367,11 @@ static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *er
 	return r;
 }
 
+static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
+{
+	return run_side(q, a, NULL, 0, err);
+}
+
 /* Runs a command whose reply only matters as success or failure. */
 static int run_ok(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 {
@@ -333,6 +381,130 @@ static int run_ok(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 		return -1;
 	freeReplyObject(r);
 	return 0;
+}
+
+/* ---- processing rate ------------------------------------------------------ */
+
+/* Each stage counts what it adds to a stream and what it acknowledges in
+ * one hash per second of the Redis clock, rate:{unix second}, fields
+ * "add:{stream}" and "ack:{stream}:{group}". The HINCRBY rides in the same
+ * pipeline as the XADD or XACK it counts (no extra round trip); the TTL is
+ * set once per second per process. `status` sums the last minute. */
+#define RATE_TTL_S 180
+
+int64_t pm_queue_clock_ms(const struct pm_queue *q)
+{
+	return pm_now_ms() + q->skew_ms;
+}
+
+/* Fills side[0] (and side[1] for the TTL) with the counter update for
+ * field; returns how many side commands there are. */
+static int rate_side(struct pm_queue *q, struct argv_buf side[2], const char *field, long long n)
+{
+	int64_t sec = pm_queue_clock_ms(q) / 1000;
+	char key[48];
+
+	snprintf(key, sizeof(key), "rate:%lld", (long long)sec);
+	av_str(&side[0], "HINCRBY");
+	av_key(&side[0], q, key);
+	av_str(&side[0], field);
+	av_num(&side[0], n);
+	if (sec == q->rate_expire_sec)
+		return 1;
+	q->rate_expire_sec = sec;
+	av_str(&side[1], "EXPIRE");
+	av_key(&side[1], q, key);
+	av_num(&side[1], RATE_TTL_S);
+	return 2;
+}
+
+/* run_ok with the rate counter `field` += n pipelined behind. */
+static int run_ok_counted(struct pm_queue *q, struct argv_buf *a, const char *field,
+			  long long n, struct pm_err *err)
+{
+	struct argv_buf side[2];
+	redisReply *r;
+	int ns;
+
+	memset(side, 0, sizeof(side));
+	ns = rate_side(q, side, field, n);
+	r = run_side(q, a, side, ns, err);
+	av_release(a);
+	av_release(&side[0]);
+	av_release(&side[1]);
+	if (!r) {
+		q->rate_expire_sec = 0; /* the TTL may not have been set */
+		return -1;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+static long long reply_int(redisReply *r);
+
+int pm_queue_rate(struct pm_queue *q, const char *stream, const char *group,
+		  int64_t from_s, int64_t to_s, long long *added, long long *acked,
+		  struct pm_err *err)
+{
+	char add_f[96], ack_f[160];
+	int64_t n;
+	int rc = 0;
+
+	*added = *acked = 0;
+	if (to_s < from_s)
+		return 0;
+	if (to_s - from_s >= PM_RATE_MAX_SECONDS)
+		return pm_err_set(err, PM_EINPUT, "rate window of %lld s is longer than %d s",
+				  (long long)(to_s - from_s + 1), PM_RATE_MAX_SECONDS);
+	snprintf(add_f, sizeof(add_f), "add:%s", stream);
+	snprintf(ack_f, sizeof(ack_f), "ack:%s:%s", stream, group ? group : "");
+	if (!q->c && connect_retry(q, 200, err) < 0)
+		return -1;
+	n = to_s - from_s + 1;
+	/* one pipeline, one round trip, for the whole window */
+	for (int64_t s = from_s; s <= to_s; s++) {
+		struct argv_buf a = { 0 };
+		char key[48];
+		snprintf(key, sizeof(key), "rate:%lld", (long long)s);
+		av_str(&a, "HMGET");
+		av_key(&a, q, key);
+		av_str(&a, add_f);
+		av_str(&a, ack_f);
+		redisAppendCommandArgv(q->c, a.argc, a.argv, a.lens);
+		av_release(&a);
+	}
+	for (int64_t i = 0; i < n; i++) {
+		void *rv = NULL;
+		redisReply *r;
+		if (redisGetReply(q->c, &rv) != REDIS_OK) {
+			pm_err_set(err, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
+			disconnect(q);
+			return -1;
+		}
+		r = rv;
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+			long long v;
+			if ((v = reply_int(r->element[0])) > 0)
+				*added += v;
+			if (group && (v = reply_int(r->element[1])) > 0)
+				*acked += v;
+		} else if (r && r->type == REDIS_REPLY_ERROR && !rc) {
+			rc = pm_err_set(err, PM_ERUNTIME, "redis HMGET: %s", r->str);
+		}
+		if (r)
+			freeReplyObject(r);
+	}
+	return rc;
+}
+
+int pm_queue_rate_minute(struct pm_queue *q, const char *stream, const char *group,
+			 long long *added, long long *acked, struct pm_err *err)
+{
+	int64_t now = pm_queue_clock_ms(q) / 1000;
+
+	/* the 60 whole seconds before the current one: the current second
+	 * is still being counted */
+	return pm_queue_rate(q, stream, group, now - 60, now - 1, added, acked, err);
 }
 
 /* ---- streams ------------------------------------------------------------- */
@@ -376,6 +548,7 @@ int pm_queue_add(struct pm_queue *q, const char *stream, const struct pm_field *
 		 size_t nf, struct pm_err *err)
 {
 	struct argv_buf a = { 0 };
+	char field[96];
 
 	if (nf > 28)
 		return pm_err_set(err, PM_ERUNTIME, "too many fields for stream '%s'", stream);
@@ -391,7 +564,8 @@ int pm_queue_add(struct pm_queue *q, const char *stream, const struct pm_field *
 		av_str(&a, f[i].name);
 		av_add(&a, f[i].value ? f[i].value : "", f[i].value ? f[i].len : 0);
 	}
-	return run_ok(q, &a, err);
+	snprintf(field, sizeof(field), "add:%s", stream);
+	return run_ok_counted(q, &a, field, 1, err);
 }
 
 int pm_queue_group(struct pm_queue *q, const char *stream, const char *group,
@@ -563,6 +737,9 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 int pm_queue_ack(struct pm_queue *q, const char *stream, const char *group,
 		 const char *const *ids, size_t n, struct pm_err *err)
 {
+	char field[160];
+
+	snprintf(field, sizeof(field), "ack:%s:%s", stream, group);
 	while (n) {
 		struct argv_buf a = { 0 };
 		size_t chunk = n > 48 ? 48 : n;
@@ -572,7 +749,9 @@ int pm_queue_ack(struct pm_queue *q, const char *stream, const char *group,
 		av_str(&a, group);
 		for (size_t i = 0; i < chunk; i++)
 			av_str(&a, ids[i]);
-		if (run_ok(q, &a, err) < 0)
+		/* counts what was asked to be acknowledged: an id acknowledged
+		 * twice (a claim race) counts twice, which a rate can bear */
+		if (run_ok_counted(q, &a, field, (long long)chunk, err) < 0)
 			return -1;
 		ids += chunk;
 		n -= chunk;
