@@ -429,8 +429,8 @@ int pm_mail_send(const struct pm_smtp *s, const char *from, const char *const *t
 	CURLcode res;
 
 	if (!pm_smtp_url_valid(s->url))
-		return pm_err_set(err, PM_EINPUT, "--smtp: '%s' is not an smtp:// or smtps:// url",
-				  "(hidden: it may hold a password)");
+		/* not repeated: it may hold a password */
+		return pm_err_set(err, PM_EINPUT, "the smtp server is not an smtp:// or smtps:// url");
 	if (!nto || nto > MAX_RECIPIENTS)
 		return pm_err_set(err, PM_EINPUT, "mail needs 1 to %d recipients", MAX_RECIPIENTS);
 	safe = pm_smtp_url_safe(s->url);
