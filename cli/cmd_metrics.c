@@ -63,17 +63,23 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, 
 	return reply(conn, status, "text/plain; charset=utf-8", s, strlen(s), head);
 }
 
+/* Opens the configuration and Redis unless Redis is connected already
+ * (it was away at start, or at the last attempt). Call with the lock. */
+static int ensure_open(struct metrics *m, struct pm_err *err)
+{
+	if (m->p.q)
+		return 0;
+	cli_pipeline_close(&m->p);
+	return cli_pipeline_open(&m->p, 0, err);
+}
+
 /* The body of GET /metrics, or -1 with err (PM_EDEP: Redis is away). */
 static int scrape(struct metrics *m, struct pm_buf *b, struct pm_err *err)
 {
 	json_t *o;
 
-	if (!m->p.q) {
-		/* Redis was away at start or at the last attempt to open */
-		cli_pipeline_close(&m->p);
-		if (cli_pipeline_open(&m->p, 0, err) < 0)
-			return -1;
-	}
+	if (ensure_open(m, err) < 0)
+		return -1;
 	o = cli_status_collect(&m->p, err);
 	if (!o)
 		return -1;
@@ -280,15 +286,6 @@ int cmd_metrics(int argc, char **argv)
 	pm_err_init(&err);
 	pthread_mutex_init(&m.lock, NULL);
 	cli_signals_install();
-	if (cli_pipeline_open(&m.p, 0, &err) < 0) {
-		if (err.code != PM_EDEP) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		/* Redis may come later: serve 503 until it does */
-		pm_warn("redis_unavailable", "error=\"%s\"", err.msg);
-		pm_err_init(&err);
-	}
 	/* the HTTP thread inherits this mask: signals go to the main thread */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -304,6 +301,17 @@ int cmd_metrics(int argc, char **argv)
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	pm_info("metrics_listening", "listen=%s port=%u path=/metrics", listen,
 		info ? (unsigned)info->port : port);
+	/* listening first, then Redis (its connect may retry for seconds):
+	 * a scrape meanwhile waits on the lock */
+	pthread_mutex_lock(&m.lock);
+	if (ensure_open(&m, &err) < 0 && err.code != PM_EDEP) {
+		pthread_mutex_unlock(&m.lock);
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (err.code == PM_EDEP) /* Redis may come later: 503 until it does */
+		pm_warn("redis_unavailable", "error=\"%s\"", err.msg);
+	pthread_mutex_unlock(&m.lock);
 	while (!cli_stop) {
 		if (cli_reload) {
 			cli_reload = 0;
