@@ -1,5 +1,5 @@
 /* cli/cmd_report: 'pressmon report' — the daily digest of one local day as
- * HTML, Markdown and JSON under --out, plus the index of past digests. */
+ * HTML, Markdown and JSON under --out, the index of past digests, and mail. */
 #include "archive/archive.h"
 #include "cli/cli.h"
 #include "core/buf.h"

@@ -1,7 +1,8 @@
 /* report/mail: builds the digest mail (multipart/alternative, quoted-
- * printable parts, folded and RFC 2047-encoded headers) and sends it with
- * libcurl's SMTP. Header and body encoders are hand-written: libcurl's MIME
- * API encodes bodies but neither folds nor encodes our headers. */
+ * printable parts, folded RFC 2047 headers) and sends it over libcurl's SMTP. */
+
+/* The encoders are hand-written: libcurl's MIME API encodes bodies but
+ * neither folds nor encodes headers, and we want them unit-tested alone. */
 #include "report/mail.h"
 #include "core/hash.h"
 #include "core/log.h"
