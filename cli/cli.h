@@ -69,6 +69,7 @@ int cmd_archive(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 int cmd_opml(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 

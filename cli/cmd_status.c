@@ -1,8 +1,11 @@
 /* cli/cmd_status: 'pressmon status' — streams and their consumer groups,
- * dead letters, feed health and the archive's size, as text, JSON or the
- * Prometheus text exposition format. */
+ * their processing rate over the last minute, dead letters, feed health and
+ * the archive's size, as text, JSON or the Prometheus text exposition format
+ * (which 'pressmon metrics' also serves). */
 #include "cli/health.h"
 #include "cli/pipeline.h"
+#include "cli/status.h"
+#include "core/buf.h"
 #include "core/time.h"
 
 #include <jansson.h>
@@ -24,16 +27,32 @@ static long long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
-static json_t *collect(struct cli_pipeline *p, struct pm_err *err)
+/* {"window_s":60,"added":N,"acked":M} for stream and its group. */
+static json_t *rate_of(struct cli_pipeline *p, const char *stream, const char *group,
+		       struct pm_err *err)
+{
+	long long added, acked;
+	json_t *r;
+
+	if (pm_queue_rate_minute(p->q, stream, group, &added, &acked, err) < 0)
+		return NULL;
+	r = json_pack("{s:i,s:I}", "window_s", 60, "added", (json_int_t)added);
+	if (group)
+		json_object_set_new(r, "acked", json_integer(acked));
+	return r;
+}
+
+json_t *cli_status_collect(struct cli_pipeline *p, struct pm_err *err)
 {
 	json_t *o = json_object(), *streams = json_object(), *feeds = json_array(), *arch;
 	long long db, wal;
 
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		struct pm_group_info gi;
-		json_t *s;
+		json_t *s, *rate = NULL;
 		if (pm_queue_group(p->q, groups[i].stream, groups[i].group, err) < 0 ||
-		    pm_queue_group_info(p->q, groups[i].stream, groups[i].group, &gi, err) < 0) {
+		    pm_queue_group_info(p->q, groups[i].stream, groups[i].group, &gi, err) < 0 ||
+		    !(rate = rate_of(p, groups[i].stream, groups[i].group, err))) {
 			json_decref(o);
 			json_decref(streams);
 			json_decref(feeds);
@@ -43,10 +62,20 @@ static json_t *collect(struct cli_pipeline *p, struct pm_err *err)
 			      "group", groups[i].group, "pending", (json_int_t)gi.pending,
 			      "lag", (json_int_t)gi.lag, "oldest_pending_ms",
 			      (json_int_t)gi.oldest_idle_ms, "consumers", (json_int_t)gi.consumers);
+		json_object_set_new(s, "rate", rate);
 		json_object_set_new(streams, groups[i].stream, s);
 	}
-	json_object_set_new(streams, "dead", json_pack("{s:I}", "length",
-		(json_int_t)pm_queue_stream_len(p->q, PM_STREAM_DEAD)));
+	{
+		json_t *rate = rate_of(p, PM_STREAM_DEAD, NULL, err);
+		if (!rate) {
+			json_decref(o);
+			json_decref(streams);
+			json_decref(feeds);
+			return NULL;
+		}
+		json_object_set_new(streams, "dead", json_pack("{s:I,s:o}", "length",
+			(json_int_t)pm_queue_stream_len(p->q, PM_STREAM_DEAD), "rate", rate));
+	}
 	json_object_set_new(o, "streams", streams);
 
 	json_decref(feeds);
@@ -76,20 +105,25 @@ static void print_text(json_t *o)
 	json_t *s, *f;
 	size_t i;
 
-	printf("redis   %s\n\n%-10s %10s %10s %10s %12s %10s\n",
+	printf("redis   %s\n\n%-10s %10s %10s %10s %12s %10s %10s %10s\n",
 	       json_string_value(json_object_get(o, "redis")), "stream", "length", "pending",
-	       "lag", "oldest(s)", "consumers");
+	       "lag", "oldest(s)", "consumers", "in/min", "done/min");
 	json_object_foreach(json_object_get(o, "streams"), name, s) {
+		json_t *rate = json_object_get(s, "rate");
+		long long in = json_integer_value(json_object_get(rate, "added"));
 		if (!strcmp(name, "dead")) {
-			printf("%-10s %10lld\n", name, (long long)json_integer_value(json_object_get(s, "length")));
+			printf("%-10s %10lld %10s %10s %12s %10s %10lld\n", name,
+			       (long long)json_integer_value(json_object_get(s, "length")),
+			       "", "", "", "", in);
 			continue;
 		}
-		printf("%-10s %10lld %10lld %10lld %12.1f %10lld\n", name,
+		printf("%-10s %10lld %10lld %10lld %12.1f %10lld %10lld %10lld\n", name,
 		       (long long)json_integer_value(json_object_get(s, "length")),
 		       (long long)json_integer_value(json_object_get(s, "pending")),
 		       (long long)json_integer_value(json_object_get(s, "lag")),
 		       json_integer_value(json_object_get(s, "oldest_pending_ms")) / 1000.0,
-		       (long long)json_integer_value(json_object_get(s, "consumers")));
+		       (long long)json_integer_value(json_object_get(s, "consumers")), in,
+		       (long long)json_integer_value(json_object_get(rate, "acked")));
 	}
 	printf("\n%-24s %-9s %6s %8s  %s\n", "feed", "health", "status", "failures", "last ok / last error");
 	json_array_foreach(json_object_get(o, "feeds"), i, f) {
@@ -107,7 +141,21 @@ static void print_text(json_t *o)
 	       (long long)json_integer_value(json_object_get(s, "bytes")));
 }
 
-static void print_prometheus(json_t *o)
+/* A label value in the exposition format: backslash, quote and newline
+ * escaped (feed ids come from feeds.conf). */
+static void label(struct pm_buf *b, const char *v)
+{
+	for (; v && *v; v++) {
+		if (*v == '\\' || *v == '"')
+			pm_buf_addc(b, '\\');
+		if (*v == '\n')
+			pm_buf_adds(b, "\\n");
+		else
+			pm_buf_addc(b, *v);
+	}
+}
+
+void cli_status_prometheus(json_t *o, struct pm_buf *b)
 {
 	static const char *metrics[] = { "length", "pending", "lag", "oldest_pending_ms", "consumers" };
 	const char *name;
@@ -115,25 +163,41 @@ static void print_prometheus(json_t *o)
 	size_t i;
 
 	for (size_t m = 0; m < 5; m++) {
-		printf("# HELP pressmon_stream_%s Redis stream %s (per stream and consumer group).\n"
-		       "# TYPE pressmon_stream_%s gauge\n", metrics[m], metrics[m], metrics[m]);
+		pm_buf_addf(b, "# HELP pressmon_stream_%s Redis stream %s (per stream and consumer group).\n"
+			    "# TYPE pressmon_stream_%s gauge\n", metrics[m], metrics[m], metrics[m]);
 		json_object_foreach(json_object_get(o, "streams"), name, s) {
 			json_t *v = json_object_get(s, metrics[m]);
 			if (v)
-				printf("pressmon_stream_%s{stream=\"%s\"} %lld\n", metrics[m], name,
-				       (long long)json_integer_value(v));
+				pm_buf_addf(b, "pressmon_stream_%s{stream=\"%s\"} %lld\n", metrics[m], name,
+					    (long long)json_integer_value(v));
 		}
 	}
-	printf("# HELP pressmon_feed_failures Consecutive failed fetches per feed.\n"
-	       "# TYPE pressmon_feed_failures gauge\n");
-	json_array_foreach(json_object_get(o, "feeds"), i, f)
-		printf("pressmon_feed_failures{feed=\"%s\",health=\"%s\"} %lld\n",
-		       json_string_value(json_object_get(f, "id")),
-		       json_string_value(json_object_get(f, "health")),
-		       (long long)json_integer_value(json_object_get(f, "failures")));
-	printf("# HELP pressmon_archive_bytes Size of the archive database and its WAL.\n"
-	       "# TYPE pressmon_archive_bytes gauge\npressmon_archive_bytes %lld\n",
-	       (long long)json_integer_value(json_object_get(json_object_get(o, "archive"), "bytes")));
+	pm_buf_adds(b, "# HELP pressmon_stream_added_last_minute Entries added to the stream in the last 60 s.\n"
+		       "# TYPE pressmon_stream_added_last_minute gauge\n");
+	json_object_foreach(json_object_get(o, "streams"), name, s)
+		pm_buf_addf(b, "pressmon_stream_added_last_minute{stream=\"%s\"} %lld\n", name,
+			    (long long)json_integer_value(json_object_get(json_object_get(s, "rate"), "added")));
+	pm_buf_adds(b, "# HELP pressmon_stream_acked_last_minute Entries the consumer group acknowledged in the last 60 s.\n"
+		       "# TYPE pressmon_stream_acked_last_minute gauge\n");
+	json_object_foreach(json_object_get(o, "streams"), name, s) {
+		json_t *acked = json_object_get(json_object_get(s, "rate"), "acked");
+		if (acked)
+			pm_buf_addf(b, "pressmon_stream_acked_last_minute{stream=\"%s\",group=\"%s\"} %lld\n",
+				    name, json_string_value(json_object_get(s, "group")),
+				    (long long)json_integer_value(acked));
+	}
+	pm_buf_adds(b, "# HELP pressmon_feed_failures Consecutive failed fetches per feed.\n"
+		       "# TYPE pressmon_feed_failures gauge\n");
+	json_array_foreach(json_object_get(o, "feeds"), i, f) {
+		pm_buf_adds(b, "pressmon_feed_failures{feed=\"");
+		label(b, json_string_value(json_object_get(f, "id")));
+		pm_buf_addf(b, "\",health=\"%s\"} %lld\n",
+			    json_string_value(json_object_get(f, "health")),
+			    (long long)json_integer_value(json_object_get(f, "failures")));
+	}
+	pm_buf_addf(b, "# HELP pressmon_archive_bytes Size of the archive database and its WAL.\n"
+		    "# TYPE pressmon_archive_bytes gauge\npressmon_archive_bytes %lld\n",
+		    (long long)json_integer_value(json_object_get(json_object_get(o, "archive"), "bytes")));
 }
 
 int cmd_status(int argc, char **argv)
@@ -157,8 +221,9 @@ int cmd_status(int argc, char **argv)
 		int h = cli_common_opt(&p.env, c, optarg);
 		if (h == 2) {
 			printf("usage: pressmon status [--format text|json|prometheus] [--redis URL] [--config PATH] [--db PATH]\n\n"
-			       "Shows each stream's length, pending entries, lag, oldest pending age and\n"
-			       "consumers, the dead letters, every feed's health and the archive size.\n");
+			       "Shows each stream's length, pending entries, lag, oldest pending age,\n"
+			       "consumers, and entries added and done (acknowledged) in the last minute;\n"
+			       "the dead letters, every feed's health and the archive size.\n");
 			return 0;
 		}
 		if (h < 0)
@@ -180,7 +245,7 @@ int cmd_status(int argc, char **argv)
 		cli_pipeline_close(&p);
 		return rc;
 	}
-	o = collect(&p, &err);
+	o = cli_status_collect(&p, &err);
 	if (!o) {
 		rc = cli_fail(&err);
 	} else if (!strcmp(format, "json")) {
@@ -188,7 +253,10 @@ int cmd_status(int argc, char **argv)
 		puts(s);
 		free(s);
 	} else if (!strcmp(format, "prometheus")) {
-		print_prometheus(o);
+		struct pm_buf b = PM_BUF_INIT;
+		cli_status_prometheus(o, &b);
+		fwrite(pm_buf_str(&b), 1, b.len, stdout);
+		pm_buf_release(&b);
 	} else {
 		print_text(o);
 	}

@@ -20,6 +20,7 @@ static const struct cmd_entry commands[] = {
 	{ "report", cmd_report, "daily digest as HTML, Markdown, JSON" },
 	{ "query", cmd_query, "search and count the archive" },
 	{ "status", cmd_status, "streams, workers, feeds, archive" },
+	{ "metrics", cmd_metrics, "serve the status as Prometheus metrics over HTTP" },
 	{ "opml", cmd_opml, "import or export feeds.conf as OPML" },
 	{ "rules", cmd_rules, "check (lint) the rule files" },
 };

@@ -59,6 +59,7 @@ void pm_config_release(struct pm_config *cfg)
 	free(cfg->prefix);
 	free(cfg->rules_dir);
 	free(cfg->timezone);
+	free(cfg->mail_from);
 	pm_config_init(cfg);
 }
 
@@ -234,6 +235,8 @@ static int on_global_key(struct load_ctx *c, const char *k, const char *v)
 		set_str(&cfg->rules_dir, v);
 	else if (!strcmp(k, "timezone"))
 		set_str(&cfg->timezone, v);
+	else if (!strcmp(k, "mail_from"))
+		set_str(&cfg->mail_from, v);
 	else if (!strcmp(k, "interval")) {
 		if (parse_int(v, 10, 7 * 86400, &n))
 			return fail(c, "interval '%s' is not a number of seconds from 10 to 604800%s", v, "");

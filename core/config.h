@@ -33,6 +33,7 @@ struct pm_config {
 	char *prefix;           /* Redis key prefix, default "pm:" */
 	char *rules_dir;        /* default "classify/rules" next to the config */
 	char *timezone;         /* digest time zone, default "UTC" */
+	char *mail_from;        /* sender of the mailed digest, may be NULL */
 	int default_interval;   /* default 900 */
 	size_t max_body;        /* fetch body cap in bytes, default 8 MiB */
 	struct pm_source *sources;

@@ -35,12 +35,22 @@ struct pm_queue {
 	size_t pipe_bytes;    /* argument bytes appended since the last flush */
 	size_t pipe_failed;   /* units or lone commands failed, not yet reported */
 	struct pm_err pipe_err; /* the first of those failures */
+	int64_t skew_ms;      /* Redis clock minus ours, from TIME at connect */
+	/* processing-rate counts not yet sent, all for second rate_sec */
+	struct rate_count {
+		char field[160];
+		long long n;
+	} rate[16];
+	size_t nrate;
+	int64_t rate_sec;
+	int64_t rate_expire_sec;  /* last rate bucket this process set a TTL on */
 };
 
 /* What an owed reply belongs to: unit 0 is a lone command. */
 struct pipe_slot {
 	size_t unit;
 	int exec;             /* the EXEC closing its unit */
+	int side;             /* a statistics counter: its failure fails nothing */
 };
 
 void pm_queue_opts_init(struct pm_queue_opts *o)
@@ -194,6 +204,16 @@ static int connect_once(struct pm_queue *q, struct pm_err *err)
 		}
 		freeReplyObject(r);
 	}
+	/* Rate buckets are keyed by the Redis server's clock, so workers on
+	 * machines whose clocks disagree still count into the same second.
+	 * Without TIME (renamed away) our own clock is used. */
+	r = redisCommand(q->c, "TIME");
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING)
+		q->skew_ms = atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000 -
+			     pm_now_ms();
+	if (r)
+		freeReplyObject(r);
 	return 0;
 }
 
@@ -318,7 +338,8 @@ static void av_release(struct argv_buf *a)
 
 /* Runs a command; on a connection error reconnects once and retries. An
  * error reply becomes -1 with the message (PM_ERUNTIME). */
-static void pipe_drain(struct pm_queue *q);
+static void pipe_read(struct pm_queue *q);
+static void rate_emit(struct pm_queue *q);
 
 static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 {
@@ -329,8 +350,20 @@ static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *er
 			   a->argv[0]);
 		return NULL;
 	}
-	pipe_drain(q); /* replies owed by the pipeline come first */
-	for (int attempt = 0; attempt < 2; attempt++) {
+	rate_emit(q);
+	/* replies owed by the pipeline come first, in the same round trip */
+	if (q->nslots && q->c && redisAppendCommandArgv(q->c, a->argc, a->argv, a->lens) == REDIS_OK) {
+		pipe_read(q);
+		if (q->c && redisGetReply(q->c, (void **)&r) != REDIS_OK)
+			r = NULL;
+		if (!r && q->c) {
+			pm_warn("redis_lost", "url=%s error=\"%s\"", q->safe_url, q->c->errstr);
+			disconnect(q);
+		}
+	} else if (q->nslots) {
+		pipe_read(q);
+	}
+	for (int attempt = 0; attempt < 2 && !r; attempt++) {
 		if (!q->c && connect_retry(q, attempt ? q->o.connect_timeout_ms : 200, err) < 0)
 			continue;
 		r = redisCommandArgv(q->c, a->argc, a->argv, a->lens);
@@ -416,12 +449,19 @@ static void pipe_read(struct pm_queue *q)
 		}
 		if (r)
 			freeReplyObject(r);
+		if (s->side) { /* statistics: never fail the work they count */
+			if (e.msg[0] && !lost)
+				pm_debug("rate_not_counted", "error=\"%s\"", e.msg);
+			continue;
+		}
 		/* a unit fails once, however many of its replies say so */
 		if (e.msg[0] && (s->unit == 0 || s->unit != last_bad)) {
 			pipe_note(q, &e);
 			last_bad = s->unit;
 		}
 	}
+	if (lost)
+		q->rate_expire_sec = 0; /* the TTL may not have been set */
 	q->nslots = 0;
 	q->nunits = 0;
 	q->pipe_bytes = 0;
@@ -429,12 +469,13 @@ static void pipe_read(struct pm_queue *q)
 
 static void pipe_drain(struct pm_queue *q)
 {
+	rate_emit(q);
 	if (q->nslots && !q->unit)
 		pipe_read(q);
 }
 
 /* Appends the command in a; its reply is owed to the pipeline. */
-static void pipe_append(struct pm_queue *q, struct argv_buf *a, int exec)
+static void pipe_append_slot(struct pm_queue *q, struct argv_buf *a, int exec, int side)
 {
 	struct pm_err e;
 
@@ -444,6 +485,10 @@ static void pipe_append(struct pm_queue *q, struct argv_buf *a, int exec)
 		return;
 	}
 	if (!q->c && (q->nslots || connect_retry(q, 200, &e) < 0)) {
+		if (side) {
+			av_release(a);
+			return;
+		}
 		/* no connection: a unit's later commands are skipped with it, so
 		 * they never run outside their transaction */
 		if (!e.msg[0])
@@ -466,10 +511,15 @@ static void pipe_append(struct pm_queue *q, struct argv_buf *a, int exec)
 		q->aslots = q->aslots ? q->aslots * 2 : 64;
 		q->slots = xrealloc(q->slots, q->aslots * sizeof(*q->slots));
 	}
-	q->slots[q->nslots++] = (struct pipe_slot){ q->unit, exec };
+	q->slots[q->nslots++] = (struct pipe_slot){ side ? 0 : q->unit, exec, side };
 	av_release(a);
 	if (!q->unit && q->pipe_bytes >= PIPE_FLUSH_BYTES)
 		pipe_read(q);
+}
+
+static void pipe_append(struct pm_queue *q, struct argv_buf *a, int exec)
+{
+	pipe_append_slot(q, a, exec, 0);
 }
 
 /* Appends a command whose building returned rc; a command that could not
@@ -516,6 +566,7 @@ int pm_queue_pipe_flush(struct pm_queue *q, size_t *failed, struct pm_err *err)
 	size_t n;
 
 	pm_queue_pipe_end(q);
+	rate_emit(q);
 	if (q->nslots)
 		pipe_read(q);
 	n = q->pipe_failed;
@@ -533,6 +584,141 @@ int pm_queue_pipe_flush(struct pm_queue *q, size_t *failed, struct pm_err *err)
 size_t pm_queue_pipe_pending(const struct pm_queue *q)
 {
 	return q->nslots;
+}
+
+/* ---- processing rate ------------------------------------------------------ */
+
+/* Each stage counts what it adds to a stream and what it acknowledges in
+ * one hash per second of the Redis clock, rate:{unix second}, fields
+ * "add:{stream}" and "ack:{stream}:{group}". Counts are summed in memory
+ * and sent as HINCRBYs ahead of the next command or pipeline that goes to
+ * Redis anyway (no round trip of their own); the TTL is set once per
+ * second per process. `status` sums the last minute. */
+#define RATE_TTL_S 180
+
+int64_t pm_queue_clock_ms(const struct pm_queue *q)
+{
+	return pm_now_ms() + q->skew_ms;
+}
+
+/* Appends the counts held for rate_sec as side commands of the pipeline. */
+static void rate_emit(struct pm_queue *q)
+{
+	char key[48];
+
+	if (!q->nrate || q->unit)
+		return;
+	snprintf(key, sizeof(key), "rate:%lld", (long long)q->rate_sec);
+	for (size_t i = 0; i < q->nrate; i++) {
+		struct argv_buf a = { 0 };
+		av_str(&a, "HINCRBY");
+		av_key(&a, q, key);
+		av_str(&a, q->rate[i].field);
+		av_num(&a, q->rate[i].n);
+		pipe_append_slot(q, &a, 0, 1);
+	}
+	q->nrate = 0;
+	if (q->rate_sec != q->rate_expire_sec) {
+		struct argv_buf a = { 0 };
+		q->rate_expire_sec = q->rate_sec;
+		av_str(&a, "EXPIRE");
+		av_key(&a, q, key);
+		av_num(&a, RATE_TTL_S);
+		pipe_append_slot(q, &a, 0, 1);
+	}
+}
+
+/* Counts n for field in the current second. */
+static void rate_note(struct pm_queue *q, const char *field, long long n)
+{
+	int64_t sec = pm_queue_clock_ms(q) / 1000;
+	size_t i;
+
+	if (q->nrate && sec != q->rate_sec && !q->unit)
+		rate_emit(q);
+	if (!q->nrate)
+		q->rate_sec = sec;
+	for (i = 0; i < q->nrate; i++)
+		if (!strcmp(q->rate[i].field, field))
+			break;
+	if (i == q->nrate) {
+		if (q->nrate == sizeof(q->rate) / sizeof(q->rate[0]))
+			return; /* more streams than a worker has: not counted */
+		snprintf(q->rate[i].field, sizeof(q->rate[i].field), "%s", field);
+		q->rate[i].n = 0;
+		q->nrate++;
+	}
+	q->rate[i].n += n;
+}
+
+static long long reply_int(redisReply *r);
+
+int pm_queue_rate(struct pm_queue *q, const char *stream, const char *group,
+		  int64_t from_s, int64_t to_s, long long *added, long long *acked,
+		  struct pm_err *err)
+{
+	char add_f[96], ack_f[160];
+	int64_t n;
+	int rc = 0;
+
+	*added = *acked = 0;
+	if (to_s < from_s)
+		return 0;
+	if (to_s - from_s >= PM_RATE_MAX_SECONDS)
+		return pm_err_set(err, PM_EINPUT, "rate window of %lld s is longer than %d s",
+				  (long long)(to_s - from_s + 1), PM_RATE_MAX_SECONDS);
+	if (q->unit)
+		return pm_err_set(err, PM_ERUNTIME, "redis HMGET inside a pipeline unit");
+	pipe_drain(q);
+	snprintf(add_f, sizeof(add_f), "add:%s", stream);
+	snprintf(ack_f, sizeof(ack_f), "ack:%s:%s", stream, group ? group : "");
+	if (!q->c && connect_retry(q, 200, err) < 0)
+		return -1;
+	n = to_s - from_s + 1;
+	/* one pipeline, one round trip, for the whole window */
+	for (int64_t s = from_s; s <= to_s; s++) {
+		struct argv_buf a = { 0 };
+		char key[48];
+		snprintf(key, sizeof(key), "rate:%lld", (long long)s);
+		av_str(&a, "HMGET");
+		av_key(&a, q, key);
+		av_str(&a, add_f);
+		av_str(&a, ack_f);
+		redisAppendCommandArgv(q->c, a.argc, a.argv, a.lens);
+		av_release(&a);
+	}
+	for (int64_t i = 0; i < n; i++) {
+		void *rv = NULL;
+		redisReply *r;
+		if (redisGetReply(q->c, &rv) != REDIS_OK) {
+			pm_err_set(err, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
+			disconnect(q);
+			return -1;
+		}
+		r = rv;
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+			long long v;
+			if ((v = reply_int(r->element[0])) > 0)
+				*added += v;
+			if (group && (v = reply_int(r->element[1])) > 0)
+				*acked += v;
+		} else if (r && r->type == REDIS_REPLY_ERROR && !rc) {
+			rc = pm_err_set(err, PM_ERUNTIME, "redis HMGET: %s", r->str);
+		}
+		if (r)
+			freeReplyObject(r);
+	}
+	return rc;
+}
+
+int pm_queue_rate_minute(struct pm_queue *q, const char *stream, const char *group,
+			 long long *added, long long *acked, struct pm_err *err)
+{
+	int64_t now = pm_queue_clock_ms(q) / 1000;
+
+	/* the 60 whole seconds before the current one: the current second
+	 * is still being counted */
+	return pm_queue_rate(q, stream, group, now - 60, now - 1, added, acked, err);
 }
 
 /* ---- streams ------------------------------------------------------------- */
@@ -597,9 +783,15 @@ int pm_queue_add(struct pm_queue *q, const char *stream, const struct pm_field *
 {
 	struct argv_buf a = { 0 };
 
+	char field[96];
+
 	if (cmd_xadd(q, &a, stream, f, nf, err) < 0)
 		return -1;
-	return run_ok(q, &a, err);
+	if (run_ok(q, &a, err) < 0)
+		return -1;
+	snprintf(field, sizeof(field), "add:%s", stream);
+	rate_note(q, field, 1);
+	return 0;
 }
 
 void pm_queue_pipe_add(struct pm_queue *q, const char *stream, const struct pm_field *f,
@@ -608,8 +800,12 @@ void pm_queue_pipe_add(struct pm_queue *q, const char *stream, const struct pm_f
 	struct argv_buf a = { 0 };
 	struct pm_err e;
 
+	char field[96];
+
 	pm_err_init(&e);
 	pipe_built(q, &a, cmd_xadd(q, &a, stream, f, nf, &e), &e);
+	snprintf(field, sizeof(field), "add:%s", stream);
+	rate_note(q, field, 1);
 }
 
 int pm_queue_group(struct pm_queue *q, const char *stream, const char *group,
@@ -782,6 +978,12 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 static int ack_chunks(struct pm_queue *q, const char *stream, const char *group,
 		      const char *const *ids, size_t n, int pipelined, struct pm_err *err)
 {
+	char field[160];
+
+	/* counts what was asked to be acknowledged: an id acknowledged twice
+	 * (a claim race) counts twice, which a rate can bear */
+	snprintf(field, sizeof(field), "ack:%s:%s", stream, group);
+	rate_note(q, field, (long long)n);
 	while (n) {
 		struct argv_buf a = { 0 };
 		size_t chunk = n > 48 ? 48 : n;

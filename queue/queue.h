@@ -92,6 +92,23 @@ int pm_queue_group_info(struct pm_queue *q, const char *stream, const char *grou
 long long pm_queue_stream_len(struct pm_queue *q, const char *stream);
 int pm_queue_max_deliveries(const struct pm_queue *q);
 
+/* Processing rate. pm_queue_add and pm_queue_ack count into per-second
+ * buckets of the Redis server's clock (key rate:{second}, 180 s TTL),
+ * pipelined with the command they count. pm_queue_rate sums the buckets of
+ * seconds from_s..to_s (inclusive, at most PM_RATE_MAX_SECONDS): *added,
+ * entries added to stream; *acked, entries of stream acknowledged by group
+ * (group NULL: none). pm_queue_rate_minute sums the 60 whole seconds before
+ * the current one. */
+#define PM_RATE_MAX_SECONDS 3600
+int pm_queue_rate(struct pm_queue *q, const char *stream, const char *group,
+		  int64_t from_s, int64_t to_s, long long *added, long long *acked,
+		  struct pm_err *err);
+int pm_queue_rate_minute(struct pm_queue *q, const char *stream, const char *group,
+			 long long *added, long long *acked, struct pm_err *err);
+/* Now on the Redis server's clock (ms since the epoch), as measured at
+ * connect time; our own clock if the server has no TIME. */
+int64_t pm_queue_clock_ms(const struct pm_queue *q);
+
 /* Fetch schedule: sorted set feed id -> due time (ms). */
 int pm_queue_sched_add(struct pm_queue *q, const char *feed, int64_t due_ms,
 		       int only_if_absent, struct pm_err *err);

@@ -20,12 +20,13 @@ declare -A allow=(
 )
 # library header -> modules that may include it
 declare -A libs=(
-	[curl/]="fetch parse"
+	[curl/]="fetch parse report"
 	[libxml/]="parse"
 	[utf8proc.h]="core"
 	[hiredis]="queue"
 	[sqlite3.h]="archive"
 	[xxhash.h]="core"
+	[microhttpd.h]="cli"
 )
 bad=0
 while IFS= read -r file; do

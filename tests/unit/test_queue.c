@@ -10,6 +10,8 @@
 #include "parse/stage.h"
 #include "testlib.h"
 
+#include <hiredis.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,6 +417,88 @@ static void test_urls(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* The per-second rate counters: what pm_queue_add and pm_queue_ack count
+ * lands in the bucket of the current second, with a TTL, and the window
+ * sums count exactly that bucket and nothing outside it. */
+static void test_rate(const char *url)
+{
+	struct pm_queue_opts o;
+	struct pm_queue *q = NULL;
+	struct pm_batch b = { 0 };
+	struct pm_err err;
+	struct pm_field f = { "v", "x", 1 };
+	long long added = -1, acked = -1;
+	int64_t s0 = 0, s1 = -1;
+
+	TEST("rate counters");
+	pm_err_init(&err);
+	pm_queue_opts_init(&o);
+	o.url = url;
+	o.prefix = "rate-t:";
+	o.claim_idle_ms = -1;
+	CHECK(pm_queue_connect(&o, &q, &err) == 0);
+	if (!q)
+		return;
+	/* same machine: the Redis clock is ours within a second */
+	CHECK(llabs((long long)(pm_queue_clock_ms(q) - pm_now_ms())) < 1000);
+	/* retried when the work straddles a second boundary */
+	for (int attempt = 0; attempt < 5 && s0 != s1; attempt++) {
+		const char *ids[3];
+		CHECK(pm_queue_flush_prefix(q, &err) == 0);
+		CHECK(pm_queue_group(q, "s", "g", &err) == 0);
+		s0 = pm_queue_clock_ms(q) / 1000;
+		for (int i = 0; i < 3; i++)
+			pm_queue_add(q, "s", &f, 1, &err);
+		pm_queue_read(q, "s", "g", "c", 10, 0, &b, &err);
+		for (size_t i = 0; i < b.n && i < 3; i++)
+			ids[i] = b.v[i].id;
+		if (b.n == 3) {
+			pm_queue_ack(q, "s", "g", ids, 2, &err);
+			pm_queue_dead(q, "g", "s", "g", &b.v[2], "test", &err);
+		}
+		s1 = pm_queue_clock_ms(q) / 1000;
+		pm_batch_release(&b);
+	}
+	CHECK(s0 == s1);
+	CHECK(pm_queue_rate(q, "s", "g", s0, s0, &added, &acked, &err) == 0);
+	CHECK_INT(added, 3);
+	CHECK_INT(acked, 3);                 /* 2 acked + 1 dead-lettered */
+	CHECK(pm_queue_rate(q, PM_STREAM_DEAD, NULL, s0, s0, &added, &acked, &err) == 0);
+	CHECK_INT(added, 1);
+	CHECK_INT(acked, 0);
+	CHECK(pm_queue_rate(q, "s", "other", s0, s0, &added, &acked, &err) == 0);
+	CHECK_INT(added, 3);
+	CHECK_INT(acked, 0);                 /* another group acknowledged nothing */
+	CHECK(pm_queue_rate(q, "s", "g", s0 - 60, s0 - 1, &added, &acked, &err) == 0);
+	CHECK_INT(added + acked, 0);
+	CHECK(pm_queue_rate(q, "s", "g", s0 + 1, s0 + 60, &added, &acked, &err) == 0);
+	CHECK_INT(added + acked, 0);
+	CHECK(pm_queue_rate(q, "s", "g", s0, s0 + PM_RATE_MAX_SECONDS, &added, &acked, &err) == -1);
+	CHECK_INT(err.code, PM_EINPUT);
+
+	TEST("rate bucket has a TTL");
+	{
+		const char *sock = url + strlen("unix://");
+		redisContext *c = redisConnectUnix(sock);
+		redisReply *r = c && !c->err ? redisCommand(c, "TTL rate-t:rate:%lld", (long long)s0) : NULL;
+		CHECK(r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= 180);
+		if (r)
+			freeReplyObject(r);
+		if (c)
+			redisFree(c);
+	}
+
+	TEST("rate over the last minute");
+	/* the minute covers whole seconds only: wait for s0 to be over */
+	for (int i = 0; i < 30 && pm_queue_clock_ms(q) / 1000 <= s0; i++)
+		pm_sleep_ms(50);
+	CHECK(pm_queue_rate_minute(q, "s", "g", &added, &acked, &err) == 0);
+	CHECK_INT(added, 3);
+	CHECK_INT(acked, 3);
+	pm_queue_flush_prefix(q, &err);
+	pm_queue_free(q);
+}
+
 int main(void)
 {
 	struct pm_embedded emb;
@@ -434,6 +518,7 @@ int main(void)
 	test_pipeline(emb.url);
 	test_parse_stage(emb.url);
 	test_stage(emb.url);
+	test_rate(emb.url);
 	test_urls();
 	pm_embedded_stop(&emb);
 	{
