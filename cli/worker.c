@@ -27,8 +27,10 @@ struct runner {
 	struct pm_stage stages[ST_MAX];
 	int have[ST_MAX];
 	size_t processed[ST_MAX];
+	size_t upstream[ST_MAX];       /* done by the stage before since this one ran */
 	int once;
 	size_t batch;
+	int batch_given;       /* --batch was given: it applies to every stage */
 };
 
 #define HEALTH_EVERY_MS 60000
@@ -101,14 +103,28 @@ static int runner_loop(struct runner *r)
 			if (pm_fetcher_step(r->fetcher, wait, &active, &err) < 0)
 				failed = 1;
 		}
-		for (int i = 0; i < ST_MAX && !failed && !cli_stop; i++) {
+		for (int i = 0, before = -1; i < ST_MAX && !failed && !cli_stop; i++) {
 			int block = (!r->once && nstages == 1 && !r->fetcher) ? 1000 : 0;
+			size_t count = r->batch;
 			if (!r->have[i])
 				continue;
+			if (!r->batch_given && r->stages[i].batch) {
+				count = r->stages[i].batch;
+				/* in one process, a stage with a batch of its own
+				 * (archive: a commit per batch) waits while the stage
+				 * before it is still filling one */
+				if (i > 0 && r->have[i - 1] && before > 0 && r->upstream[i] < count)
+					continue;
+			}
+			done = 0;
 			if (pm_stage_step(r->p->q, &r->stages[i], r->p->consumer,
-					  r->batch, block, &done, &err) < 0)
+					  count, block, &done, &err) < 0)
 				failed = 1;
 			r->processed[i] += done;
+			r->upstream[i] = 0;
+			if (i + 1 < ST_MAX)
+				r->upstream[i + 1] += done;
+			before = (int)(done > 0);
 			progress += done;
 		}
 		if (failed) {
@@ -250,7 +266,7 @@ static void usage_worker(const char *stage)
 	       "  --db PATH           archive database (PRESSMON_DB)\n"
 	       "  --rules DIR         rule files (default classify/rules)\n"
 	       "  --claim-idle SECS   claim entries pending longer than this with another consumer (60)\n"
-	       "  --batch N           entries per turn (64)\n"
+	       "  --batch N           entries per turn (64; archive 1000)\n"
 	       "  --concurrency N     parallel transfers of the fetcher (64)\n"
 	       "  --log-level LEVEL   error, warn, info, debug\n"
 	       "  --log-json          log lines as JSON\n",
@@ -296,6 +312,7 @@ static int worker(const char *stage, int argc, char **argv)
 			if (cli_parse_int(optarg, 1, 10000, &n))
 				return cli_usage(stage, "--batch '%s' is not a number from 1 to 10000", optarg);
 			r.batch = (size_t)n;
+			r.batch_given = 1;
 			break;
 		case OPT_CONCURRENCY:
 			if (cli_parse_int(optarg, 1, 10000, &n))

@@ -24,6 +24,8 @@ struct pm_stage {
 	int (*flush)(void *ctx, struct pm_err *err);
 	void *ctx;
 	size_t max_batch;    /* 0, or a cap on entries per turn (large entries) */
+	size_t batch;        /* 0, or the entries per turn this stage takes when
+			      * the operator did not choose (a costly commit) */
 };
 
 /* One turn: claims stale entries or reads new ones (up to count, waiting
