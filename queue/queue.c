@@ -293,8 +293,31 @@ static void av_release(struct argv_buf *a)
 	a->nowned = a->argc = 0;
 }
 
+/* Error replies that say the server cannot serve yet, not that the command
+ * is wrong: a restarted server answers LOADING while it reads its
+ * append-only file, BUSY while a script runs, and the others during a
+ * failover. They are outages (PM_EDEP: the caller backs off and retries);
+ * READONLY means we reached a demoted primary, so we also reconnect. */
+static int reply_is_outage(const redisReply *r, int *reconnect)
+{
+	static const char *const codes[] = { "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+					     "CLUSTERDOWN", "READONLY", NULL };
+
+	*reconnect = 0;
+	for (int i = 0; codes[i]; i++) {
+		size_t n = strlen(codes[i]);
+		if (r->len >= n && !strncmp(r->str, codes[i], n) &&
+		    (r->len == n || r->str[n] == ' ')) {
+			*reconnect = !strcmp(codes[i], "READONLY");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Runs a command; on a connection error reconnects once and retries. An
- * error reply becomes -1 with the message (PM_ERUNTIME). */
+ * error reply becomes -1 with the message: PM_EDEP when the server is
+ * unavailable for now (reply_is_outage), else PM_ERUNTIME. */
 static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 {
 	redisReply *r = NULL;
@@ -317,8 +340,12 @@ static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *er
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		pm_err_set(err, PM_ERUNTIME, "redis %.*s: %s", (int)a->lens[0], a->argv[0], r->str);
+		int reconnect, outage = reply_is_outage(r, &reconnect);
+		pm_err_set(err, outage ? PM_EDEP : PM_ERUNTIME, "redis %.*s: %s",
+			   (int)a->lens[0], a->argv[0], r->str);
 		freeReplyObject(r);
+		if (reconnect)
+			disconnect(q);
 		return NULL;
 	}
 	return r;
