@@ -4,7 +4,8 @@
 # parse, two classify workers and one archive worker on one Redis,
 #   A. with 10 SIGKILLs of a random worker at random moments (each killed
 #      worker restarted at once), and
-#   B. with redis-server (AOF on) stopped and started again mid-run;
+#   B. with redis-server (AOF on) stopped and started again mid-run, and
+#   C. with redis-server killed (SIGKILL: a crash) and started again;
 # each then drains (every feed fetched, every stream with nothing pending
 # and nothing undelivered, per `pressmon status --format json`), and its
 # archive must equal an undisturbed `pressmon run --once`'s: same ids, one
@@ -23,7 +24,7 @@ export PRESSMON_BIN=${PRESSMON_BIN:-$_root/$BUILD/pressmon}
 LIMIT=${CHAOS_LIMIT:-85}
 SEED=${CHAOS_SEED:-$(( ($$ + $(date +%s)) % 32768 ))}
 KILLS=${CHAOS_KILLS:-10}
-PARTS=${CHAOS_PARTS:-A B} # A: kills, B: Redis restart
+PARTS=${CHAOS_PARTS:-A B C} # A: kills, B: Redis restart, C: Redis crash
 IDLE=2 # --claim-idle: a killed worker's entries wait this long for another
 RANDOM=$SEED
 echo "chaos: seed $SEED (CHAOS_SEED=$SEED replays the same choices)" >&2
@@ -200,6 +201,10 @@ check_eq "reference archived every article" "$(wc -l <"$TMP/ref.ndjson")" 2000
 check_eq "reference: nothing dead or pending" "$(redis_leftovers "$TMP/ref.sock")" "pending=0 dead=0"
 check "reference: a quarter of the articles came from pages" \
 	test "$(grep -c '"url":"file://' "$TMP/ref.ndjson")" -eq 500
+# the work, counted as entries all stages finish (acknowledge): faults
+# are placed at random points of it
+TOTAL=0
+for s in raw pages articles tagged; do TOTAL=$((TOTAL + $(redis-cli -s "$TMP/ref.sock" xlen "pm:$s"))); done
 
 # --- A: random SIGKILLs ------------------------------------------------------
 
@@ -207,10 +212,8 @@ if [[ " $PARTS " == *" A "* ]]; then
 start_redis_at kill || { summary; exit 1; }
 URL="unix://$TMP/kill.sock"
 # The kill moments: random points of the work, as the number of entries
-# all stages have finished (acknowledged) — TOTAL for the reference — so that
-# they land while there is work however fast the machine runs today.
-TOTAL=0
-for s in raw pages articles tagged; do TOTAL=$((TOTAL + $(redis-cli -s "$TMP/ref.sock" xlen "pm:$s"))); done
+# all stages have finished (acknowledged), so that they land while there is
+# work however fast the machine runs today.
 mapfile -t AT < <(for _ in $(seq 1 "$KILLS"); do echo $(( TOTAL * (1 + RANDOM % 85) / 100 )); done | sort -n)
 echo "A: kills when ${AT[*]} of $TOTAL entries are done" >&2
 t0=$(date +%s%N)
@@ -240,44 +243,53 @@ check_eq "A (kills): nothing dead or pending" "$(redis_leftovers "$TMP/kill.sock
 compare_archives A "$TMP/kill.db"
 fi
 
-# --- B: redis-server restarted mid-run --------------------------------------
+# --- B and C: redis-server restarted, or killed, mid-run -------------------
 
-if [[ " $PARTS " == *" B "* ]]; then
-start_redis_at restart || { summary; exit 1; }
-URL="unix://$TMP/restart.sock"
-start_workers "$URL" "$TMP/restart.db" "$TMP/restart"
-t0=$(date +%s%N)
-# stop Redis once articles are flowing, as a restart by the service manager
-# (SIGTERM: the server writes its append-only file out and exits)
-for _ in $(seq 1 400); do
-	[ "$(redis-cli -s "$TMP/restart.sock" xlen pm:articles 2>/dev/null)" -gt 0 ] 2>/dev/null && break
-	sleep 0.025
-done
-before=$(pipeline_state "$URL")
-kill -TERM "$RPID"
-wait "$RPID"
-echo "B: redis stopped after $(( ($(date +%s%N) - t0) / 1000000 )) ms; before: $before" >&2
-case $before in busy*) ok ;; *) fail "B (restart): Redis was stopped after the work was done" ;; esac
-sleep 1 # Redis stays away a moment: the workers must notice and back off
-# then it takes a while to read its append-only file back, as a large one
-# does, answering LOADING meanwhile (0.1 ms per command of the file: about
-# a second here; the debugging setting key-load-delay of redis-server)
-start_redis_at restart --key-load-delay 100
-check "B (restart): redis-server came back with its data" test "$(redis-cli -s "$TMP/restart.sock" exists pm:raw)" = 1
-wait_drained "$URL" $((SECONDS + 45))
-check "B (restart): the pipeline drains" test $? -eq 0
-echo "B: drained after $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
-stop_workers "B (restart)"
-lost=$(cat "$TMP"/restart-*.log | grep -c 'dependency_unavailable\|redis_lost')
-check "B (restart): the workers noticed the lost connection ($lost log lines)" test "$lost" -gt 0
-echo "B: $(cat "$TMP"/restart-*.log | grep -c 'LOADING') log lines of workers told to wait while Redis loaded" >&2
-check_eq "B (restart): nothing dead or pending" "$(redis_leftovers "$TMP/restart.sock")" "pending=0 dead=0"
-compare_archives B "$TMP/restart.db"
-fi
+# redis_fault PART NAME SIGNAL: the workers on a Redis that gets SIGNAL at a
+# random point of the work (TERM: a restart by the service manager, the
+# server writes its append-only file out; KILL: a crash, the last second of
+# writes may be lost, so the work of that second must be done again), stays
+# away a second, and comes back.
+redis_fault() {
+	local part=$1 name=$2 sig=$3 at before lost
+	start_redis_at "$name" || { fail "$part: redis-server did not start"; return; }
+	URL="unix://$TMP/$name.sock"
+	at=$(( TOTAL * (10 + RANDOM % 50) / 100 ))
+	start_workers "$URL" "$TMP/$name.db" "$TMP/$name"
+	t0=$(date +%s%N)
+	while [ "$SECONDS" -lt $((LIMIT - 20)) ]; do
+		before=$(pipeline_state "$URL")
+		[ "${before##*done=}" -ge "$at" ] && break
+		sleep 0.05
+	done
+	kill -"$sig" "$RPID"
+	wait "$RPID" 2>/dev/null
+	echo "$part: redis-server got SIG$sig after $(( ($(date +%s%N) - t0) / 1000000 )) ms ($at of $TOTAL entries done); before: $before" >&2
+	case $before in busy*) ok ;; *) fail "$part: Redis went away after the work was done" ;; esac
+	sleep 1 # Redis stays away a moment: the workers must notice and back off
+	# then it takes a while to read its append-only file back, as a large one
+	# does, answering LOADING meanwhile (0.1 ms per command of the file:
+	# about a second here; key-load-delay is a debugging setting of redis-server)
+	start_redis_at "$name" --key-load-delay 100
+	check "$part: redis-server came back with its data" \
+		test "$(redis-cli -s "$TMP/$name.sock" exists pm:raw)" = 1
+	wait_drained "$URL" $((SECONDS + 40))
+	check "$part: the pipeline drains" test $? -eq 0
+	echo "$part: drained after $(( ($(date +%s%N) - t0) / 1000000 )) ms" >&2
+	stop_workers "$part"
+	lost=$(cat "$TMP/$name"-*.log | grep -c 'dependency_unavailable\|redis_lost')
+	check "$part: the workers noticed the lost connection ($lost log lines)" test "$lost" -gt 0
+	echo "$part: $(cat "$TMP/$name"-*.log | grep -c 'LOADING') log lines of workers told to wait while Redis loaded" >&2
+	check_eq "$part: nothing dead or pending" "$(redis_leftovers "$TMP/$name.sock")" "pending=0 dead=0"
+	compare_archives "$part" "$TMP/$name.db"
+}
+
+[[ " $PARTS " == *" B "* ]] && redis_fault "B (Redis restart)" restart TERM
+[[ " $PARTS " == *" C "* ]] && redis_fault "C (Redis crash)" crash KILL
 
 if [ "$FAILED" -ne 0 ]; then
 	echo "seed $SEED; worker logs (last lines):" >&2
-	for f in "$TMP"/kill-*.log "$TMP"/restart-*.log; do
+	for f in "$TMP"/kill-*.log "$TMP"/restart-*.log "$TMP"/crash-*.log; do
 		[ -s "$f" ] && { echo "== $(basename "$f")"; tail -n 5 "$f"; } >&2
 	done
 	[ -n "${CHAOS_KEEP:-}" ] && mkdir -p "$CHAOS_KEEP" && cp -r "$TMP"/*.log "$CHAOS_KEEP"/
