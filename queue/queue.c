@@ -556,8 +556,10 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 	if (count == 0)
 		count = 1;
 	if (q->o.claim_idle_ms >= 0 &&
-	    autoclaim(q, stream, group, consumer, count, out, err) < 0)
+	    autoclaim(q, stream, group, consumer, count, out, err) < 0) {
+		pm_batch_release(out);
 		return -1;
+	}
 	if (out->n)
 		return 0;
 	av_str(&a, "XREADGROUP");
@@ -575,8 +577,13 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 	av_str(&a, ">");
 	r = run(q, &a, err);
 	av_release(&a);
-	if (!r)
+	if (!r) {
+		/* the (empty) XAUTOCLAIM reply kept above is ours to free: a
+		 * caller does not release a batch whose read failed, and a
+		 * worker retrying through a Redis outage leaked one per turn */
+		pm_batch_release(out);
 		return -1;
+	}
 	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
 		redisReply *s = r->element[0];
 		if (s->type == REDIS_REPLY_ARRAY && s->elements >= 2 &&

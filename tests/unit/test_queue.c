@@ -251,6 +251,31 @@ static void test_urls(void)
 	o.url = "redis://127.0.0.1:1";
 	CHECK(pm_queue_connect(&o, &q, &err) == -1);
 	CHECK_INT(err.code, PM_EDEP);
+
+	TEST("a read that fails leaves an empty batch");
+	/* a user who may XAUTOCLAIM but not XREADGROUP: the claim succeeds
+	 * (with nothing to claim), then the read fails; the claim's reply was
+	 * leaked once per turn by a worker retrying through a Redis outage */
+	{
+		char *cmd = xasprintf("redis-cli -p %d -a s3cret --no-auth-warning ACL SETUSER lim on "
+				      "'>pw' '~*' '+@all' '-xreadgroup' >/dev/null", port);
+		struct pm_batch b = { 0 };
+		CHECK(system(cmd) == 0);
+		free(cmd);
+		snprintf(url, sizeof(url), "redis://lim:pw@127.0.0.1:%d", port);
+		q = open_q(url, 1000, 3);
+		CHECK(q != NULL);
+		if (q) {
+			pm_err_init(&err);
+			CHECK(pm_queue_group(q, "s", "g", &err) == 0);
+			CHECK(pm_queue_read(q, "s", "g", "c", 10, 0, &b, &err) == -1);
+			CHECK(strstr(err.msg, "NOPERM") != NULL);
+			CHECK_INT(b.n, 0);
+			CHECK(b.priv == NULL);
+			pm_batch_release(&b);
+			pm_queue_free(q);
+		}
+	}
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 }
