@@ -336,11 +336,34 @@ static void av_release(struct argv_buf *a)
 	a->nowned = a->argc = 0;
 }
 
-/* Runs a command; on a connection error reconnects once and retries. An
- * error reply becomes -1 with the message (PM_ERUNTIME). */
+/* Error replies that say the server cannot serve yet, not that the command
+ * is wrong: a restarted server answers LOADING while it reads its
+ * append-only file, BUSY while a script runs, and the others during a
+ * failover. They are outages (PM_EDEP: the caller backs off and retries);
+ * READONLY means we reached a demoted primary, so we also reconnect. */
+static int reply_is_outage(const redisReply *r, int *reconnect)
+{
+	static const char *const codes[] = { "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+					     "CLUSTERDOWN", "READONLY", NULL };
+
+	*reconnect = 0;
+	for (int i = 0; codes[i]; i++) {
+		size_t n = strlen(codes[i]);
+		if (r->len >= n && !strncmp(r->str, codes[i], n) &&
+		    (r->len == n || r->str[n] == ' ')) {
+			*reconnect = !strcmp(codes[i], "READONLY");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void pipe_read(struct pm_queue *q);
 static void rate_emit(struct pm_queue *q);
 
+/* Runs a command; on a connection error reconnects once and retries. An
+ * error reply becomes -1 with the message: PM_EDEP when the server is
+ * unavailable for now (reply_is_outage), else PM_ERUNTIME. */
 static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *err)
 {
 	redisReply *r = NULL;
@@ -381,8 +404,12 @@ static redisReply *run(struct pm_queue *q, struct argv_buf *a, struct pm_err *er
 		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		pm_err_set(err, PM_ERUNTIME, "redis %.*s: %s", (int)a->lens[0], a->argv[0], r->str);
+		int reconnect, outage = reply_is_outage(r, &reconnect);
+		pm_err_set(err, outage ? PM_EDEP : PM_ERUNTIME, "redis %.*s: %s",
+			   (int)a->lens[0], a->argv[0], r->str);
 		freeReplyObject(r);
+		if (reconnect)
+			disconnect(q);
 		return NULL;
 	}
 	return r;
@@ -437,7 +464,9 @@ static void pipe_read(struct pm_queue *q)
 		if (lost) {
 			pm_err_set(&e, PM_EDEP, "lost the connection to redis at '%s'", q->safe_url);
 		} else if (r->type == REDIS_REPLY_ERROR) {
-			pm_err_set(&e, PM_ERUNTIME, "redis pipeline: %s", r->str);
+			int reconnect;
+			pm_err_set(&e, reply_is_outage(r, &reconnect) ? PM_EDEP : PM_ERUNTIME,
+				   "redis pipeline: %s", r->str);
 		} else if (s->exec && r->type != REDIS_REPLY_ARRAY) {
 			pm_err_set(&e, PM_ERUNTIME, "redis pipeline: a transaction was not run");
 		} else if (s->exec) {
@@ -943,8 +972,10 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 	if (count == 0)
 		count = 1;
 	if (q->o.claim_idle_ms >= 0 &&
-	    autoclaim(q, stream, group, consumer, count, out, err) < 0)
+	    autoclaim(q, stream, group, consumer, count, out, err) < 0) {
+		pm_batch_release(out);
 		return -1;
+	}
 	if (out->n)
 		return 0;
 	av_str(&a, "XREADGROUP");
@@ -962,8 +993,13 @@ int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 	av_str(&a, ">");
 	r = run(q, &a, err);
 	av_release(&a);
-	if (!r)
+	if (!r) {
+		/* the (empty) XAUTOCLAIM reply kept above is ours to free: a
+		 * caller does not release a batch whose read failed, and a
+		 * worker retrying through a Redis outage leaked one per turn */
+		pm_batch_release(out);
 		return -1;
+	}
 	if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
 		redisReply *s = r->element[0];
 		if (s->type == REDIS_REPLY_ARRAY && s->elements >= 2 &&
@@ -1359,7 +1395,9 @@ static int feed_get_pass(struct pm_queue *q, const char *const *feeds, size_t n,
 			return -1;
 		}
 		if (r->type == REDIS_REPLY_ERROR) {
-			pm_err_set(err, PM_ERUNTIME, "redis HGETALL: %s", r->str);
+			int reconnect;
+			pm_err_set(err, reply_is_outage(r, &reconnect) ? PM_EDEP : PM_ERUNTIME,
+				   "redis HGETALL: %s", r->str);
 			freeReplyObject(r);
 			/* read the rest, so the connection stays in step */
 			while (++i < n && redisGetReply(q->c, (void **)&r) == REDIS_OK)

@@ -68,7 +68,7 @@ int pm_queue_group(struct pm_queue *q, const char *stream, const char *group,
 		   struct pm_err *err);
 /* Up to count entries for consumer: first entries of other consumers idle
  * longer than claim_idle_ms (XAUTOCLAIM), then new ones (XREADGROUP, waiting
- * up to block_ms; 0 = do not wait). out is replaced. */
+ * up to block_ms; 0 = do not wait). out is replaced; on -1 it is empty. */
 int pm_queue_read(struct pm_queue *q, const char *stream, const char *group,
 		  const char *consumer, size_t count, int block_ms,
 		  struct pm_batch *out, struct pm_err *err);

@@ -336,7 +336,7 @@ static void test_stage(const char *url)
 {
 	struct pm_queue *q = open_q(url, 50, 2);
 	struct handler_ctx h = { 0, 0 };
-	struct pm_stage s = { "st", "in", handle, flush, &h, 0 };
+	struct pm_stage s = { "st", "in", handle, flush, &h, 0, 0 };
 	struct pm_err err;
 	struct pm_field f[3] = { { "v", "ok", 2 }, { "v", "bad", 3 }, { "v", "flaky", 5 } };
 	size_t done;
@@ -413,6 +413,31 @@ static void test_urls(void)
 	o.url = "redis://127.0.0.1:1";
 	CHECK(pm_queue_connect(&o, &q, &err) == -1);
 	CHECK_INT(err.code, PM_EDEP);
+
+	TEST("a read that fails leaves an empty batch");
+	/* a user who may XAUTOCLAIM but not XREADGROUP: the claim succeeds
+	 * (with nothing to claim), then the read fails; the claim's reply was
+	 * leaked once per turn by a worker retrying through a Redis outage */
+	{
+		char *cmd = xasprintf("redis-cli -p %d -a s3cret --no-auth-warning ACL SETUSER lim on "
+				      "'>pw' '~*' '+@all' '-xreadgroup' >/dev/null", port);
+		struct pm_batch b = { 0 };
+		CHECK(system(cmd) == 0);
+		free(cmd);
+		snprintf(url, sizeof(url), "redis://lim:pw@127.0.0.1:%d", port);
+		q = open_q(url, 1000, 3);
+		CHECK(q != NULL);
+		if (q) {
+			pm_err_init(&err);
+			CHECK(pm_queue_group(q, "s", "g", &err) == 0);
+			CHECK(pm_queue_read(q, "s", "g", "c", 10, 0, &b, &err) == -1);
+			CHECK(strstr(err.msg, "NOPERM") != NULL);
+			CHECK_INT(b.n, 0);
+			CHECK(b.priv == NULL);
+			pm_batch_release(&b);
+			pm_queue_free(q);
+		}
+	}
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 }
@@ -499,6 +524,103 @@ static void test_rate(const char *url)
 	pm_queue_free(q);
 }
 
+/* redis-server on a unix socket with its append-only file in data;
+ * key_load_delay_us > 0 slows the reading of that file at start (a
+ * debugging setting of redis-server), so that it answers LOADING a while. */
+static pid_t start_aof_redis(const char *sock, const char *data, int key_load_delay_us)
+{
+	char delay[16];
+	pid_t pid;
+
+	snprintf(delay, sizeof(delay), "%d", key_load_delay_us);
+	pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stdout);
+		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
+		       "--dir", data, "--appendonly", "yes", "--save", "", "--key-load-delay",
+		       delay, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* A restarted redis-server answers LOADING while it reads its append-only
+ * file. That is an outage like a lost connection: the stage loop must
+ * report PM_EDEP (the worker backs off and retries) and then carry on, not
+ * fail with PM_ERUNTIME (the worker exited: found by
+ * tests/integration/chaos.sh). */
+static void test_loading(void)
+{
+	char *sock = xasprintf("%s/load.sock", dir), *data = xasprintf("%s/load-data", dir);
+	char *url = xasprintf("unix://%s", sock), *key;
+	struct handler_ctx h = { 0, 0 };
+	struct pm_stage s = { "st", "in", handle, flush, &h, 0, 0 };
+	struct pm_field f = { "v", "ok", 2 };
+	struct pm_queue *q;
+	struct pm_err err;
+	size_t done = 0;
+	long long pending = -1;
+	int64_t deadline;
+	int rc;
+	pid_t pid;
+
+	TEST("a server loading its data is an outage, not a failure");
+	pm_err_init(&err);
+	/* as in the workers: a write to the stopped server is an error, not death */
+	signal(SIGPIPE, SIG_IGN);
+	key = xasprintf("mkdir -p '%s'", data);
+	CHECK(system(key) == 0);
+	free(key);
+	pid = start_aof_redis(sock, data, 0);
+	q = open_q(url, 60000, 3);
+	CHECK(q != NULL);
+	if (!q)
+		goto out;
+	/* enough keys that reading them back takes seconds at the delay below */
+	for (int i = 0; i < 3000; i++) {
+		key = xasprintf("k%d", i);
+		pm_queue_seen_mark(q, key, "1", 600, &err);
+		free(key);
+	}
+	CHECK(pm_queue_add(q, "in", &f, 1, &err) == 0);
+	CHECK(pm_stage_pending(q, &s, &pending, &err) == 0); /* creates the group */
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	pid = start_aof_redis(sock, data, 1000); /* 3000 keys: 3 s of LOADING */
+
+	rc = pm_stage_step(q, &s, "w1", 10, 0, &done, &err);
+	CHECK_INT(rc, -1);
+	CHECK_INT(err.code, PM_EDEP);
+	CHECK(strstr(err.msg, "LOADING") != NULL);
+	pm_err_init(&err);
+	CHECK(pm_queue_add(q, "other", &f, 1, &err) == -1);
+	CHECK_INT(err.code, PM_EDEP);
+	/* the worker's loop: back off while it is an outage, then go on (the
+	 * server answers only between chunks of its file, so a command may
+	 * also just wait until the loading is done) */
+	deadline = pm_mono_ms() + 20000;
+	while (pm_mono_ms() < deadline) {
+		pm_err_init(&err);
+		rc = pm_stage_step(q, &s, "w1", 10, 0, &done, &err);
+		if (rc == 0 && done == 1)
+			break;
+		if (rc < 0 && err.code != PM_EDEP)
+			break;
+		pm_sleep_ms(50);
+	}
+	CHECK_INT(rc, 0);
+	CHECK_INT(done, 1);
+	CHECK(pm_stage_pending(q, &s, &pending, &err) == 0);
+	CHECK_INT(pending, 0);
+	pm_queue_free(q);
+out:
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	free(url);
+	free(data);
+	free(sock);
+}
+
 int main(void)
 {
 	struct pm_embedded emb;
@@ -520,6 +642,7 @@ int main(void)
 	test_stage(emb.url);
 	test_rate(emb.url);
 	test_urls();
+	test_loading();
 	pm_embedded_stop(&emb);
 	{
 		char *cmd = xasprintf("rm -rf '%s'", dir);
