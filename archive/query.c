@@ -64,20 +64,66 @@ static void sort_tags(json_t *tags)
 	free(v);
 }
 
+/* Every evidence span of an article, by tag: one range scan of the
+ * evidence primary key (article, tag, ord) instead of one query per tag —
+ * a digest builds 20,000 articles with several tags each. *out (OUT) maps
+ * tag -> array. */
+static int read_evidence(struct pm_archive *a, const char *id, json_t **out, struct pm_err *err)
+{
+	sqlite3_stmt *ev;
+	json_t *by_tag = json_object(), *cur = NULL;
+	char *cur_tag = NULL;
+	int rc;
+
+	*out = NULL;
+	if (pm_archive_cached(a, "SELECT tag, field, pos_start, pos_end, text, rule FROM evidence"
+			      " WHERE article = ?1 ORDER BY tag, ord", &ev, err)) {
+		json_decref(by_tag);
+		return -1;
+	}
+	sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
+		const char *tag = pm_col_text(ev, 0);
+		json_t *e = json_object();
+
+		if (!tag)
+			tag = "";
+		if (!cur_tag || strcmp(cur_tag, tag)) {
+			free(cur_tag);
+			cur_tag = xstrdup(tag);
+			cur = json_array();
+			json_object_set_new(by_tag, tag, cur);
+		}
+		json_object_set_new(e, "field", str_or_null(ev, 1));
+		json_object_set_new(e, "start", json_integer(sqlite3_column_int64(ev, 2)));
+		json_object_set_new(e, "end", json_integer(sqlite3_column_int64(ev, 3)));
+		json_object_set_new(e, "text", str_or_null(ev, 4));
+		json_object_set_new(e, "rule", str_or_null(ev, 5));
+		json_array_append_new(cur, e);
+	}
+	sqlite3_reset(ev);
+	free(cur_tag);
+	if (rc != SQLITE_DONE) {
+		json_decref(by_tag);
+		return pm_archive_sqlerr(a, "reading evidence", err);
+	}
+	*out = by_tag;
+	return 0;
+}
+
 static int build_tags(struct pm_archive *a, const char *id, int full, json_t *art,
 		      struct pm_err *err)
 {
-	sqlite3_stmt *st, *ev = NULL;
-	json_t *tags = json_array();
+	sqlite3_stmt *st;
+	json_t *tags = json_array(), *evidence = NULL;
 	int rc;
 
 	json_object_set_new(art, "tags", tags);
-	/* cached: a query builds thousands of articles */
-	if (pm_archive_cached(a, "SELECT tag, score FROM tags WHERE article = ?1", &st, err))
+	if (full && read_evidence(a, id, &evidence, err))
 		return -1;
-	if (full && pm_archive_cached(a, "SELECT field, pos_start, pos_end, text, rule FROM evidence"
-				      " WHERE article = ?1 AND tag = ?2 ORDER BY ord", &ev, err)) {
-		sqlite3_reset(st);
+	/* cached: a query builds thousands of articles */
+	if (pm_archive_cached(a, "SELECT tag, score FROM tags WHERE article = ?1", &st, err)) {
+		json_decref(evidence);
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -86,25 +132,14 @@ static int build_tags(struct pm_archive *a, const char *id, int full, json_t *ar
 		json_object_set_new(t, "tag", str_or_null(st, 0));
 		json_object_set_new(t, "score", real_or_null(st, 1));
 		if (full) {
-			json_t *evs = json_array();
-			sqlite3_reset(ev);
-			sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(ev, 2, pm_col_text(st, 0), -1, SQLITE_TRANSIENT);
-			while (sqlite3_step(ev) == SQLITE_ROW) {
-				json_t *e = json_object();
-				json_object_set_new(e, "field", str_or_null(ev, 0));
-				json_object_set_new(e, "start", json_integer(sqlite3_column_int64(ev, 1)));
-				json_object_set_new(e, "end", json_integer(sqlite3_column_int64(ev, 2)));
-				json_object_set_new(e, "text", str_or_null(ev, 3));
-				json_object_set_new(e, "rule", str_or_null(ev, 4));
-				json_array_append_new(evs, e);
-			}
-			json_object_set_new(t, "evidence", evs);
+			const char *tag = pm_col_text(st, 0);
+			json_t *evs = tag ? json_object_get(evidence, tag) : NULL;
+			json_object_set_new(t, "evidence", evs ? json_incref(evs) : json_array());
 		}
 		json_array_append_new(tags, t);
 	}
 	sqlite3_reset(st);
-	sqlite3_reset(ev);
+	json_decref(evidence);
 	if (rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "reading tags", err);
 	sort_tags(tags);
