@@ -577,8 +577,8 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 {
 	struct ctx c;
 	json_t *tags, *below, *mis, *res;
-	int *by_tag_start;
-	size_t *by_tag;
+	const int *by_tag_start;
+	const size_t *by_tag;
 
 	memset(&c, 0, sizeof(c));
 	c.r = r;
@@ -603,21 +603,9 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 		match_field(&c, f);
 	}
 
-	/* rules grouped by tag (counting sort), tags in dependency order */
-	by_tag_start = xcalloc(r->ntags + 1, sizeof(int));
-	by_tag = xcalloc(r->nrules + 1, sizeof(size_t));
-	for (size_t i = 0; i < r->nrules; i++)
-		by_tag_start[r->rules[i].tag + 1]++;
-	for (size_t t = 0; t < r->ntags; t++)
-		by_tag_start[t + 1] += by_tag_start[t];
-	{
-		int *fill = xcalloc(r->ntags + 1, sizeof(int));
-		for (size_t i = 0; i < r->nrules; i++) {
-			int t = r->rules[i].tag;
-			by_tag[by_tag_start[t] + fill[t]++] = i;
-		}
-		free(fill);
-	}
+	/* rules grouped by tag (at compile), tags in dependency order */
+	by_tag_start = r->tag_rules;
+	by_tag = r->rule_by_tag;
 	for (size_t k = 0; k < r->ntags; k++) {
 		int t = r->tag_order[k];
 		for (int j = by_tag_start[t]; j < by_tag_start[t + 1]; j++) {
@@ -643,9 +631,6 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 			occv_sort_unique(&c.tagocc[t]);
 		}
 	}
-	free(by_tag_start);
-	free(by_tag);
-
 	tags = json_array();
 	below = json_array();
 	for (size_t t = 0; t < r->ntags; t++) {

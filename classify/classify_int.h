@@ -127,6 +127,10 @@ struct pm_rules {
 	struct claim *claims;
 	size_t nclaims, aclaims;
 	int *tag_order;     /* tag indices, dependencies before dependants */
+	/* rules grouped by tag: those of tag t are rule_by_tag[tag_rules[t] ..
+	 * tag_rules[t + 1]) — made once at compile, not per article */
+	int *tag_rules;
+	size_t *rule_by_tag;
 	/* Identical terms of different lists are matched once: the index holds
 	 * distinct terms ("uterms"); a list gathers its uterms' occurrences. */
 	size_t *uterm_rep;      /* uterm -> a term with that spelling */

@@ -118,6 +118,8 @@ void pm_rules_free(struct pm_rules *r)
 	}
 	free(r->claims);
 	free(r->tag_order);
+	free(r->tag_rules);
+	free(r->rule_by_tag);
 	free(r->uterm_rep);
 	for (size_t i = 0; i < r->nlists && r->list_uterms; i++)
 		free(r->list_uterms[i]);
@@ -333,6 +335,21 @@ int rl_compile(struct pm_rules *r, struct pm_err *err)
 	for (size_t t = 0; t < nt; t++)
 		if (visit(r, dep, (int)t, state, &n, err))
 			goto out;
+	/* counting sort of the rules by tag, in file order within a tag */
+	r->tag_rules = xcalloc(nt + 2, sizeof(int));
+	r->rule_by_tag = xcalloc(r->nrules + 1, sizeof(size_t));
+	for (size_t i = 0; i < r->nrules; i++)
+		r->tag_rules[r->rules[i].tag + 1]++;
+	for (size_t t = 0; t < nt; t++)
+		r->tag_rules[t + 1] += r->tag_rules[t];
+	{
+		int *fill = xcalloc(nt + 1, sizeof(int));
+		for (size_t i = 0; i < r->nrules; i++) {
+			int t = r->rules[i].tag;
+			r->rule_by_tag[r->tag_rules[t] + fill[t]++] = i;
+		}
+		free(fill);
+	}
 	build_index(r);
 	r->compiled = 1;
 	rc = 0;
