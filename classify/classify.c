@@ -168,9 +168,11 @@ static void match_field(struct ctx *c, int f)
 		const char *s = pm_token_str(tk, i);
 		uint32_t len = tk->v[i].norm_len;
 
-		n = tindex_get(&r->exact, s, len, &ids);
+		n = tindex_may_hold(&r->exact, s, len) ? tindex_get(&r->exact, s, len, &ids) : 0;
 		if (n)
 			try_terms(c, f, i, ids, n);
+		if (!tindex_may_hold(&r->prefix, s, len))
+			continue;
 		/* one look-up per distinct prefix length, not per rule */
 		for (size_t p = 0; p < r->nprefix_lens; p++) {
 			if (r->prefix_lens[p] > len)

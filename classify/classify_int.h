@@ -108,9 +108,15 @@ struct claim {
 /* A bucket of the term index: every term whose first token is key. */
 struct tindex {
 	char **keys;
+	uint32_t *klen;   /* strlen(keys[i]), so a probe compares lengths first */
 	size_t **ids;     /* ids[i]: term ids, ids_n[i] of them */
 	size_t *ids_n;
 	size_t cap, n;
+	/* the first two bytes of every key (one bit per pair), so that most
+	 * words are turned away before a hash is computed; short_keys: a key
+	 * of one byte exists and bypasses the filter */
+	uint64_t pairs[1024];
+	int short_keys;
 };
 
 struct pm_rules {
@@ -155,5 +161,8 @@ void rl_node_free(struct node *n);
 int rl_compile(struct pm_rules *r, struct pm_err *err);
 /* Looks key up in an index; returns the number of ids and sets *ids. */
 size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids);
+/* 0 when no key of ix can be key[0..len) or a prefix of it that starts
+ * with the same two bytes: a cheap test before the look-ups. */
+int tindex_may_hold(const struct tindex *ix, const char *key, size_t len);
 
 #endif

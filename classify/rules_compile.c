@@ -21,16 +21,22 @@ static void tindex_release(struct tindex *ix)
 		free(ix->ids[i]);
 	}
 	free(ix->keys);
+	free(ix->klen);
 	free(ix->ids);
 	free(ix->ids_n);
 	memset(ix, 0, sizeof(*ix));
+}
+
+static inline unsigned pair_of(const char *key)
+{
+	return (unsigned)(unsigned char)key[0] << 8 | (unsigned char)key[1];
 }
 
 static size_t tindex_slot(const struct tindex *ix, const char *key, size_t len)
 {
 	size_t i = (size_t)pm_hash64(key, len) & (ix->cap - 1);
 
-	while (ix->keys[i] && (strlen(ix->keys[i]) != len || memcmp(ix->keys[i], key, len)))
+	while (ix->keys[i] && (ix->klen[i] != len || memcmp(ix->keys[i], key, len)))
 		i = (i + 1) & (ix->cap - 1);
 	return i;
 }
@@ -43,27 +49,44 @@ static void tindex_add(struct tindex *ix, const char *key, size_t id)
 		struct tindex old = *ix;
 		ix->cap = old.cap ? old.cap * 2 : 64;
 		ix->keys = xcalloc(ix->cap, sizeof(*ix->keys));
+		ix->klen = xcalloc(ix->cap, sizeof(*ix->klen));
 		ix->ids = xcalloc(ix->cap, sizeof(*ix->ids));
 		ix->ids_n = xcalloc(ix->cap, sizeof(*ix->ids_n));
 		for (size_t j = 0; j < old.cap; j++) {
 			if (!old.keys[j])
 				continue;
-			i = tindex_slot(ix, old.keys[j], strlen(old.keys[j]));
+			i = tindex_slot(ix, old.keys[j], old.klen[j]);
 			ix->keys[i] = old.keys[j];
+			ix->klen[i] = old.klen[j];
 			ix->ids[i] = old.ids[j];
 			ix->ids_n[i] = old.ids_n[j];
 		}
 		free(old.keys);
+		free(old.klen);
 		free(old.ids);
 		free(old.ids_n);
 	}
 	i = tindex_slot(ix, key, len);
 	if (!ix->keys[i]) {
 		ix->keys[i] = xstrdup(key);
+		ix->klen[i] = (uint32_t)len;
 		ix->n++;
+		if (len < 2)
+			ix->short_keys = 1;
+		else
+			ix->pairs[pair_of(key) >> 6] |= (uint64_t)1 << (pair_of(key) & 63);
 	}
 	ix->ids[i] = xrealloc(ix->ids[i], (ix->ids_n[i] + 1) * sizeof(size_t));
 	ix->ids[i][ix->ids_n[i]++] = id;
+}
+
+int tindex_may_hold(const struct tindex *ix, const char *key, size_t len)
+{
+	if (!ix->n)
+		return 0;
+	if (ix->short_keys || len < 2)
+		return 1;
+	return (ix->pairs[pair_of(key) >> 6] >> (pair_of(key) & 63)) & 1;
 }
 
 size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids)
