@@ -15,7 +15,8 @@
 #define BUSY_TIMEOUT_MS 30000     /* writers wait this long for each other */
 #define CLUSTER_WINDOW (3 * 86400) /* ±3 days */
 #define CLUSTER_MAX_BITS 3         /* Hamming distance of the fingerprints */
-#define CLUSTER_CANDIDATES 2000    /* bound on candidates examined per put */
+#define CLUSTER_CANDIDATES 64      /* per fingerprint band and for the title,
+				      oldest first: bounds the work of a put */
 #define CLUSTER_MIN_JACCARD 0.5    /* estimated shingle Jaccard for one story;
 				      wire copies measure 0.75-0.86, other
 				      stories on the same event below 0.05 */
@@ -764,49 +765,81 @@ static int write_lsh(struct pm_archive *a, const struct art *r, int replacing,
 	return 0;
 }
 
+/* The candidates of one band: earlier or later articles within the window
+ * whose fingerprint band (or normalized title) is equal, oldest first.
+ * One statement per band, each an ordered range of its (band, ts) index
+ * with a LIMIT: an OR of the five bands under one ORDER BY made SQLite
+ * collect and sort every match, and generated or spam text sharing a band
+ * value with thousands of articles made each put slower than the last. */
+static const char *const band_sql[5] = {
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp0 = ?1 AND ts BETWEEN ?2 AND ?3"
+	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp1 = ?1 AND ts BETWEEN ?2 AND ?3"
+	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp2 = ?1 AND ts BETWEEN ?2 AND ?3"
+	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp3 = ?1 AND ts BETWEEN ?2 AND ?3"
+	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE norm_title = ?1 AND ts BETWEEN ?2"
+	" AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+};
+
 static int find_cluster(struct pm_archive *a, const struct art *r, char **cluster,
 			struct pm_err *err)
 {
-	sqlite3_stmt *st;
-	int best = 1000, rc, n = 0;
+	int best = 1000, rc = SQLITE_DONE;
+	int64_t best_ts = 0;
+	char best_id[17] = "";
 
 	*cluster = NULL;
 	if (!r->has_ts || (!r->has_fp && !r->norm_title))
 		goto own;
-	if (prepare(a, "SELECT fp, norm_title, cluster FROM articles"
-		       " WHERE id <> ?1 AND cluster IS NOT NULL"
-		       " AND (fp0 = ?2 OR fp1 = ?3 OR fp2 = ?4 OR fp3 = ?5 OR norm_title = ?6)"
-		       " AND ts BETWEEN ?7 AND ?8 ORDER BY ts, id LIMIT ?9", &st, err))
-		return -1;
-	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
-	for (int b = 0; b < 4; b++) {
-		if (r->has_fp)
-			sqlite3_bind_int64(st, 2 + b, (int64_t)((r->fp >> (16 * b)) & 0xffff));
-		else
-			sqlite3_bind_null(st, 2 + b);
-	}
-	bind_text(st, 6, r->norm_title);
-	sqlite3_bind_int64(st, 7, (int64_t)r->ts - CLUSTER_WINDOW);
-	sqlite3_bind_int64(st, 8, (int64_t)r->ts + CLUSTER_WINDOW);
-	sqlite3_bind_int(st, 9, CLUSTER_CANDIDATES);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n++ < CLUSTER_CANDIDATES) {
-		int d = 1000;
-		const char *nt = pm_col_text(st, 1);
-		if (r->norm_title && nt && !strcmp(nt, r->norm_title))
-			d = 0;
-		if (r->has_fp && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-			int h = popcount64(r->fp ^ (uint64_t)sqlite3_column_int64(st, 0));
-			if (h <= CLUSTER_MAX_BITS && h < d)
-				d = h;
-		}
-		if (d < best) { /* rows come oldest first: ties keep the oldest */
-			best = d;
+	for (int b = 0; b < 5 && rc == SQLITE_DONE; b++) {
+		sqlite3_stmt *st;
+
+		if (b < 4 ? !r->has_fp : !r->norm_title)
+			continue;
+		if (prepare(a, band_sql[b], &st, err)) {
 			free(*cluster);
-			*cluster = xstrdup(pm_col_text(st, 2));
+			*cluster = NULL;
+			return -1;
 		}
+		if (b < 4)
+			sqlite3_bind_int64(st, 1, (int64_t)((r->fp >> (16 * b)) & 0xffff));
+		else
+			bind_text(st, 1, r->norm_title);
+		sqlite3_bind_int64(st, 2, (int64_t)r->ts - CLUSTER_WINDOW);
+		sqlite3_bind_int64(st, 3, (int64_t)r->ts + CLUSTER_WINDOW);
+		sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, CLUSTER_CANDIDATES);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int d = 1000;
+			const char *nt = pm_col_text(st, 1), *id = pm_col_text(st, 4);
+			int64_t ts = sqlite3_column_int64(st, 3);
+
+			if (r->norm_title && nt && !strcmp(nt, r->norm_title))
+				d = 0;
+			if (r->has_fp && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+				int h = popcount64(r->fp ^ (uint64_t)sqlite3_column_int64(st, 0));
+				if (h <= CLUSTER_MAX_BITS && h < d)
+					d = h;
+			}
+			if (!id || d == 1000)
+				continue;
+			/* the closest wins; among equals the oldest (then the
+			 * lowest id), whichever band found it */
+			if (d < best || (d == best && (ts < best_ts ||
+			    (ts == best_ts && strcmp(id, best_id) < 0)))) {
+				best = d;
+				best_ts = ts;
+				snprintf(best_id, sizeof(best_id), "%s", id);
+				free(*cluster);
+				*cluster = xstrdup(pm_col_text(st, 2));
+			}
+		}
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE) {
 		free(*cluster);
 		*cluster = NULL;
 		return pm_archive_sqlerr(a, "looking for the story cluster", err);
