@@ -9,18 +9,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	char path[64];
 	struct pm_config cfg;
 	struct pm_err err;
-	FILE *f;
 
-	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/pm-fuzz-conf-%d.conf", (int)getpid());
-	f = fopen(path, "wb");
-	if (!f)
+	if (!fuzz_to_file("conf", "conf", data, size, path))
 		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
 	pm_err_init(&err);
 	pm_config_init(&cfg);
 	if (pm_config_load(&cfg, path, &err) < 0)

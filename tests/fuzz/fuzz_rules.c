@@ -9,18 +9,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	char path[64];
 	struct pm_rules *r = NULL;
 	struct pm_err err;
-	FILE *f;
 
-	if (!path[0])
-		snprintf(path, sizeof(path), "/tmp/pm-fuzz-rules-%d.rules", (int)getpid());
-	f = fopen(path, "wb");
-	if (!f)
+	if (!fuzz_to_file("rules", "rules", data, size, path))
 		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
 	pm_err_init(&err);
 	if (pm_rules_load_file(path, &r, &err) == 0) {
 		struct pm_doc d = { "The ICC and the Security Council",
