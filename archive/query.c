@@ -111,11 +111,12 @@ static int read_evidence(struct pm_archive *a, const char *id, json_t **out, str
 	return 0;
 }
 
-static int build_tags(struct pm_archive *a, const char *id, int full, json_t *art,
+static int build_tags(struct pm_archive *a, const char *id, int shape, json_t *art,
 		      struct pm_err *err)
 {
 	sqlite3_stmt *st;
 	json_t *tags = json_array(), *evidence = NULL;
+	int full = shape == PM_BUILD_FULL;
 	int rc;
 
 	json_object_set_new(art, "tags", tags);
@@ -146,9 +147,10 @@ static int build_tags(struct pm_archive *a, const char *id, int full, json_t *ar
 	return 0;
 }
 
-static int build_misinfo(struct pm_archive *a, const char *id, int full, json_t *art,
+static int build_misinfo(struct pm_archive *a, const char *id, int shape, json_t *art,
 			 struct pm_err *err)
 {
+	int full = shape != PM_BUILD_BRIEF;
 	sqlite3_stmt *st;
 	json_t *mi = json_array();
 	int rc;
@@ -176,11 +178,12 @@ static int build_misinfo(struct pm_archive *a, const char *id, int full, json_t 
 	return 0;
 }
 
-int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **out,
+int pm_archive_build(struct pm_archive *a, const char *id, int shape, json_t **out,
 		     struct pm_err *err)
 {
 	sqlite3_stmt *st;
 	json_t *art, *src;
+	int body = shape != PM_BUILD_DIGEST;
 	int rc;
 
 	*out = NULL;
@@ -201,9 +204,11 @@ int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **ou
 	json_object_set_new(art, "id", str_or_null(st, 0));
 	json_object_set_new(art, "url", str_or_null(st, 1));
 	json_object_set_new(art, "title", str_or_null(st, 2));
-	json_object_set_new(art, "text", str_or_null(st, 3));
-	json_object_set_new(art, "summary", str_or_null(st, 4));
-	json_object_set_new(art, "author", str_or_null(st, 5));
+	if (body) {
+		json_object_set_new(art, "text", str_or_null(st, 3));
+		json_object_set_new(art, "summary", str_or_null(st, 4));
+		json_object_set_new(art, "author", str_or_null(st, 5));
+	}
 	json_object_set_new(art, "published", str_or_null(st, 6));
 	json_object_set_new(art, "fetched", str_or_null(st, 7));
 	json_object_set_new(art, "lang", str_or_null(st, 8));
@@ -218,13 +223,13 @@ int pm_archive_build(struct pm_archive *a, const char *id, int full, json_t **ou
 		json_object_set_new(src, "type", str_or_null(st, 13));
 	}
 	json_object_set_new(art, "source", src);
-	if (build_tags(a, id, full, art, err) || build_misinfo(a, id, full, art, err)) {
+	if (build_tags(a, id, shape, art, err) || build_misinfo(a, id, shape, art, err)) {
 		sqlite3_reset(st);
 		json_decref(art);
 		return -1;
 	}
 	json_object_set_new(art, "cluster", str_or_null(st, 14));
-	if (full) {
+	if (shape == PM_BUILD_FULL) {
 		const char *extra = pm_col_text(st, 16);
 		json_object_set_new(art, "fingerprint", str_or_null(st, 15));
 		if (extra) {
@@ -246,7 +251,7 @@ int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
 }
 
 /* Runs st (selecting article ids in column 0) and calls fn per article. */
-static int each_id(struct pm_archive *a, sqlite3_stmt *st, int full,
+static int each_id(struct pm_archive *a, sqlite3_stmt *st, int shape,
 		   int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
 {
 	int rc;
@@ -254,7 +259,7 @@ static int each_id(struct pm_archive *a, sqlite3_stmt *st, int full,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *art;
 		char *id = xstrdup(pm_col_text(st, 0));
-		int r = pm_archive_build(a, id, full, &art, err);
+		int r = pm_archive_build(a, id, shape, &art, err);
 		free(id);
 		if (r)
 			return -1;
@@ -301,7 +306,7 @@ int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 	sqlite3_bind_int64(st, 1, (int64_t)from);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
 	bind_scope(a, st, 3);
-	r = each_id(a, st, 1, fn, ctx, err);
+	r = each_id(a, st, PM_BUILD_DIGEST, fn, ctx, err);
 	sqlite3_finalize(st);
 	return r;
 }

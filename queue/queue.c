@@ -1618,5 +1618,9 @@ int pm_queue_flush_prefix(struct pm_queue *q, struct pm_err *err)
 		freeReplyObject(r);
 	} while (strcmp(cursor, "0"));
 	free(pattern);
+	/* the rate hash of this second went too: its next count must set
+	 * the TTL again (a test that flushed and retried within one second
+	 * was left with a bucket that never expired) */
+	q->rate_expire_sec = -1;
 	return 0;
 }

@@ -532,6 +532,10 @@ int pm_digest_build(struct pm_archive *a, const struct pm_report_opts *opts, jso
 		pm_err_set(err, PM_EINPUT, "--tz '%s' is not a known time zone", tz);
 		goto fail;
 	}
+	/* one snapshot: the counts, stories and balance of one digest agree
+	 * even while the archive worker commits */
+	if (pm_archive_read_begin(a, err))
+		goto fail;
 	json_object_set_new(d, "date", json_string(date));
 	json_object_set_new(d, "tz", json_string(tz));
 	pm_time_iso(from, iso);
@@ -561,10 +565,12 @@ int pm_digest_build(struct pm_archive *a, const struct pm_report_opts *opts, jso
 	    feed_health(a, opts->feed_health, sfrom, to, d, err))
 		goto fail;
 	pm_archive_set_scope(a, NULL);
+	pm_archive_read_end(a);
 	json_decref(arts);
 	*out = d;
 	return 0;
 fail:
+	pm_archive_read_end(a);
 	pm_archive_set_scope(a, NULL);
 	json_decref(arts);
 	json_decref(d);

@@ -1,0 +1,149 @@
+/* tests/unit/test_archive_read.c: how the digest reads the archive — one
+ * snapshot that a committing writer does not disturb, and the digest shape
+ * of an article (no bodies, no evidence, misinfo with its correction). */
+#include "archive/archive.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[64];
+
+static json_t *article(const char *id, const char *published)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s},"
+			 "s:[{s:s,s:f,s:[{s:s,s:i,s:i,s:s,s:s}]}],"
+			 "s:[{s:s,s:s,s:s,s:s,s:s}]}",
+			 "id", id, "url", "https://example.org/a", "title", "A headline",
+			 "text", "The body of the article, which a digest never shows.",
+			 "summary", "A summary.", "author", "A. Writer", "published", published,
+			 "source", "id", "src-1", "name", "Outlet One", "country", "ZZ",
+			 "region", "africa", "type", "commercial",
+			 "tags", "tag", "icc", "score", 2.0, "evidence", "field", "text",
+			 "start", 0, "end", 3, "text", "The", "rule", "icc/en",
+			 "misinfo", "claim", "icc-is-un-court", "sentence", "A sentence.",
+			 "verdict", "false", "correction", "A correction.",
+			 "reference", "Rome Statute, art. 2");
+}
+
+static int collect(void *ctx, json_t *art)
+{
+	json_array_append((json_t *)ctx, art);
+	return 0;
+}
+
+static long long count_day(struct pm_archive *a, time_t from, time_t to)
+{
+	struct pm_archive_stats st;
+	struct pm_err err;
+
+	pm_err_init(&err);
+	if (pm_archive_stats(a, from, to, &st, &err)) {
+		fprintf(stderr, "stats: %s\n", err.msg);
+		return -1;
+	}
+	return st.articles;
+}
+
+static void test_snapshot(void)
+{
+	char *path = xasprintf("%s/snap.db", tmpdir);
+	struct pm_archive *w = NULL, *r = NULL;
+	struct pm_err err;
+	json_t *o;
+	time_t from, to;
+
+	TEST("read snapshot");
+	pm_err_init(&err);
+	CHECK(pm_day_bounds(2026, 6, 15, "UTC", &from, &to) == 0);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_WRITE, &w, &err) == 0);
+	o = article("00000000000000a1", "2026-06-15T08:00:00Z");
+	CHECK(pm_archive_put(w, o, &err) == 0);
+	json_decref(o);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_READ, &r, &err) == 0);
+	CHECK(pm_archive_read_begin(r, &err) == 0);
+	CHECK_INT(count_day(r, from, to), 1);
+	/* the worker commits a second article while the digest reads */
+	o = article("00000000000000a2", "2026-06-15T09:00:00Z");
+	CHECK(pm_archive_put(w, o, &err) == 0);
+	json_decref(o);
+	CHECK_INT(count_day(r, from, to), 1);
+	pm_archive_read_end(r);
+	CHECK_INT(count_day(r, from, to), 2);
+	pm_archive_read_end(r); /* twice, or without a read: harmless */
+	/* a snapshot cannot start inside a writer's batch */
+	CHECK(pm_archive_begin(w, &err) == 0);
+	CHECK(pm_archive_read_begin(w, &err) == -1);
+	CHECK(strstr(err.msg, "batch") != NULL);
+	CHECK(pm_archive_commit(w, &err) == 0);
+	pm_archive_close(r);
+	pm_archive_close(w);
+	free(path);
+}
+
+static void test_digest_shape(void)
+{
+	char *path = xasprintf("%s/shape.db", tmpdir);
+	struct pm_archive *a = NULL;
+	struct pm_err err;
+	json_t *o, *got = json_array(), *art, *tag, *mi;
+	time_t from, to;
+
+	TEST("digest shape");
+	pm_err_init(&err);
+	CHECK(pm_day_bounds(2026, 6, 15, "UTC", &from, &to) == 0);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	o = article("00000000000000b1", "2026-06-15T08:00:00Z");
+	CHECK(pm_archive_put(a, o, &err) == 0);
+	json_decref(o);
+	CHECK(pm_archive_each_in_range(a, from, to, collect, got, &err) == 0);
+	CHECK_INT((long long)json_array_size(got), 1);
+	art = json_array_get(got, 0);
+	CHECK_STR(json_string_value(json_object_get(art, "id")), "00000000000000b1");
+	CHECK_STR(json_string_value(json_object_get(art, "title")), "A headline");
+	CHECK(json_object_get(art, "text") == NULL);
+	CHECK(json_object_get(art, "summary") == NULL);
+	CHECK(json_object_get(art, "author") == NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(art, "source"), "region")),
+		  "africa");
+	tag = json_array_get(json_object_get(art, "tags"), 0);
+	CHECK_STR(json_string_value(json_object_get(tag, "tag")), "icc");
+	CHECK(json_object_get(tag, "evidence") == NULL);
+	mi = json_array_get(json_object_get(art, "misinfo"), 0);
+	CHECK_STR(json_string_value(json_object_get(mi, "claim")), "icc-is-un-court");
+	CHECK_STR(json_string_value(json_object_get(mi, "correction")), "A correction.");
+	CHECK_STR(json_string_value(json_object_get(mi, "reference")), "Rome Statute, art. 2");
+	/* the full shape still carries what the digest shape leaves out */
+	CHECK(pm_archive_get(a, "00000000000000b1", 1, &o, &err) == 0 && o);
+	if (o) {
+		CHECK(json_object_get(o, "text") != NULL);
+		tag = json_array_get(json_object_get(o, "tags"), 0);
+		CHECK_INT((long long)json_array_size(json_object_get(tag, "evidence")), 1);
+		json_decref(o);
+	}
+	json_decref(got);
+	pm_archive_close(a);
+	free(path);
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pm-test-aread-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_snapshot();
+	test_digest_shape();
+	{
+		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", tmpdir);
+		free(cmd);
+	}
+	return tl_summary();
+}
