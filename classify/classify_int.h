@@ -3,6 +3,7 @@
 #ifndef PM_CLASSIFY_INT_H
 #define PM_CLASSIFY_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,6 +120,15 @@ struct tindex {
 	int short_keys;
 };
 
+/* A compressed reverse index: the entries of key k are v[start[k] ..
+ * start[k + 1]). */
+struct csr {
+	uint32_t *start;
+	uint32_t *v;
+};
+
+struct cl_scratch;
+
 struct pm_rules {
 	char **files;
 	size_t nfiles;
@@ -147,6 +157,24 @@ struct pm_rules {
 	struct tindex prefix;   /* first token prefix (written with '*') -> uterms */
 	uint32_t *prefix_lens;  /* distinct byte lengths of indexed prefixes */
 	size_t nprefix_lens;
+	/* What an article can fire: a rule or claim whose lists all stayed
+	 * empty and whose @tags all stayed off has the value it has on an
+	 * empty document, so only those reached from a matched term (or an
+	 * emitted tag) are evaluated, plus the few true on an empty document. */
+	struct csr uterm_lists;   /* distinct term -> lists holding it */
+	struct csr list_rules;    /* list -> rules naming it */
+	struct csr list_claims;   /* list -> claims naming it */
+	struct csr tag_rules_ref; /* tag -> rules naming @tag */
+	struct csr tag_claims;    /* tag -> claims naming @tag */
+	uint32_t *always_tags;    /* tags with a rule true on an empty document */
+	size_t nalways_tags;
+	uint32_t *always_claims;  /* claims true on an empty document */
+	size_t nalways_claims;
+	/* The per-article state of one classification, kept for the next one
+	 * (sized by the rule set, so allocating it per article would cost per
+	 * rule). Taken and given back atomically: concurrent callers each get
+	 * their own. The only part of a compiled pm_rules that changes. */
+	_Atomic(struct cl_scratch *) spare;
 	int compiled;
 };
 
@@ -156,6 +184,9 @@ int rl_parse(struct pm_rules *r, int file, const char *text, size_t len, struct 
 int rl_error(const struct pm_rules *r, struct srcpos pos, struct pm_err *err,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void rl_node_free(struct node *n);
+
+/* classify.c: frees a spare per-article state (NULL is fine). */
+void cl_scratch_free(struct cl_scratch *s);
 
 /* rules_compile.c: resolves names, orders tags, builds the term index. */
 int rl_compile(struct pm_rules *r, struct pm_err *err);

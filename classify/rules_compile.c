@@ -151,6 +151,15 @@ void pm_rules_free(struct pm_rules *r)
 	tindex_release(&r->exact);
 	tindex_release(&r->prefix);
 	free(r->prefix_lens);
+	struct csr *cs[] = { &r->uterm_lists, &r->list_rules, &r->list_claims, &r->tag_rules_ref,
+			     &r->tag_claims };
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		free(cs[i]->start);
+		free(cs[i]->v);
+	}
+	free(r->always_tags);
+	free(r->always_claims);
+	cl_scratch_free(atomic_load(&r->spare));
 	free(r);
 }
 
@@ -331,6 +340,121 @@ static void build_index(struct pm_rules *r)
 	free(uterm_of);
 }
 
+/* ---- what an article can fire ------------------------------------------- */
+
+struct kv {
+	uint32_t k, v;
+};
+
+struct kvv {
+	struct kv *p;
+	size_t n, a;
+};
+
+static void kv_add(struct kvv *x, size_t k, size_t v)
+{
+	XGROW(x->p, x->a, x->n + 1);
+	x->p[x->n].k = (uint32_t)k;
+	x->p[x->n++].v = (uint32_t)v;
+}
+
+static int kv_cmp(const void *pa, const void *pb)
+{
+	const struct kv *a = pa, *b = pb;
+
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return a->v < b->v ? -1 : a->v > b->v;
+}
+
+/* Builds c over keys [0, nkeys) from the pairs of x (sorted, repeats
+ * dropped), and empties x. */
+static void csr_build(struct csr *c, size_t nkeys, struct kvv *x)
+{
+	size_t w = 0;
+
+	if (x->n)
+		qsort(x->p, x->n, sizeof(*x->p), kv_cmp);
+	for (size_t i = 0; i < x->n; i++)
+		if (!w || kv_cmp(&x->p[w - 1], &x->p[i]))
+			x->p[w++] = x->p[i];
+	c->start = xcalloc(nkeys + 2, sizeof(uint32_t));
+	c->v = xcalloc(w + 1, sizeof(uint32_t));
+	for (size_t i = 0; i < w; i++) {
+		c->start[x->p[i].k + 1]++;
+		c->v[i] = x->p[i].v; /* sorted by key: already in place */
+	}
+	for (size_t k = 0; k < nkeys; k++)
+		c->start[k + 1] += c->start[k];
+	free(x->p);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Records the lists and tags expression n (of rule or claim id) names. */
+static void node_refs(const struct node *n, size_t id, struct kvv *lists, struct kvv *tags)
+{
+	for (; n; n = n->b) {
+		if (n->kind == N_LIST)
+			kv_add(lists, (size_t)n->ref, id);
+		else if (n->kind == N_TAG)
+			kv_add(tags, (size_t)n->ref, id);
+		node_refs(n->a, id, lists, tags);
+	}
+}
+
+/* The truth of n on a document where every list is empty and every tag
+ * off; it mirrors eval() in classify.c, which produces no occurrence then. */
+static int empty_truth(const struct node *n)
+{
+	switch (n->kind) {
+	case N_SCOPE:
+		return empty_truth(n->a);
+	case N_NOT:
+		return !empty_truth(n->a);
+	case N_AND:
+		return empty_truth(n->a) && empty_truth(n->b);
+	case N_OR:
+		return empty_truth(n->a) || empty_truth(n->b);
+	default: /* a list, a tag, or a proximity with nothing on its left */
+		return 0;
+	}
+}
+
+static void build_triggers(struct pm_rules *r)
+{
+	struct kvv lists = { NULL, 0, 0 }, tags = { NULL, 0, 0 }, ul = { NULL, 0, 0 };
+	unsigned char *always = xcalloc(r->ntags + 1, 1);
+
+	for (size_t l = 0; l < r->nlists; l++)
+		for (size_t k = 0; k < r->list_nuterms[l]; k++)
+			kv_add(&ul, r->list_uterms[l][k], l);
+	csr_build(&r->uterm_lists, r->nuterms, &ul);
+	for (size_t i = 0; i < r->nrules; i++) {
+		node_refs(r->rules[i].expr, i, &lists, &tags);
+		if (empty_truth(r->rules[i].expr))
+			always[r->rules[i].tag] = 1;
+	}
+	csr_build(&r->list_rules, r->nlists, &lists);
+	csr_build(&r->tag_rules_ref, r->ntags, &tags);
+	for (size_t t = 0; t < r->ntags; t++)
+		if (always[t]) {
+			r->always_tags = xrealloc(r->always_tags,
+						  (r->nalways_tags + 1) * sizeof(uint32_t));
+			r->always_tags[r->nalways_tags++] = (uint32_t)t;
+		}
+	for (size_t i = 0; i < r->nclaims; i++) {
+		node_refs(r->claims[i].expr, i, &lists, &tags);
+		if (empty_truth(r->claims[i].expr)) {
+			r->always_claims = xrealloc(r->always_claims,
+						    (r->nalways_claims + 1) * sizeof(uint32_t));
+			r->always_claims[r->nalways_claims++] = (uint32_t)i;
+		}
+	}
+	csr_build(&r->list_claims, r->nlists, &lists);
+	csr_build(&r->tag_claims, r->ntags, &tags);
+	free(always);
+}
+
 int rl_compile(struct pm_rules *r, struct pm_err *err)
 {
 	size_t nt = r->ntags;
@@ -374,6 +498,7 @@ int rl_compile(struct pm_rules *r, struct pm_err *err)
 		free(fill);
 	}
 	build_index(r);
+	build_triggers(r);
 	r->compiled = 1;
 	rc = 0;
 out:
