@@ -60,6 +60,12 @@ struct cl_scratch {
 	size_t nheap;
 	unsigned char *rule_fired;
 	struct occv *ruleocc;       /* per fired positive rule: its occurrences */
+	unsigned char *rule_queued;
+	int32_t *rule_next;         /* queued rules of one tag: a list from tag_first */
+	int32_t *tag_first;         /* -1: none */
+	uint32_t *evald;            /* rules evaluated, tag by tag, in file order */
+	size_t nevald;
+	uint32_t *tag_ev0, *tag_evn; /* tag t's rules: evald[tag_ev0[t]] on, tag_evn[t] of them */
 	unsigned char *claim_queued;
 	uint32_t *claims;           /* claims to evaluate */
 	size_t nclaims;
@@ -251,13 +257,21 @@ static struct cl_scratch *scratch_new(const struct pm_rules *r)
 	s->heap = xcalloc(r->ntags + 1, sizeof(uint32_t));
 	s->rule_fired = xcalloc(r->nrules + 1, 1);
 	s->ruleocc = xcalloc(r->nrules + 1, sizeof(*s->ruleocc));
+	s->rule_queued = xcalloc(r->nrules + 1, 1);
+	s->rule_next = xcalloc(r->nrules + 1, sizeof(int32_t));
+	s->tag_first = xcalloc(r->ntags + 1, sizeof(int32_t));
+	for (size_t t = 0; t < r->ntags; t++)
+		s->tag_first[t] = -1;
+	s->evald = xcalloc(r->nrules + 1, sizeof(uint32_t));
+	s->tag_ev0 = xcalloc(r->ntags + 1, sizeof(uint32_t));
+	s->tag_evn = xcalloc(r->ntags + 1, sizeof(uint32_t));
 	s->claim_queued = xcalloc(r->nclaims + 1, 1);
 	s->claims = xcalloc(r->nclaims + 1, sizeof(uint32_t));
 	return s;
 }
 
 /* Clears what the last article touched; the rest is clear already. */
-static void scratch_reset(const struct pm_rules *r, struct cl_scratch *s)
+static void scratch_reset(struct cl_scratch *s)
 {
 	for (size_t k = 0; k < s->nuterm_hit; k++)
 		occv_clear(&s->uterms[s->uterm_hit[k]]);
@@ -272,12 +286,15 @@ static void scratch_reset(const struct pm_rules *r, struct cl_scratch *s)
 		occv_clear(&s->tagocc[t]);
 		s->tag_on[t] = s->tag_queued[t] = 0;
 		s->tag_score[t] = 0;
-		for (int j = r->tag_rules[t]; j < r->tag_rules[t + 1]; j++) {
-			s->rule_fired[r->rule_by_tag[j]] = 0;
-			occv_clear(&s->ruleocc[r->rule_by_tag[j]]);
-		}
+		s->tag_first[t] = -1;
+	}
+	for (size_t k = 0; k < s->nevald; k++) {
+		uint32_t i = s->evald[k];
+		s->rule_fired[i] = s->rule_queued[i] = 0;
+		occv_clear(&s->ruleocc[i]);
 	}
 	s->ntag_done = 0;
+	s->nevald = 0;
 	s->nheap = 0;
 	for (size_t k = 0; k < s->nclaims; k++)
 		s->claim_queued[s->claims[k]] = 0;
@@ -313,6 +330,12 @@ void cl_scratch_free(struct cl_scratch *s)
 	free(s->heap);
 	free(s->rule_fired);
 	free(s->ruleocc);
+	free(s->rule_queued);
+	free(s->rule_next);
+	free(s->tag_first);
+	free(s->evald);
+	free(s->tag_ev0);
+	free(s->tag_evn);
 	free(s->claim_queued);
 	free(s->claims);
 	free(s->pool);
@@ -352,9 +375,9 @@ static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t 
 
 		if (i + t->ntok > tk->n)
 			continue;
-		/* the first token matched the index key; a prefix or exact-case
-		 * first token still needs its own test */
-		for (j = 0; j < t->ntok; j++)
+		/* the index matched the first token's folded form; only an
+		 * exact-case spelling is left to test there */
+		for (j = t->tok[0].exact ? 0 : 1; j < t->ntok; j++)
 			if (!tok_matches(c, f, i + j, &t->tok[j]))
 				break;
 		if (j < t->ntok)
@@ -421,27 +444,30 @@ static const struct occv *list_occ(struct ctx *c, int l)
 
 static void match_field(struct ctx *c, int f)
 {
-	const struct pm_rules *r = c->r;
+	const struct trie *tr = &c->r->index;
 	const struct pm_tokens *tk = &c->tok[f];
-	const size_t *ids;
-	size_t n;
 
+	if (!tr->n)
+		return;
 	for (size_t i = 0; i < tk->n; i++) {
-		const char *s = pm_token_str(tk, i);
-		uint32_t len = tk->v[i].norm_len;
+		const uint8_t *s = (const uint8_t *)pm_token_str(tk, i);
+		uint32_t len = tk->v[i].norm_len, d = 1, nd;
 
-		n = tindex_may_hold(&r->exact, s, len) ? tindex_get(&r->exact, s, len, &ids) : 0;
-		if (n)
-			try_terms(c, f, i, ids, n);
-		if (!tindex_may_hold(&r->prefix, s, len))
+		if (tr->v[0].nprefix) /* a prefix that folded to nothing */
+			try_terms(c, f, i, tr->v[0].prefix, tr->v[0].nprefix);
+		if (!len)
 			continue;
-		/* one look-up per distinct prefix length, not per rule */
-		for (size_t p = 0; p < r->nprefix_lens; p++) {
-			if (r->prefix_lens[p] > len)
-				continue;
-			n = tindex_get(&r->prefix, s, r->prefix_lens[p], &ids);
-			if (n)
-				try_terms(c, f, i, ids, n);
+		/* one walk down the trie: each node passed is a prefix of the
+		 * token, the last one (if reached) its whole spelling */
+		for (nd = tr->root[s[0]]; nd; nd = trie_child(&tr->v[nd], s[d++])) {
+			const struct trie_node *x = &tr->v[nd];
+			if (x->nprefix)
+				try_terms(c, f, i, x->prefix, x->nprefix);
+			if (d == len) {
+				if (x->nexact)
+					try_terms(c, f, i, x->exact, x->nexact);
+				break;
+			}
 		}
 	}
 }
@@ -465,6 +491,20 @@ static void queue_tag(struct ctx *c, uint32_t t)
 		s->heap[i] = p;
 	}
 	s->heap[i] = t;
+}
+
+/* Queues rule i (and so its tag). */
+static void queue_rule(struct ctx *c, uint32_t i)
+{
+	struct cl_scratch *s = c->s;
+	uint32_t t = (uint32_t)c->r->rules[i].tag;
+
+	if (s->rule_queued[i])
+		return;
+	s->rule_queued[i] = 1;
+	s->rule_next[i] = s->tag_first[t];
+	s->tag_first[t] = (int32_t)i;
+	queue_tag(c, t);
 }
 
 static uint32_t pop_tag(struct ctx *c)
@@ -500,16 +540,19 @@ static void queue_claim(struct ctx *c, uint32_t k)
 	}
 }
 
-/* Queues the tags and claims whose value may differ from the one they
- * have on an empty document: those naming a list with an occurrence (in
- * the document's language), and those true on an empty document. With
- * all set (PM_CLASSIFY_EVAL_ALL), every tag and claim. */
+/* Queues the rules and claims whose value may differ from the one they
+ * have on an empty document (false, or they are queued anyway): those
+ * naming a list with an occurrence in the document's language, and those
+ * true on an empty document. With all set (PM_CLASSIFY_EVAL_ALL), every
+ * rule, tag and claim. */
 static void queue_candidates(struct ctx *c, int all)
 {
 	const struct pm_rules *r = c->r;
 	struct cl_scratch *s = c->s;
 
 	if (all) {
+		for (size_t i = 0; i < r->nrules; i++)
+			queue_rule(c, (uint32_t)i);
 		for (size_t t = 0; t < r->ntags; t++)
 			queue_tag(c, (uint32_t)t);
 		for (size_t k = 0; k < r->nclaims; k++)
@@ -524,13 +567,13 @@ static void queue_candidates(struct ctx *c, int all)
 				continue;
 			list_mark(c, (int)l, LS_HIT);
 			for (uint32_t y = r->list_rules.start[l]; y < r->list_rules.start[l + 1]; y++)
-				queue_tag(c, (uint32_t)r->rules[r->list_rules.v[y]].tag);
+				queue_rule(c, r->list_rules.v[y]);
 			for (uint32_t y = r->list_claims.start[l]; y < r->list_claims.start[l + 1]; y++)
 				queue_claim(c, r->list_claims.v[y]);
 		}
 	}
-	for (size_t k = 0; k < r->nalways_tags; k++)
-		queue_tag(c, r->always_tags[k]);
+	for (size_t k = 0; k < r->nalways_rules; k++)
+		queue_rule(c, r->always_rules[k]);
 	for (size_t k = 0; k < r->nalways_claims; k++)
 		queue_claim(c, r->always_claims[k]);
 }
@@ -716,16 +759,31 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 	val_free(c, &b);
 }
 
-/* Evaluates the rules of tag t (in file order) and, when it is emitted,
- * gathers its evidence and queues what names it. */
+static int u32_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Evaluates the queued rules of tag t in file order (the others have their
+ * empty-document value: false) and, when the tag is emitted, gathers its
+ * evidence and queues what names it. */
 static void eval_tag(struct ctx *c, uint32_t t)
 {
 	const struct pm_rules *r = c->r;
 	struct cl_scratch *s = c->s;
+	size_t from = s->nevald;
 
 	s->tag_done[s->ntag_done++] = t;
-	for (int j = r->tag_rules[t]; j < r->tag_rules[t + 1]; j++) {
-		size_t i = r->rule_by_tag[j];
+	for (int32_t i = s->tag_first[t]; i >= 0; i = s->rule_next[i])
+		s->evald[s->nevald++] = (uint32_t)i;
+	/* rule indices grow in file order */
+	qsort(s->evald + from, s->nevald - from, sizeof(*s->evald), u32_cmp);
+	s->tag_ev0[t] = (uint32_t)from;
+	s->tag_evn[t] = (uint32_t)(s->nevald - from);
+	for (size_t k = from; k < s->nevald; k++) {
+		size_t i = s->evald[k];
 		struct val v;
 		val_init(c, &v);
 		eval(c, r->rules[i].expr, SC_ALL, &v);
@@ -740,12 +798,12 @@ static void eval_tag(struct ctx *c, uint32_t t)
 	if (s->tag_score[t] < r->tags[t].threshold)
 		return;
 	s->tag_on[t] = 1;
-	for (int j = r->tag_rules[t]; j < r->tag_rules[t + 1]; j++)
-		occv_merge_into(c, &s->tagocc[t], &s->ruleocc[r->rule_by_tag[j]]);
-	/* a tag that names this one ranks after it: the heap still holds it
-	 * in order */
+	for (size_t k = from; k < s->nevald; k++)
+		occv_merge_into(c, &s->tagocc[t], &s->ruleocc[s->evald[k]]);
+	/* a rule that names this tag is of a tag ranked after it: the heap
+	 * has not reached that tag yet */
 	for (uint32_t y = r->tag_rules_ref.start[t]; y < r->tag_rules_ref.start[t + 1]; y++)
-		queue_tag(c, (uint32_t)r->rules[r->tag_rules_ref.v[y]].tag);
+		queue_rule(c, r->tag_rules_ref.v[y]);
 	for (uint32_t y = r->tag_claims.start[t]; y < r->tag_claims.start[t + 1]; y++)
 		queue_claim(c, r->tag_claims.v[y]);
 }
@@ -819,8 +877,8 @@ static json_t *rules_fired_json(const struct ctx *c, int tag)
 	const struct pm_rules *r = c->r;
 	json_t *a = json_array();
 
-	for (int j = r->tag_rules[tag]; j < r->tag_rules[tag + 1]; j++) {
-		size_t i = r->rule_by_tag[j];
+	for (uint32_t k = 0; k < c->s->tag_evn[tag]; k++) {
+		size_t i = c->s->evald[c->s->tag_ev0[tag] + k];
 		if (c->s->rule_fired[i])
 			json_array_append_new(a, json_pack("{s:s, s:i}", "rule", r->rules[i].name,
 							   "weight", r->rules[i].weight));
@@ -861,8 +919,8 @@ static json_t *tag_json(struct ctx *c, int t, unsigned flags)
 	size_t nev = 0, aev = 0;
 	json_t *evj = json_array(), *o;
 
-	for (int j = r->tag_rules[t]; j < r->tag_rules[t + 1]; j++) {
-		size_t i = r->rule_by_tag[j];
+	for (uint32_t k = 0; k < c->s->tag_evn[t]; k++) {
+		size_t i = c->s->evald[c->s->tag_ev0[t] + k];
 		if (!c->s->rule_fired[i] || r->rules[i].weight <= 0)
 			continue;
 		const struct occv *ro = &c->s->ruleocc[i];
@@ -967,13 +1025,6 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 	}
 }
 
-static int u32_cmp(const void *pa, const void *pb)
-{
-	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-
-	return a < b ? -1 : a > b;
-}
-
 json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsigned flags)
 {
 	struct pm_rules *rw = (struct pm_rules *)r; /* only its spare state changes */
@@ -1031,7 +1082,7 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 	else
 		json_decref(below);
 
-	scratch_reset(r, s);
+	scratch_reset(s);
 	/* give the state back; if another caller left one meanwhile, keep one */
 	old = atomic_exchange(&rw->spare, s);
 	cl_scratch_free(old);

@@ -106,19 +106,46 @@ struct claim {
 	struct srcpos pos;
 };
 
-/* A bucket of the term index: every term whose first token is key. */
-struct tindex {
-	char **keys;
-	uint32_t *klen;   /* strlen(keys[i]), so a probe compares lengths first */
-	size_t **ids;     /* ids[i]: term ids, ids_n[i] of them */
-	size_t *ids_n;
-	size_t cap, n;
-	/* the first two bytes of every key (one bit per pair), so that most
-	 * words are turned away before a hash is computed; short_keys: a key
-	 * of one byte exists and bypasses the filter */
-	uint64_t pairs[1024];
-	int short_keys;
+/* The term index: a byte trie over the first folded token of every
+ * distinct term. One walk along a token reaches the node of its whole
+ * spelling (terms whose first token is exactly it) and passes the node of
+ * each of its prefixes (terms whose first token was written prefix*): no
+ * hashing, and one walk whatever the number of prefix lengths. */
+struct trie_node {
+	uint8_t *bytes;     /* edge bytes to the children, sorted */
+	uint32_t *kids;     /* child node indices, beside bytes */
+	uint32_t nkids;
+	uint32_t nexact, nprefix;
+	size_t *exact;      /* distinct terms whose first token is this key */
+	size_t *prefix;     /* distinct terms whose first token is key* */
 };
+
+struct trie {
+	struct trie_node *v;    /* v[0] is the root (the empty key) */
+	size_t n, a;
+	uint32_t root[256];     /* first byte -> node; 0: none */
+};
+
+/* The child of node x along byte b, or 0. */
+static inline uint32_t trie_child(const struct trie_node *x, uint8_t b)
+{
+	uint32_t lo = 0, hi = x->nkids;
+
+	if (hi <= 8) {
+		for (; lo < hi; lo++)
+			if (x->bytes[lo] >= b)
+				return x->bytes[lo] == b ? x->kids[lo] : 0;
+		return 0;
+	}
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (x->bytes[mid] < b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nkids && x->bytes[lo] == b ? x->kids[lo] : 0;
+}
 
 /* A compressed reverse index: the entries of key k are v[start[k] ..
  * start[k + 1]). */
@@ -153,10 +180,7 @@ struct pm_rules {
 	size_t nuterms;
 	size_t **list_uterms;   /* list -> its distinct uterms */
 	size_t *list_nuterms;
-	struct tindex exact;    /* first token folded form -> uterms */
-	struct tindex prefix;   /* first token prefix (written with '*') -> uterms */
-	uint32_t *prefix_lens;  /* distinct byte lengths of indexed prefixes */
-	size_t nprefix_lens;
+	struct trie index;      /* first token (or its prefix) -> uterms */
 	/* What an article can fire: a rule or claim whose lists all stayed
 	 * empty and whose @tags all stayed off has the value it has on an
 	 * empty document, so only those reached from a matched term (or an
@@ -166,8 +190,8 @@ struct pm_rules {
 	struct csr list_claims;   /* list -> claims naming it */
 	struct csr tag_rules_ref; /* tag -> rules naming @tag */
 	struct csr tag_claims;    /* tag -> claims naming @tag */
-	uint32_t *always_tags;    /* tags with a rule true on an empty document */
-	size_t nalways_tags;
+	uint32_t *always_rules;   /* rules true on an empty document */
+	size_t nalways_rules;
 	uint32_t *always_claims;  /* claims true on an empty document */
 	size_t nalways_claims;
 	/* The per-article state of one classification, kept for the next one
@@ -190,10 +214,5 @@ void cl_scratch_free(struct cl_scratch *s);
 
 /* rules_compile.c: resolves names, orders tags, builds the term index. */
 int rl_compile(struct pm_rules *r, struct pm_err *err);
-/* Looks key up in an index; returns the number of ids and sets *ids. */
-size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids);
-/* 0 when no key of ix can be key[0..len) or a prefix of it that starts
- * with the same two bytes: a cheap test before the look-ups. */
-int tindex_may_hold(const struct tindex *ix, const char *key, size_t len);
 
 #endif
