@@ -87,9 +87,17 @@ struct ctx {
  * so that one huge document does not pin its memory. */
 #define CL_KEEP_OCC 4096
 
+/* Room for need more occurrences; the test is inline because pushes are
+ * the matcher's most frequent operation. */
+static inline void occv_reserve(struct occv *v, size_t need)
+{
+	if (v->n + need > v->a)
+		XGROW(v->v, v->a, v->n + need);
+}
+
 static void occv_push(struct occv *v, struct occ o)
 {
-	XGROW(v->v, v->a, v->n + 1);
+	occv_reserve(v, 1);
 	v->v[v->n++] = o;
 }
 
@@ -164,7 +172,7 @@ static void occv_union(struct occv *dst, const struct occv *a, const struct occv
 {
 	size_t i = 0, j = 0;
 
-	XGROW(dst->v, dst->a, dst->n + a->n + b->n);
+	occv_reserve(dst, a->n + b->n);
 	while (i < a->n && j < b->n) {
 		int d = occ_cmp(&a->v[i], &b->v[j]);
 		if (d < 0) {
@@ -203,7 +211,8 @@ static void pool_give(struct ctx *c, struct occv *v)
 	struct cl_scratch *s = c->s;
 
 	if (v->v && v->a <= CL_KEEP_OCC) {
-		XGROW(s->pool, s->apool, s->npool + 1);
+		if (s->npool == s->apool)
+			XGROW(s->pool, s->apool, s->npool + 1);
 		s->pool[s->npool++] = *v;
 	} else {
 		free(v->v);
@@ -220,7 +229,7 @@ static void occv_merge_into(struct ctx *c, struct occv *into, const struct occv 
 	if (!from->n)
 		return;
 	if (!into->n) {
-		XGROW(into->v, into->a, from->n);
+		occv_reserve(into, from->n);
 		memcpy(into->v, from->v, from->n * sizeof(*from->v));
 		into->n = from->n;
 		return;
@@ -593,7 +602,7 @@ static void val_free(struct ctx *c, struct val *v)
 
 static void copy_masked(struct occv *dst, const struct occv *src, unsigned mask)
 {
-	XGROW(dst->v, dst->a, dst->n + src->n);
+	occv_reserve(dst, src->n);
 	for (size_t i = 0; i < src->n; i++)
 		if (src->v[i].mask & mask)
 			dst->v[dst->n++] = src->v[i];
