@@ -993,7 +993,8 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 			continue;
 		}
 		occv_sort_unique(&v.o);
-		qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
+		if (v.o.n > 1) /* a NOT-only claim has none (and no vector) */
+			qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
 		/* one flag per group of occurrences anchored in one sentence; it
 		 * shows every sentence the group touches */
 		for (size_t k = 0; k < v.o.n && emitted < CL_MAX_MISINFO_PER_CLAIM;) {
