@@ -2,6 +2,8 @@
  * matching and every rule of a rule set) beside Hyperscan matching literal terms.
  * usage: bench_rules classify RULES TEXT [ROUNDS] [DOC_BYTES]   (DOC_BYTES 0: one document)
  *        bench_rules hyperscan TERMS TEXT [ROUNDS]                (one literal term per line)
+ *        bench_rules articles RULES NDJSON [ROUNDS]               (the classify stage's work
+ *                                                                  per article, without Redis)
  * Prints one JSON line; MB/s is by process CPU time (the machine is shared). */
 #include "classify/classify.h"
 #include "core/mem.h"
@@ -100,6 +102,62 @@ static int bench_classify(const char *rules_path, const char *text_path, int rou
 	return 0;
 }
 
+/* What the classify stage does with one entry, minus Redis: decode the
+ * article JSON, classify it, encode the tagged article; CPU split in three. */
+static int bench_articles(const char *rules_path, const char *path, int rounds)
+{
+	struct pm_rules *rules = NULL;
+	struct pm_err err;
+	size_t len, n = 0, tags = 0, out_bytes = 0;
+	char *data = slurp(path, &len);
+	double t, dec = 0, cls = 0, enc = 0;
+
+	pm_err_init(&err);
+	if (pm_rules_load_path(rules_path, &rules, &err)) {
+		fprintf(stderr, "bench_rules: %s\n", err.msg);
+		return 2;
+	}
+	for (int r = 0; r < rounds; r++) {
+		for (char *line = data; line < data + len;) {
+			char *nl = memchr(line, '\n', (size_t)(data + len - line));
+			size_t ll = nl ? (size_t)(nl - line) : (size_t)(data + len - line);
+			json_t *a, *tagged;
+			char *out;
+
+			t = cpu_ms();
+			a = json_loadb(line, ll, 0, NULL);
+			dec += cpu_ms() - t;
+			line += ll + 1;
+			if (!json_is_object(a)) {
+				json_decref(a);
+				continue;
+			}
+			t = cpu_ms();
+			tagged = pm_classify_article(rules, a);
+			cls += cpu_ms() - t;
+			t = cpu_ms();
+			out = json_dumps(tagged, JSON_COMPACT);
+			enc += cpu_ms() - t;
+			tags += json_array_size(json_object_get(tagged, "tags"));
+			out_bytes += strlen(out);
+			free(out);
+			json_decref(tagged);
+			json_decref(a);
+			n++;
+		}
+	}
+	if (!n)
+		n = 1;
+	printf("{\"engine\":\"pressmon-articles\",\"articles\":%zu,\"us_per_article\":%.1f,"
+	       "\"decode_us\":%.1f,\"classify_us\":%.1f,\"encode_us\":%.1f,\"tags\":%zu,"
+	       "\"out_bytes_per_article\":%zu}\n",
+	       n, (dec + cls + enc) * 1e3 / n, dec * 1e3 / n, cls * 1e3 / n, enc * 1e3 / n, tags,
+	       out_bytes / n);
+	pm_rules_free(rules);
+	free(data);
+	return 0;
+}
+
 #ifdef HAVE_HS
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
 		    unsigned int flags, void *ctx)
@@ -182,6 +240,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "classify"))
 		return bench_classify(argv[2], argv[3], rounds,
 				      argc > 5 ? (size_t)strtoul(argv[5], NULL, 10) : 0);
+	if (argc >= 4 && !strcmp(argv[1], "articles"))
+		return bench_articles(argv[2], argv[3], rounds);
 	if (argc >= 4 && !strcmp(argv[1], "hyperscan")) {
 #ifdef HAVE_HS
 		return bench_hyperscan(argv[2], argv[3], rounds);
@@ -191,6 +251,7 @@ int main(int argc, char **argv)
 #endif
 	}
 	fprintf(stderr, "usage: bench_rules classify RULES TEXT [ROUNDS] [DOC_BYTES]\n"
-			"       bench_rules hyperscan TERMS TEXT [ROUNDS]\n");
+			"       bench_rules hyperscan TERMS TEXT [ROUNDS]\n"
+			"       bench_rules articles RULES NDJSON [ROUNDS]\n");
 	return 2;
 }

@@ -49,6 +49,27 @@ if [ $have_hs = 1 ]; then
 fi
 
 echo
+echo "== rules: the classify stage's work per article without Redis (decode, classify, encode)"
+if [ ! -s "$DATA/articles.ndjson" ]; then
+	tmp=$(mktemp -d /tmp/pm-rules-bench.XXXXXX)
+	python3 tests/gen/genfeeds.py "$tmp" --feeds 4 --items 500 >/dev/null
+	for f in "$tmp"/*.xml; do "$BUILD/pressmon" parse --file "$f"; echo; done |
+		python3 -c 'import json, sys
+n = 0
+for line in sys.stdin:
+    if not line.strip(): continue
+    for e in json.loads(line).get("entries", []):
+        n += 1
+        print(json.dumps({"id": "%016x" % n, "url": e["link"], "title": e["title"],
+              "text": e["content"] or e["summary"] or "", "lang": "en",
+              "summary": e["summary"] if e["content"] else "",
+              "source": {"id": "gen", "name": "Generated", "region": "africa", "type": "wire"}}))' \
+		>"$DATA/articles.ndjson"
+	rm -rf "$tmp"
+fi
+echo "pressmon:  $("$B" articles classify/rules "$DATA/articles.ndjson" 5)"
+
+echo
 echo "== rules: the taxonomy on one document of growing length (linear: MB/s stays level)"
 for size in 0.25 0.5 1 2; do
 	f="$DATA/rules_text_$size.txt"

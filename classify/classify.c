@@ -1,7 +1,9 @@
 /* classify/classify: matches compiled rules against one article and builds
  * the tags JSON with evidence spans and the misinformation flags.
  * One pass over the tokens finds every term (hash of the first token, then
- * phrase verification); rules are then evaluated over the found occurrences. */
+ * phrase verification); then only the rules and claims that a found term
+ * (or an emitted tag) can make true are evaluated, so the cost of an article
+ * does not grow with the number of rules. */
 #include "classify/classify_int.h"
 #include "core/mem.h"
 #include "core/text.h"
@@ -31,25 +33,71 @@ struct val {
 	struct occv o;
 };
 
+/* Per-article list state bits. */
+enum { LS_TOUCHED = 1, LS_HIT = 2, LS_LANG = 4, LS_ON = 8, LS_DONE = 16 };
+
+/* The per-article state, sized by the rule set once and kept in pm_rules
+ * for the next article (see pm_rules.spare): after an article only what it
+ * touched is cleared, through the lists of touched ids, and vectors keep
+ * their memory, so an article costs what it matched, not what the rule set
+ * holds. */
+struct cl_scratch {
+	struct pm_tokens tok[F_N];
+	struct occv *uterms;        /* per distinct term, in text order */
+	uint32_t *uterm_hit;        /* distinct terms with occurrences */
+	size_t nuterm_hit;
+	struct occv *lists;         /* per list, built when first used */
+	unsigned char *list_state;  /* LS_* */
+	uint32_t *list_touched;
+	size_t nlist_touched;
+	struct occv *tagocc;        /* per tag: evidence of its fired rules */
+	unsigned char *tag_on;
+	unsigned char *tag_queued;
+	int *tag_score;
+	uint32_t *tag_done;         /* tags evaluated, in evaluation order */
+	size_t ntag_done;
+	uint32_t *heap;             /* tags to evaluate: min-heap on tags[].order */
+	size_t nheap;
+	unsigned char *rule_fired;
+	struct occv *ruleocc;       /* per fired positive rule: its occurrences */
+	unsigned char *rule_queued;
+	int32_t *rule_next;         /* queued rules of one tag: a list from tag_first */
+	int32_t *tag_first;         /* -1: none */
+	uint32_t *evald;            /* rules evaluated, tag by tag, in file order */
+	size_t nevald;
+	uint32_t *tag_ev0, *tag_evn; /* tag t's rules: evald[tag_ev0[t]] on, tag_evn[t] of them */
+	unsigned char *claim_queued;
+	uint32_t *claims;           /* claims to evaluate */
+	size_t nclaims;
+	struct occv *pool;          /* spare vectors for evaluation temporaries */
+	size_t npool, apool;
+	size_t nuterms, nlists, ntags, nrules; /* the sizes of the rule set */
+};
+
 struct ctx {
 	const struct pm_rules *r;
-	struct pm_tokens tok[F_N];
+	struct cl_scratch *s;
+	const struct pm_tokens *tok; /* s->tok */
 	const char *src[F_N];
 	size_t srclen[F_N];
-	struct occv *uterms;       /* per distinct term, in text order */
-	struct occv *lists;        /* per list, built when first used */
-	unsigned char *list_done;
-	unsigned char *list_on;    /* list applies to the document's language */
-	struct occv *tagocc;       /* per tag: evidence of its fired rules */
-	unsigned char *tag_on;
-	int *tag_score;
-	unsigned char *rule_fired;
-	struct occv *ruleocc;      /* per fired positive rule: its occurrences */
+	const char *lang;
 };
+
+/* A vector larger than this is freed after the article instead of kept,
+ * so that one huge document does not pin its memory. */
+#define CL_KEEP_OCC 4096
+
+/* Room for need more occurrences; the test is inline because pushes are
+ * the matcher's most frequent operation. */
+static inline void occv_reserve(struct occv *v, size_t need)
+{
+	if (v->n + need > v->a)
+		XGROW(v->v, v->a, v->n + need);
+}
 
 static void occv_push(struct occv *v, struct occ o)
 {
-	XGROW(v->v, v->a, v->n + 1);
+	occv_reserve(v, 1);
 	v->v[v->n++] = o;
 }
 
@@ -58,6 +106,14 @@ static void occv_free(struct occv *v)
 	free(v->v);
 	v->v = NULL;
 	v->n = v->a = 0;
+}
+
+/* Empties v for the next article, keeping a moderate buffer. */
+static void occv_clear(struct occv *v)
+{
+	if (v->a > CL_KEEP_OCC)
+		occv_free(v);
+	v->n = 0;
 }
 
 static int occ_cmp(const void *pa, const void *pb)
@@ -73,13 +129,33 @@ static int occ_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+static void occ_sort(struct occ *v, size_t n)
+{
+	if (n > 24) {
+		qsort(v, n, sizeof(*v), occ_cmp);
+		return;
+	}
+	/* the usual handful: insertion sort, without qsort's set-up */
+	for (size_t i = 1; i < n; i++) {
+		struct occ x = v[i];
+		size_t j = i;
+		while (j > 0 && occ_cmp(&v[j - 1], &x) > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* Sorts v by (field, t0, t1) and drops repeats, keeping the smallest
+ * anchor (repeats differ in nothing else). */
 static void occv_sort_unique(struct occv *v)
 {
 	size_t w = 0;
 
 	if (v->n < 2)
 		return;
-	qsort(v->v, v->n, sizeof(*v->v), occ_cmp);
+	occ_sort(v->v, v->n);
 	for (size_t i = 1; i < v->n; i++) {
 		if (occ_cmp(&v->v[w], &v->v[i]))
 			v->v[++w] = v->v[i];
@@ -87,6 +163,192 @@ static void occv_sort_unique(struct occv *v)
 			v->v[w].anchor = v->v[i].anchor;
 	}
 	v->n = w + 1;
+}
+
+/* Appends to dst the union of a and b, both sorted and unique as
+ * occv_sort_unique leaves them: what sorting their concatenation would
+ * give, in one linear merge. */
+static void occv_union(struct occv *dst, const struct occv *a, const struct occv *b)
+{
+	size_t i = 0, j = 0;
+
+	occv_reserve(dst, a->n + b->n);
+	while (i < a->n && j < b->n) {
+		int d = occ_cmp(&a->v[i], &b->v[j]);
+		if (d < 0) {
+			dst->v[dst->n++] = a->v[i++];
+		} else if (d > 0) {
+			dst->v[dst->n++] = b->v[j++];
+		} else {
+			struct occ o = a->v[i++];
+			if (b->v[j].anchor < o.anchor)
+				o.anchor = b->v[j].anchor;
+			j++;
+			dst->v[dst->n++] = o;
+		}
+	}
+	while (i < a->n)
+		dst->v[dst->n++] = a->v[i++];
+	while (j < b->n)
+		dst->v[dst->n++] = b->v[j++];
+}
+
+/* Evaluation temporaries come from a pool of vectors kept in the scratch
+ * state: a rule costs no malloc once a few articles have gone through. */
+static struct occv pool_take(struct ctx *c)
+{
+	struct cl_scratch *s = c->s;
+	struct occv v = { NULL, 0, 0 };
+
+	if (s->npool)
+		v = s->pool[--s->npool];
+	v.n = 0;
+	return v;
+}
+
+static void pool_give(struct ctx *c, struct occv *v)
+{
+	struct cl_scratch *s = c->s;
+
+	if (v->v && v->a <= CL_KEEP_OCC) {
+		if (s->npool == s->apool)
+			XGROW(s->pool, s->apool, s->npool + 1);
+		s->pool[s->npool++] = *v;
+	} else {
+		free(v->v);
+	}
+	v->v = NULL;
+	v->n = v->a = 0;
+}
+
+/* into = into ∪ from (both sorted and unique). */
+static void occv_merge_into(struct ctx *c, struct occv *into, const struct occv *from)
+{
+	struct occv t, old;
+
+	if (!from->n)
+		return;
+	if (!into->n) {
+		occv_reserve(into, from->n);
+		memcpy(into->v, from->v, from->n * sizeof(*from->v));
+		into->n = from->n;
+		return;
+	}
+	t = pool_take(c);
+	occv_union(&t, into, from);
+	old = *into;
+	*into = t;
+	pool_give(c, &old);
+}
+
+/* ---- per-article state ----------------------------------------------------- */
+
+static struct cl_scratch *scratch_new(const struct pm_rules *r)
+{
+	struct cl_scratch *s = xcalloc(1, sizeof(*s));
+
+	s->nuterms = r->nuterms;
+	s->nlists = r->nlists;
+	s->ntags = r->ntags;
+	s->nrules = r->nrules;
+	for (int f = 0; f < F_N; f++)
+		pm_tokens_init(&s->tok[f]);
+	s->uterms = xcalloc(r->nuterms + 1, sizeof(*s->uterms));
+	s->uterm_hit = xcalloc(r->nuterms + 1, sizeof(uint32_t));
+	s->lists = xcalloc(r->nlists + 1, sizeof(*s->lists));
+	s->list_state = xcalloc(r->nlists + 1, 1);
+	s->list_touched = xcalloc(r->nlists + 1, sizeof(uint32_t));
+	s->tagocc = xcalloc(r->ntags + 1, sizeof(*s->tagocc));
+	s->tag_on = xcalloc(r->ntags + 1, 1);
+	s->tag_queued = xcalloc(r->ntags + 1, 1);
+	s->tag_score = xcalloc(r->ntags + 1, sizeof(int));
+	s->tag_done = xcalloc(r->ntags + 1, sizeof(uint32_t));
+	s->heap = xcalloc(r->ntags + 1, sizeof(uint32_t));
+	s->rule_fired = xcalloc(r->nrules + 1, 1);
+	s->ruleocc = xcalloc(r->nrules + 1, sizeof(*s->ruleocc));
+	s->rule_queued = xcalloc(r->nrules + 1, 1);
+	s->rule_next = xcalloc(r->nrules + 1, sizeof(int32_t));
+	s->tag_first = xcalloc(r->ntags + 1, sizeof(int32_t));
+	for (size_t t = 0; t < r->ntags; t++)
+		s->tag_first[t] = -1;
+	s->evald = xcalloc(r->nrules + 1, sizeof(uint32_t));
+	s->tag_ev0 = xcalloc(r->ntags + 1, sizeof(uint32_t));
+	s->tag_evn = xcalloc(r->ntags + 1, sizeof(uint32_t));
+	s->claim_queued = xcalloc(r->nclaims + 1, 1);
+	s->claims = xcalloc(r->nclaims + 1, sizeof(uint32_t));
+	return s;
+}
+
+/* Clears what the last article touched; the rest is clear already. */
+static void scratch_reset(struct cl_scratch *s)
+{
+	for (size_t k = 0; k < s->nuterm_hit; k++)
+		occv_clear(&s->uterms[s->uterm_hit[k]]);
+	s->nuterm_hit = 0;
+	for (size_t k = 0; k < s->nlist_touched; k++) {
+		occv_clear(&s->lists[s->list_touched[k]]);
+		s->list_state[s->list_touched[k]] = 0;
+	}
+	s->nlist_touched = 0;
+	for (size_t k = 0; k < s->ntag_done; k++) {
+		uint32_t t = s->tag_done[k];
+		occv_clear(&s->tagocc[t]);
+		s->tag_on[t] = s->tag_queued[t] = 0;
+		s->tag_score[t] = 0;
+		s->tag_first[t] = -1;
+	}
+	for (size_t k = 0; k < s->nevald; k++) {
+		uint32_t i = s->evald[k];
+		s->rule_fired[i] = s->rule_queued[i] = 0;
+		occv_clear(&s->ruleocc[i]);
+	}
+	s->ntag_done = 0;
+	s->nevald = 0;
+	s->nheap = 0;
+	for (size_t k = 0; k < s->nclaims; k++)
+		s->claim_queued[s->claims[k]] = 0;
+	s->nclaims = 0;
+}
+
+void cl_scratch_free(struct cl_scratch *s)
+{
+	if (!s)
+		return;
+	for (int f = 0; f < F_N; f++)
+		pm_tokens_release(&s->tok[f]);
+	for (size_t i = 0; i < s->nuterms; i++)
+		occv_free(&s->uterms[i]);
+	for (size_t i = 0; i < s->nlists; i++)
+		occv_free(&s->lists[i]);
+	for (size_t i = 0; i < s->ntags; i++)
+		occv_free(&s->tagocc[i]);
+	for (size_t i = 0; i < s->nrules; i++)
+		occv_free(&s->ruleocc[i]);
+	for (size_t i = 0; i < s->npool; i++)
+		occv_free(&s->pool[i]);
+	free(s->uterms);
+	free(s->uterm_hit);
+	free(s->lists);
+	free(s->list_state);
+	free(s->list_touched);
+	free(s->tagocc);
+	free(s->tag_on);
+	free(s->tag_queued);
+	free(s->tag_score);
+	free(s->tag_done);
+	free(s->heap);
+	free(s->rule_fired);
+	free(s->ruleocc);
+	free(s->rule_queued);
+	free(s->rule_next);
+	free(s->tag_first);
+	free(s->evald);
+	free(s->tag_ev0);
+	free(s->tag_evn);
+	free(s->claim_queued);
+	free(s->claims);
+	free(s->pool);
+	free(s);
 }
 
 /* ---- term matching ------------------------------------------------------- */
@@ -114,6 +376,7 @@ static int tok_matches(const struct ctx *c, int f, size_t i, const struct term_t
 static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t nids)
 {
 	const struct pm_tokens *tk = &c->tok[f];
+	struct cl_scratch *s = c->s;
 
 	for (size_t k = 0; k < nids; k++) {
 		const struct term *t = &c->r->terms[c->r->uterm_rep[ids[k]]];
@@ -121,7 +384,9 @@ static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t 
 
 		if (i + t->ntok > tk->n)
 			continue;
-		for (j = 0; j < t->ntok; j++)
+		/* the index matched the first token's folded form; only an
+		 * exact-case spelling is left to test there */
+		for (j = t->tok[0].exact ? 0 : 1; j < t->ntok; j++)
 			if (!tok_matches(c, f, i + j, &t->tok[j]))
 				break;
 		if (j < t->ntok)
@@ -134,74 +399,213 @@ static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t 
 			o.mask = SC_SUMMARY | SC_LEAD;
 		else
 			o.mask = SC_TEXT | (tk->v[i].para < 2 ? SC_LEAD : 0);
-		occv_push(&c->uterms[ids[k]], o);
+		if (!s->uterms[ids[k]].n)
+			s->uterm_hit[s->nuterm_hit++] = (uint32_t)ids[k];
+		occv_push(&s->uterms[ids[k]], o);
 	}
 }
 
-/* The occurrences of list l: its distinct terms' occurrences, sorted. */
+static int lang_on(const struct list *l, const char *lang)
+{
+	size_t n;
+
+	if (!l->nlangs || !lang || !*lang)
+		return 1; /* unknown language: every list applies */
+	n = strcspn(lang, "-_");
+	for (int i = 0; i < l->nlangs; i++)
+		if (strlen(l->langs[i]) == n && !strncasecmp(l->langs[i], lang, n))
+			return 1;
+	return 0;
+}
+
+/* Sets bits of list l's state, recording it for the reset. */
+static void list_mark(struct ctx *c, int l, unsigned char bits)
+{
+	struct cl_scratch *s = c->s;
+
+	if (!s->list_state[l])
+		s->list_touched[s->nlist_touched++] = (uint32_t)l;
+	s->list_state[l] |= bits;
+}
+
+/* Whether list l applies to the document's language (computed once). */
+static int list_on(struct ctx *c, int l)
+{
+	if (!(c->s->list_state[l] & LS_LANG))
+		list_mark(c, l, LS_LANG | (lang_on(&c->r->lists[l], c->lang) ? LS_ON : 0));
+	return (c->s->list_state[l] & LS_ON) != 0;
+}
+
+/* The occurrences of list l: its distinct terms' occurrences, merged. */
 static const struct occv *list_occ(struct ctx *c, int l)
 {
 	const struct pm_rules *r = c->r;
+	struct cl_scratch *s = c->s;
 
-	if (!c->list_done[l]) {
-		c->list_done[l] = 1;
-		if (c->list_on[l]) {
-			for (size_t k = 0; k < r->list_nuterms[l]; k++) {
-				const struct occv *u = &c->uterms[r->list_uterms[l][k]];
-				for (size_t i = 0; i < u->n; i++)
-					occv_push(&c->lists[l], u->v[i]);
-			}
-			occv_sort_unique(&c->lists[l]);
-		}
+	if (!(s->list_state[l] & LS_DONE)) {
+		int on = list_on(c, l);
+		list_mark(c, l, LS_DONE);
+		for (size_t k = 0; on && k < r->list_nuterms[l]; k++)
+			occv_merge_into(c, &s->lists[l], &s->uterms[r->list_uterms[l][k]]);
 	}
-	return &c->lists[l];
+	return &s->lists[l];
 }
 
 static void match_field(struct ctx *c, int f)
 {
-	const struct pm_rules *r = c->r;
+	const struct trie *tr = &c->r->index;
 	const struct pm_tokens *tk = &c->tok[f];
-	const size_t *ids;
-	size_t n;
 
+	if (!tr->n)
+		return;
 	for (size_t i = 0; i < tk->n; i++) {
-		const char *s = pm_token_str(tk, i);
-		uint32_t len = tk->v[i].norm_len;
+		const uint8_t *s = (const uint8_t *)pm_token_str(tk, i);
+		uint32_t len = tk->v[i].norm_len, d = 1, nd;
 
-		n = tindex_may_hold(&r->exact, s, len) ? tindex_get(&r->exact, s, len, &ids) : 0;
-		if (n)
-			try_terms(c, f, i, ids, n);
-		if (!tindex_may_hold(&r->prefix, s, len))
+		if (tr->v[0].nprefix) /* a prefix that folded to nothing */
+			try_terms(c, f, i, tr->v[0].prefix, tr->v[0].nprefix);
+		if (!len)
 			continue;
-		/* one look-up per distinct prefix length, not per rule */
-		for (size_t p = 0; p < r->nprefix_lens; p++) {
-			if (r->prefix_lens[p] > len)
-				continue;
-			n = tindex_get(&r->prefix, s, r->prefix_lens[p], &ids);
-			if (n)
-				try_terms(c, f, i, ids, n);
+		/* one walk down the trie: each node passed is a prefix of the
+		 * token, the last one (if reached) its whole spelling */
+		for (nd = tr->root[s[0]]; nd; nd = trie_child(&tr->v[nd], s[d++])) {
+			const struct trie_node *x = &tr->v[nd];
+			if (x->nprefix)
+				try_terms(c, f, i, x->prefix, x->nprefix);
+			if (d == len) {
+				if (x->nexact)
+					try_terms(c, f, i, x->exact, x->nexact);
+				break;
+			}
 		}
 	}
 }
 
+/* ---- what to evaluate ------------------------------------------------------ */
+
+static void queue_tag(struct ctx *c, uint32_t t)
+{
+	struct cl_scratch *s = c->s;
+	const struct tag *tags = c->r->tags;
+	size_t i;
+
+	if (s->tag_queued[t])
+		return;
+	s->tag_queued[t] = 1;
+	/* sift up on the evaluation rank */
+	for (i = s->nheap++; i > 0; i = (i - 1) / 2) {
+		uint32_t p = s->heap[(i - 1) / 2];
+		if (tags[p].order <= tags[t].order)
+			break;
+		s->heap[i] = p;
+	}
+	s->heap[i] = t;
+}
+
+/* Queues rule i (and so its tag). */
+static void queue_rule(struct ctx *c, uint32_t i)
+{
+	struct cl_scratch *s = c->s;
+	uint32_t t = (uint32_t)c->r->rules[i].tag;
+
+	if (s->rule_queued[i])
+		return;
+	s->rule_queued[i] = 1;
+	s->rule_next[i] = s->tag_first[t];
+	s->tag_first[t] = (int32_t)i;
+	queue_tag(c, t);
+}
+
+static uint32_t pop_tag(struct ctx *c)
+{
+	struct cl_scratch *s = c->s;
+	const struct tag *tags = c->r->tags;
+	uint32_t top = s->heap[0], last = s->heap[--s->nheap];
+	size_t i = 0;
+
+	for (;;) {
+		size_t k = 2 * i + 1;
+		if (k >= s->nheap)
+			break;
+		if (k + 1 < s->nheap && tags[s->heap[k + 1]].order < tags[s->heap[k]].order)
+			k++;
+		if (tags[last].order <= tags[s->heap[k]].order)
+			break;
+		s->heap[i] = s->heap[k];
+		i = k;
+	}
+	if (s->nheap)
+		s->heap[i] = last;
+	return top;
+}
+
+static void queue_claim(struct ctx *c, uint32_t k)
+{
+	struct cl_scratch *s = c->s;
+
+	if (!s->claim_queued[k]) {
+		s->claim_queued[k] = 1;
+		s->claims[s->nclaims++] = k;
+	}
+}
+
+/* Queues the rules and claims whose value may differ from the one they
+ * have on an empty document (false, or they are queued anyway): those
+ * naming a list with an occurrence in the document's language, and those
+ * true on an empty document. With all set (PM_CLASSIFY_EVAL_ALL), every
+ * rule, tag and claim. */
+static void queue_candidates(struct ctx *c, int all)
+{
+	const struct pm_rules *r = c->r;
+	struct cl_scratch *s = c->s;
+
+	if (all) {
+		for (size_t i = 0; i < r->nrules; i++)
+			queue_rule(c, (uint32_t)i);
+		for (size_t t = 0; t < r->ntags; t++)
+			queue_tag(c, (uint32_t)t);
+		for (size_t k = 0; k < r->nclaims; k++)
+			queue_claim(c, (uint32_t)k);
+		return;
+	}
+	for (size_t h = 0; h < s->nuterm_hit; h++) {
+		uint32_t u = s->uterm_hit[h];
+		for (uint32_t x = r->uterm_lists.start[u]; x < r->uterm_lists.start[u + 1]; x++) {
+			uint32_t l = r->uterm_lists.v[x];
+			if ((s->list_state[l] & LS_HIT) || !list_on(c, (int)l))
+				continue;
+			list_mark(c, (int)l, LS_HIT);
+			for (uint32_t y = r->list_rules.start[l]; y < r->list_rules.start[l + 1]; y++)
+				queue_rule(c, r->list_rules.v[y]);
+			for (uint32_t y = r->list_claims.start[l]; y < r->list_claims.start[l + 1]; y++)
+				queue_claim(c, r->list_claims.v[y]);
+		}
+	}
+	for (size_t k = 0; k < r->nalways_rules; k++)
+		queue_rule(c, r->always_rules[k]);
+	for (size_t k = 0; k < r->nalways_claims; k++)
+		queue_claim(c, r->always_claims[k]);
+}
+
 /* ---- evaluation ------------------------------------------------------------ */
 
-static void val_free(struct val *v)
+static void val_init(struct ctx *c, struct val *v)
 {
-	occv_free(&v->o);
+	v->truth = 0;
+	v->o = pool_take(c);
+}
+
+static void val_free(struct ctx *c, struct val *v)
+{
+	pool_give(c, &v->o);
 }
 
 static void copy_masked(struct occv *dst, const struct occv *src, unsigned mask)
 {
+	occv_reserve(dst, src->n);
 	for (size_t i = 0; i < src->n; i++)
 		if (src->v[i].mask & mask)
-			occv_push(dst, src->v[i]);
-}
-
-static void append(struct occv *dst, const struct occv *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		occv_push(dst, src->v[i]);
+			dst->v[dst->n++] = src->v[i];
 }
 
 static uint32_t gap(const struct occ *a, const struct occ *b)
@@ -265,18 +669,21 @@ static long partner(const struct occ *a, const struct occv *b, int n)
 	return best;
 }
 
+/* Every val's occurrences come out sorted and unique (occv_sort_unique
+ * order), which lets AND and OR merge instead of sort. */
 static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val *out);
 
 static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
-	struct val a = { 0, { NULL, 0, 0 } }, b = { 0, { NULL, 0, 0 } };
+	struct val a, b;
 	int dist = (n->kind == N_NEAR || n->kind == N_NOTNEAR) ? n->n : -1;
 	int keep_unpaired = n->kind == N_NOTNEAR || n->kind == N_NOTSENT;
 
+	val_init(c, &a);
+	val_init(c, &b);
 	eval(c, n->a, mask, &a);
 	if (a.o.n)
 		eval(c, n->b, mask, &b);
-	occv_sort_unique(&b.o);
 	for (size_t i = 0; i < a.o.n; i++) {
 		long p = b.o.n ? partner(&a.o.v[i], &b.o, dist) : -1;
 		if (keep_unpaired) {
@@ -292,13 +699,14 @@ static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct
 	}
 	occv_sort_unique(&out->o);
 	out->truth = out->o.n > 0;
-	val_free(&a);
-	val_free(&b);
+	val_free(c, &a);
+	val_free(c, &b);
 }
 
+/* out->o must be empty. */
 static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
-	struct val a = { 0, { NULL, 0, 0 } }, b = { 0, { NULL, 0, 0 } };
+	struct val a, b;
 
 	out->truth = 0;
 	switch (n->kind) {
@@ -307,47 +715,106 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 		out->truth = out->o.n > 0;
 		return;
 	case N_TAG:
-		if (!c->tag_on[n->ref])
+		if (!c->s->tag_on[n->ref])
 			return;
-		copy_masked(&out->o, &c->tagocc[n->ref], mask);
+		copy_masked(&out->o, &c->s->tagocc[n->ref], mask);
 		/* in a scope the tag counts only with evidence inside it */
 		out->truth = mask == SC_ALL ? 1 : out->o.n > 0;
 		return;
 	case N_SCOPE:
 		eval(c, n->a, mask & n->scope, out);
 		return;
+	case N_NEAR: case N_SENT: case N_NOTNEAR: case N_NOTSENT:
+		eval_prox(c, n, mask, out);
+		return;
+	default:
+		break;
+	}
+	val_init(c, &a);
+	val_init(c, &b);
+	switch (n->kind) {
 	case N_NOT:
 		eval(c, n->a, mask, &a);
 		out->truth = !a.truth;
-		val_free(&a);
-		return;
+		break;
 	case N_AND:
 		eval(c, n->a, mask, &a);
 		if (a.truth)
 			eval(c, n->b, mask, &b);
 		if (a.truth && b.truth) {
 			out->truth = 1;
-			append(&out->o, &a.o);
-			append(&out->o, &b.o);
-			occv_sort_unique(&out->o);
+			occv_union(&out->o, &a.o, &b.o);
 		}
 		break;
 	case N_OR:
 		eval(c, n->a, mask, &a);
 		eval(c, n->b, mask, &b);
 		out->truth = a.truth || b.truth;
-		if (a.truth)
-			append(&out->o, &a.o);
-		if (b.truth)
-			append(&out->o, &b.o);
-		occv_sort_unique(&out->o);
+		if (a.truth && b.truth) {
+			occv_union(&out->o, &a.o, &b.o);
+		} else if (a.truth || b.truth) {
+			/* one side: hand its vector over (out's empty one goes back
+			 * to the pool with the temporary) */
+			struct val *w = a.truth ? &a : &b;
+			struct occv t = out->o;
+			out->o = w->o;
+			w->o = t;
+		}
 		break;
-	case N_NEAR: case N_SENT: case N_NOTNEAR: case N_NOTSENT:
-		eval_prox(c, n, mask, out);
-		return;
+	default:
+		break;
 	}
-	val_free(&a);
-	val_free(&b);
+	val_free(c, &a);
+	val_free(c, &b);
+}
+
+static int u32_cmp(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Evaluates the queued rules of tag t in file order (the others have their
+ * empty-document value: false) and, when the tag is emitted, gathers its
+ * evidence and queues what names it. */
+static void eval_tag(struct ctx *c, uint32_t t)
+{
+	const struct pm_rules *r = c->r;
+	struct cl_scratch *s = c->s;
+	size_t from = s->nevald;
+
+	s->tag_done[s->ntag_done++] = t;
+	for (int32_t i = s->tag_first[t]; i >= 0; i = s->rule_next[i])
+		s->evald[s->nevald++] = (uint32_t)i;
+	/* rule indices grow in file order */
+	qsort(s->evald + from, s->nevald - from, sizeof(*s->evald), u32_cmp);
+	s->tag_ev0[t] = (uint32_t)from;
+	s->tag_evn[t] = (uint32_t)(s->nevald - from);
+	for (size_t k = from; k < s->nevald; k++) {
+		size_t i = s->evald[k];
+		struct val v;
+		val_init(c, &v);
+		eval(c, r->rules[i].expr, SC_ALL, &v);
+		if (v.truth) {
+			s->rule_fired[i] = 1;
+			s->tag_score[t] += r->rules[i].weight;
+			if (r->rules[i].weight > 0)
+				occv_merge_into(c, &s->ruleocc[i], &v.o);
+		}
+		val_free(c, &v);
+	}
+	if (s->tag_score[t] < r->tags[t].threshold)
+		return;
+	s->tag_on[t] = 1;
+	for (size_t k = from; k < s->nevald; k++)
+		occv_merge_into(c, &s->tagocc[t], &s->ruleocc[s->evald[k]]);
+	/* a rule that names this tag is of a tag ranked after it: the heap
+	 * has not reached that tag yet */
+	for (uint32_t y = r->tag_rules_ref.start[t]; y < r->tag_rules_ref.start[t + 1]; y++)
+		queue_rule(c, r->tag_rules_ref.v[y]);
+	for (uint32_t y = r->tag_claims.start[t]; y < r->tag_claims.start[t + 1]; y++)
+		queue_claim(c, r->tag_claims.v[y]);
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -416,12 +883,15 @@ static json_t *sentence_json(const struct ctx *c, int f, uint32_t t, uint32_t fr
 
 static json_t *rules_fired_json(const struct ctx *c, int tag)
 {
+	const struct pm_rules *r = c->r;
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < c->r->nrules; i++)
-		if (c->r->rules[i].tag == tag && c->rule_fired[i])
-			json_array_append_new(a, json_pack("{s:s, s:i}", "rule", c->r->rules[i].name,
-							   "weight", c->r->rules[i].weight));
+	for (uint32_t k = 0; k < c->s->tag_evn[tag]; k++) {
+		size_t i = c->s->evald[c->s->tag_ev0[tag] + k];
+		if (c->s->rule_fired[i])
+			json_array_append_new(a, json_pack("{s:s, s:i}", "rule", r->rules[i].name,
+							   "weight", r->rules[i].weight));
+	}
 	return a;
 }
 
@@ -458,10 +928,11 @@ static json_t *tag_json(struct ctx *c, int t, unsigned flags)
 	size_t nev = 0, aev = 0;
 	json_t *evj = json_array(), *o;
 
-	for (size_t i = 0; i < r->nrules; i++) {
-		if (r->rules[i].tag != t || !c->rule_fired[i] || r->rules[i].weight <= 0)
+	for (uint32_t k = 0; k < c->s->tag_evn[t]; k++) {
+		size_t i = c->s->evald[c->s->tag_ev0[t] + k];
+		if (!c->s->rule_fired[i] || r->rules[i].weight <= 0)
 			continue;
-		const struct occv *ro = &c->ruleocc[i];
+		const struct occv *ro = &c->s->ruleocc[i];
 		for (size_t k = 0; k < ro->n && k < CL_MAX_EVIDENCE_PER_RULE; k++) {
 			XGROW(ev, aev, nev + 1);
 			ev[nev].o = ro->v[k];
@@ -473,7 +944,7 @@ static json_t *tag_json(struct ctx *c, int t, unsigned flags)
 	for (size_t k = 0; k < nev && k < CL_MAX_EVIDENCE_PER_TAG; k++)
 		json_array_append_new(evj, evidence_json(c, &ev[k].o, ev[k].rule));
 	free(ev);
-	o = json_pack("{s:s, s:i, s:o}", "tag", r->tags[t].name, "score", c->tag_score[t],
+	o = json_pack("{s:s, s:i, s:o}", "tag", r->tags[t].name, "score", c->s->tag_score[t],
 		      "evidence", evj);
 	if (flags & PM_CLASSIFY_EXPLAIN) {
 		json_object_set_new(o, "threshold", json_integer(r->tags[t].threshold));
@@ -510,18 +981,20 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 {
 	const struct pm_rules *r = c->r;
 
-	for (size_t i = 0; i < r->nclaims; i++) {
-		const struct claim *cl = &r->claims[i];
-		struct val v = { 0, { NULL, 0, 0 } };
+	for (size_t qi = 0; qi < c->s->nclaims; qi++) {
+		const struct claim *cl = &r->claims[c->s->claims[qi]];
+		struct val v;
 		size_t emitted = 0;
 
+		val_init(c, &v);
 		eval(c, cl->expr, SC_ALL, &v);
 		if (!v.truth) {
-			val_free(&v);
+			val_free(c, &v);
 			continue;
 		}
 		occv_sort_unique(&v.o);
-		qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
+		if (v.o.n > 1) /* a NOT-only claim has none (and no vector) */
+			qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
 		/* one flag per group of occurrences anchored in one sentence; it
 		 * shows every sentence the group touches */
 		for (size_t k = 0; k < v.o.n && emitted < CL_MAX_MISINFO_PER_CLAIM;) {
@@ -558,91 +1031,51 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 							     cl->id, "verdict", cl->verdict,
 							     "sentence", "correction", cl->correction,
 							     "reference", cl->reference));
-		val_free(&v);
+		val_free(c, &v);
 	}
-}
-
-static int lang_on(const struct list *l, const char *lang)
-{
-	size_t n;
-
-	if (!l->nlangs || !lang || !*lang)
-		return 1; /* unknown language: every list applies */
-	n = strcspn(lang, "-_");
-	for (int i = 0; i < l->nlangs; i++)
-		if (strlen(l->langs[i]) == n && !strncasecmp(l->langs[i], lang, n))
-			return 1;
-	return 0;
 }
 
 json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsigned flags)
 {
+	struct pm_rules *rw = (struct pm_rules *)r; /* only its spare state changes */
 	struct ctx c;
+	struct cl_scratch *s, *old;
 	json_t *tags, *below, *mis, *res;
-	const int *by_tag_start;
-	const size_t *by_tag;
 
 	memset(&c, 0, sizeof(c));
 	c.r = r;
+	s = atomic_exchange(&rw->spare, NULL);
+	if (!s)
+		s = scratch_new(r);
+	c.s = s;
+	c.tok = s->tok;
+	c.lang = doc->lang;
 	c.src[F_TITLE] = doc->title ? doc->title : "";
 	c.src[F_SUMMARY] = doc->summary ? doc->summary : "";
 	c.src[F_TEXT] = doc->text ? doc->text : "";
-	c.lists = xcalloc(r->nlists + 1, sizeof(*c.lists));
-	c.list_done = xcalloc(r->nlists + 1, 1);
-	c.uterms = xcalloc(r->nuterms + 1, sizeof(*c.uterms));
-	c.list_on = xcalloc(r->nlists + 1, 1);
-	c.tagocc = xcalloc(r->ntags + 1, sizeof(*c.tagocc));
-	c.tag_on = xcalloc(r->ntags + 1, 1);
-	c.tag_score = xcalloc(r->ntags + 1, sizeof(int));
-	c.rule_fired = xcalloc(r->nrules + 1, 1);
-	c.ruleocc = xcalloc(r->nrules + 1, sizeof(*c.ruleocc));
-	for (size_t i = 0; i < r->nlists; i++)
-		c.list_on[i] = (unsigned char)lang_on(&r->lists[i], doc->lang);
 	for (int f = 0; f < F_N; f++) {
 		c.srclen[f] = strlen(c.src[f]);
-		pm_tokens_init(&c.tok[f]);
-		pm_text_tokenize(c.src[f], c.srclen[f], &c.tok[f]);
+		pm_text_tokenize(c.src[f], c.srclen[f], &s->tok[f]);
 		match_field(&c, f);
 	}
 
-	/* rules grouped by tag (at compile), tags in dependency order */
-	by_tag_start = r->tag_rules;
-	by_tag = r->rule_by_tag;
-	for (size_t k = 0; k < r->ntags; k++) {
-		int t = r->tag_order[k];
-		for (int j = by_tag_start[t]; j < by_tag_start[t + 1]; j++) {
-			size_t i = by_tag[j];
-			struct val v = { 0, { NULL, 0, 0 } };
-			eval(&c, r->rules[i].expr, SC_ALL, &v);
-			if (v.truth) {
-				c.rule_fired[i] = 1;
-				c.tag_score[t] += r->rules[i].weight;
-				if (r->rules[i].weight > 0) {
-					occv_sort_unique(&v.o);
-					c.ruleocc[i] = v.o;
-					v.o.v = NULL;
-					v.o.n = v.o.a = 0;
-				}
-			}
-			val_free(&v);
-		}
-		if (c.tag_score[t] >= r->tags[t].threshold) {
-			c.tag_on[t] = 1;
-			for (int j = by_tag_start[t]; j < by_tag_start[t + 1]; j++)
-				append(&c.tagocc[t], &c.ruleocc[by_tag[j]]);
-			occv_sort_unique(&c.tagocc[t]);
-		}
-	}
+	/* tags in dependency order (a min-heap on the rank), only those that
+	 * can differ from an empty document's */
+	queue_candidates(&c, (flags & PM_CLASSIFY_EVAL_ALL) != 0);
+	while (s->nheap)
+		eval_tag(&c, pop_tag(&c));
+	qsort(s->tag_done, s->ntag_done, sizeof(*s->tag_done), u32_cmp);
 	tags = json_array();
 	below = json_array();
-	for (size_t t = 0; t < r->ntags; t++) {
-		if (c.tag_on[t]) {
-			json_array_append_new(tags, tag_json(&c, (int)t, flags));
+	for (size_t k = 0; k < s->ntag_done; k++) {
+		int t = (int)s->tag_done[k];
+		if (s->tag_on[t]) {
+			json_array_append_new(tags, tag_json(&c, t, flags));
 		} else if (flags & PM_CLASSIFY_EXPLAIN) {
-			json_t *fired = rules_fired_json(&c, (int)t);
+			json_t *fired = rules_fired_json(&c, t);
 			if (json_array_size(fired))
 				json_array_append_new(below, json_pack("{s:s, s:i, s:i, s:o}", "tag",
-					r->tags[t].name, "score", c.tag_score[t], "threshold",
+					r->tags[t].name, "score", s->tag_score[t], "threshold",
 					r->tags[t].threshold, "rules", fired));
 			else
 				json_decref(fired);
@@ -651,6 +1084,7 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 	sort_tags(tags);
 	sort_tags(below);
 	mis = json_array();
+	qsort(s->claims, s->nclaims, sizeof(*s->claims), u32_cmp);
 	claims_json(&c, mis, flags);
 	res = json_pack("{s:o, s:o}", "tags", tags, "misinfo", mis);
 	if (flags & PM_CLASSIFY_EXPLAIN)
@@ -658,25 +1092,10 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 	else
 		json_decref(below);
 
-	for (int f = 0; f < F_N; f++)
-		pm_tokens_release(&c.tok[f]);
-	for (size_t i = 0; i < r->nlists; i++)
-		occv_free(&c.lists[i]);
-	for (size_t i = 0; i < r->nuterms; i++)
-		occv_free(&c.uterms[i]);
-	free(c.uterms);
-	free(c.list_done);
-	for (size_t i = 0; i < r->ntags; i++)
-		occv_free(&c.tagocc[i]);
-	for (size_t i = 0; i < r->nrules; i++)
-		occv_free(&c.ruleocc[i]);
-	free(c.lists);
-	free(c.list_on);
-	free(c.tagocc);
-	free(c.tag_on);
-	free(c.tag_score);
-	free(c.rule_fired);
-	free(c.ruleocc);
+	scratch_reset(s);
+	/* give the state back; if another caller left one meanwhile, keep one */
+	old = atomic_exchange(&rw->spare, s);
+	cl_scratch_free(old);
 	return res;
 }
 

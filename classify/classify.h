@@ -45,7 +45,11 @@ enum pm_classify_flags {
 	 * that fired, negative ones too), per misinfo flag its "evidence", and
 	 * a top-level "below_threshold":[{"tag","score","threshold","rules"}]
 	 * for tags whose rules fired without reaching the threshold. */
-	PM_CLASSIFY_EXPLAIN = 1
+	PM_CLASSIFY_EXPLAIN = 1,
+	/* Evaluates every tag, rule and claim instead of only those a matched
+	 * term or an emitted tag can make true. Same output, slower: the
+	 * reference the fast path is tested against. */
+	PM_CLASSIFY_EVAL_ALL = 2
 };
 
 /* pm_classify with flags (enum pm_classify_flags). */

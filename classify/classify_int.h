@@ -3,6 +3,7 @@
 #ifndef PM_CLASSIFY_INT_H
 #define PM_CLASSIFY_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,19 +106,55 @@ struct claim {
 	struct srcpos pos;
 };
 
-/* A bucket of the term index: every term whose first token is key. */
-struct tindex {
-	char **keys;
-	uint32_t *klen;   /* strlen(keys[i]), so a probe compares lengths first */
-	size_t **ids;     /* ids[i]: term ids, ids_n[i] of them */
-	size_t *ids_n;
-	size_t cap, n;
-	/* the first two bytes of every key (one bit per pair), so that most
-	 * words are turned away before a hash is computed; short_keys: a key
-	 * of one byte exists and bypasses the filter */
-	uint64_t pairs[1024];
-	int short_keys;
+/* The term index: a byte trie over the first folded token of every
+ * distinct term. One walk along a token reaches the node of its whole
+ * spelling (terms whose first token is exactly it) and passes the node of
+ * each of its prefixes (terms whose first token was written prefix*): no
+ * hashing, and one walk whatever the number of prefix lengths. */
+struct trie_node {
+	uint8_t *bytes;     /* edge bytes to the children, sorted */
+	uint32_t *kids;     /* child node indices, beside bytes */
+	uint32_t nkids;
+	uint32_t nexact, nprefix;
+	size_t *exact;      /* distinct terms whose first token is this key */
+	size_t *prefix;     /* distinct terms whose first token is key* */
 };
+
+struct trie {
+	struct trie_node *v;    /* v[0] is the root (the empty key) */
+	size_t n, a;
+	uint32_t root[256];     /* first byte -> node; 0: none */
+};
+
+/* The child of node x along byte b, or 0. */
+static inline uint32_t trie_child(const struct trie_node *x, uint8_t b)
+{
+	uint32_t lo = 0, hi = x->nkids;
+
+	if (hi <= 8) {
+		for (; lo < hi; lo++)
+			if (x->bytes[lo] >= b)
+				return x->bytes[lo] == b ? x->kids[lo] : 0;
+		return 0;
+	}
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (x->bytes[mid] < b)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nkids && x->bytes[lo] == b ? x->kids[lo] : 0;
+}
+
+/* A compressed reverse index: the entries of key k are v[start[k] ..
+ * start[k + 1]). */
+struct csr {
+	uint32_t *start;
+	uint32_t *v;
+};
+
+struct cl_scratch;
 
 struct pm_rules {
 	char **files;
@@ -143,10 +180,25 @@ struct pm_rules {
 	size_t nuterms;
 	size_t **list_uterms;   /* list -> its distinct uterms */
 	size_t *list_nuterms;
-	struct tindex exact;    /* first token folded form -> uterms */
-	struct tindex prefix;   /* first token prefix (written with '*') -> uterms */
-	uint32_t *prefix_lens;  /* distinct byte lengths of indexed prefixes */
-	size_t nprefix_lens;
+	struct trie index;      /* first token (or its prefix) -> uterms */
+	/* What an article can fire: a rule or claim whose lists all stayed
+	 * empty and whose @tags all stayed off has the value it has on an
+	 * empty document, so only those reached from a matched term (or an
+	 * emitted tag) are evaluated, plus the few true on an empty document. */
+	struct csr uterm_lists;   /* distinct term -> lists holding it */
+	struct csr list_rules;    /* list -> rules naming it */
+	struct csr list_claims;   /* list -> claims naming it */
+	struct csr tag_rules_ref; /* tag -> rules naming @tag */
+	struct csr tag_claims;    /* tag -> claims naming @tag */
+	uint32_t *always_rules;   /* rules true on an empty document */
+	size_t nalways_rules;
+	uint32_t *always_claims;  /* claims true on an empty document */
+	size_t nalways_claims;
+	/* The per-article state of one classification, kept for the next one
+	 * (sized by the rule set, so allocating it per article would cost per
+	 * rule). Taken and given back atomically: concurrent callers each get
+	 * their own. The only part of a compiled pm_rules that changes. */
+	_Atomic(struct cl_scratch *) spare;
 	int compiled;
 };
 
@@ -157,12 +209,10 @@ int rl_error(const struct pm_rules *r, struct srcpos pos, struct pm_err *err,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void rl_node_free(struct node *n);
 
+/* classify.c: frees a spare per-article state (NULL is fine). */
+void cl_scratch_free(struct cl_scratch *s);
+
 /* rules_compile.c: resolves names, orders tags, builds the term index. */
 int rl_compile(struct pm_rules *r, struct pm_err *err);
-/* Looks key up in an index; returns the number of ids and sets *ids. */
-size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids);
-/* 0 when no key of ix can be key[0..len) or a prefix of it that starts
- * with the same two bytes: a cheap test before the look-ups. */
-int tindex_may_hold(const struct tindex *ix, const char *key, size_t len);
 
 #endif

@@ -12,7 +12,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---- the term index: open addressing over folded keys -------------------- */
+/* ---- term signatures: open addressing over strings ----------------------- */
+
+/* Distinct term spellings -> their distinct-term id (compile time only). */
+struct tindex {
+	char **keys;
+	uint32_t *klen;
+	size_t **ids;     /* ids[i]: ids_n[i] of them */
+	size_t *ids_n;
+	size_t cap, n;
+};
 
 static void tindex_release(struct tindex *ix)
 {
@@ -25,11 +34,6 @@ static void tindex_release(struct tindex *ix)
 	free(ix->ids);
 	free(ix->ids_n);
 	memset(ix, 0, sizeof(*ix));
-}
-
-static inline unsigned pair_of(const char *key)
-{
-	return (unsigned)(unsigned char)key[0] << 8 | (unsigned char)key[1];
 }
 
 static size_t tindex_slot(const struct tindex *ix, const char *key, size_t len)
@@ -71,25 +75,13 @@ static void tindex_add(struct tindex *ix, const char *key, size_t id)
 		ix->keys[i] = xstrdup(key);
 		ix->klen[i] = (uint32_t)len;
 		ix->n++;
-		if (len < 2)
-			ix->short_keys = 1;
-		else
-			ix->pairs[pair_of(key) >> 6] |= (uint64_t)1 << (pair_of(key) & 63);
 	}
 	ix->ids[i] = xrealloc(ix->ids[i], (ix->ids_n[i] + 1) * sizeof(size_t));
 	ix->ids[i][ix->ids_n[i]++] = id;
 }
 
-int tindex_may_hold(const struct tindex *ix, const char *key, size_t len)
-{
-	if (!ix->n)
-		return 0;
-	if (ix->short_keys || len < 2)
-		return 1;
-	return (ix->pairs[pair_of(key) >> 6] >> (pair_of(key) & 63)) & 1;
-}
-
-size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids)
+/* Returns the number of ids stored under key and sets *ids. */
+static size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const size_t **ids)
 {
 	size_t i;
 
@@ -100,6 +92,66 @@ size_t tindex_get(const struct tindex *ix, const char *key, size_t len, const si
 		return 0;
 	*ids = ix->ids[i];
 	return ix->ids_n[i];
+}
+
+/* ---- the term index: a byte trie ----------------------------------------- */
+
+static uint32_t trie_new_node(struct trie *t)
+{
+	XGROW(t->v, t->a, t->n + 1);
+	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+	return (uint32_t)t->n++;
+}
+
+/* Adds distinct term u under key[0..len), as a whole token or a prefix.
+ * Iterative: a key's length is bounded only by the rule file's size. */
+static void trie_add(struct trie *t, const char *key, size_t len, size_t u, int prefix)
+{
+	uint32_t cur = 0, k;
+	struct trie_node *x;
+
+	if (!t->n)
+		trie_new_node(t);
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = (uint8_t)key[i];
+		uint32_t next = i == 0 ? t->root[b] : trie_child(&t->v[cur], b);
+		if (!next) {
+			next = trie_new_node(t); /* may move t->v */
+			x = &t->v[cur];
+			for (k = 0; k < x->nkids && x->bytes[k] < b; k++)
+				;
+			x->bytes = xrealloc(x->bytes, x->nkids + 1);
+			x->kids = xrealloc(x->kids, (x->nkids + 1) * sizeof(uint32_t));
+			memmove(x->bytes + k + 1, x->bytes + k, x->nkids - k);
+			memmove(x->kids + k + 1, x->kids + k, (x->nkids - k) * sizeof(uint32_t));
+			x->bytes[k] = b;
+			x->kids[k] = next;
+			x->nkids++;
+			if (i == 0)
+				t->root[b] = next;
+		}
+		cur = next;
+	}
+	x = &t->v[cur];
+	if (prefix) {
+		x->prefix = xrealloc(x->prefix, (x->nprefix + 1) * sizeof(size_t));
+		x->prefix[x->nprefix++] = u;
+	} else {
+		x->exact = xrealloc(x->exact, (x->nexact + 1) * sizeof(size_t));
+		x->exact[x->nexact++] = u;
+	}
+}
+
+static void trie_release(struct trie *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].bytes);
+		free(t->v[i].kids);
+		free(t->v[i].exact);
+		free(t->v[i].prefix);
+	}
+	free(t->v);
+	memset(t, 0, sizeof(*t));
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -148,9 +200,16 @@ void pm_rules_free(struct pm_rules *r)
 		free(r->list_uterms[i]);
 	free(r->list_uterms);
 	free(r->list_nuterms);
-	tindex_release(&r->exact);
-	tindex_release(&r->prefix);
-	free(r->prefix_lens);
+	trie_release(&r->index);
+	struct csr *cs[] = { &r->uterm_lists, &r->list_rules, &r->list_claims, &r->tag_rules_ref,
+			     &r->tag_claims };
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		free(cs[i]->start);
+		free(cs[i]->v);
+	}
+	free(r->always_rules);
+	free(r->always_claims);
+	cl_scratch_free(atomic_load(&r->spare));
 	free(r);
 }
 
@@ -295,20 +354,7 @@ static void build_index(struct pm_rules *r)
 		free(sig);
 		uterm_of[i] = u;
 		r->uterm_rep[u] = i;
-		if (t->tok[0].prefix) {
-			size_t k;
-			tindex_add(&r->prefix, t->tok[0].norm, u);
-			for (k = 0; k < r->nprefix_lens; k++)
-				if (r->prefix_lens[k] == t->tok[0].len)
-					break;
-			if (k == r->nprefix_lens) {
-				r->prefix_lens = xrealloc(r->prefix_lens,
-							  (r->nprefix_lens + 1) * sizeof(uint32_t));
-				r->prefix_lens[r->nprefix_lens++] = t->tok[0].len;
-			}
-		} else {
-			tindex_add(&r->exact, t->tok[0].norm, u);
-		}
+		trie_add(&r->index, t->tok[0].norm, t->tok[0].len, u, t->tok[0].prefix);
 	}
 	/* terms of one list are contiguous in r->terms */
 	r->list_uterms = xcalloc(r->nlists + 1, sizeof(*r->list_uterms));
@@ -329,6 +375,116 @@ static void build_index(struct pm_rules *r)
 	}
 	tindex_release(&sigs);
 	free(uterm_of);
+}
+
+/* ---- what an article can fire ------------------------------------------- */
+
+struct kv {
+	uint32_t k, v;
+};
+
+struct kvv {
+	struct kv *p;
+	size_t n, a;
+};
+
+static void kv_add(struct kvv *x, size_t k, size_t v)
+{
+	XGROW(x->p, x->a, x->n + 1);
+	x->p[x->n].k = (uint32_t)k;
+	x->p[x->n++].v = (uint32_t)v;
+}
+
+static int kv_cmp(const void *pa, const void *pb)
+{
+	const struct kv *a = pa, *b = pb;
+
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return a->v < b->v ? -1 : a->v > b->v;
+}
+
+/* Builds c over keys [0, nkeys) from the pairs of x (sorted, repeats
+ * dropped), and empties x. */
+static void csr_build(struct csr *c, size_t nkeys, struct kvv *x)
+{
+	size_t w = 0;
+
+	if (x->n)
+		qsort(x->p, x->n, sizeof(*x->p), kv_cmp);
+	for (size_t i = 0; i < x->n; i++)
+		if (!w || kv_cmp(&x->p[w - 1], &x->p[i]))
+			x->p[w++] = x->p[i];
+	c->start = xcalloc(nkeys + 2, sizeof(uint32_t));
+	c->v = xcalloc(w + 1, sizeof(uint32_t));
+	for (size_t i = 0; i < w; i++) {
+		c->start[x->p[i].k + 1]++;
+		c->v[i] = x->p[i].v; /* sorted by key: already in place */
+	}
+	for (size_t k = 0; k < nkeys; k++)
+		c->start[k + 1] += c->start[k];
+	free(x->p);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Records the lists and tags expression n (of rule or claim id) names. */
+static void node_refs(const struct node *n, size_t id, struct kvv *lists, struct kvv *tags)
+{
+	for (; n; n = n->b) {
+		if (n->kind == N_LIST)
+			kv_add(lists, (size_t)n->ref, id);
+		else if (n->kind == N_TAG)
+			kv_add(tags, (size_t)n->ref, id);
+		node_refs(n->a, id, lists, tags);
+	}
+}
+
+/* The truth of n on a document where every list is empty and every tag
+ * off; it mirrors eval() in classify.c, which produces no occurrence then. */
+static int empty_truth(const struct node *n)
+{
+	switch (n->kind) {
+	case N_SCOPE:
+		return empty_truth(n->a);
+	case N_NOT:
+		return !empty_truth(n->a);
+	case N_AND:
+		return empty_truth(n->a) && empty_truth(n->b);
+	case N_OR:
+		return empty_truth(n->a) || empty_truth(n->b);
+	default: /* a list, a tag, or a proximity with nothing on its left */
+		return 0;
+	}
+}
+
+static void build_triggers(struct pm_rules *r)
+{
+	struct kvv lists = { NULL, 0, 0 }, tags = { NULL, 0, 0 }, ul = { NULL, 0, 0 };
+
+	for (size_t l = 0; l < r->nlists; l++)
+		for (size_t k = 0; k < r->list_nuterms[l]; k++)
+			kv_add(&ul, r->list_uterms[l][k], l);
+	csr_build(&r->uterm_lists, r->nuterms, &ul);
+	for (size_t i = 0; i < r->nrules; i++) {
+		node_refs(r->rules[i].expr, i, &lists, &tags);
+		if (empty_truth(r->rules[i].expr)) {
+			r->always_rules = xrealloc(r->always_rules,
+						   (r->nalways_rules + 1) * sizeof(uint32_t));
+			r->always_rules[r->nalways_rules++] = (uint32_t)i;
+		}
+	}
+	csr_build(&r->list_rules, r->nlists, &lists);
+	csr_build(&r->tag_rules_ref, r->ntags, &tags);
+	for (size_t i = 0; i < r->nclaims; i++) {
+		node_refs(r->claims[i].expr, i, &lists, &tags);
+		if (empty_truth(r->claims[i].expr)) {
+			r->always_claims = xrealloc(r->always_claims,
+						    (r->nalways_claims + 1) * sizeof(uint32_t));
+			r->always_claims[r->nalways_claims++] = (uint32_t)i;
+		}
+	}
+	csr_build(&r->list_claims, r->nlists, &lists);
+	csr_build(&r->tag_claims, r->ntags, &tags);
 }
 
 int rl_compile(struct pm_rules *r, struct pm_err *err)
@@ -374,6 +530,7 @@ int rl_compile(struct pm_rules *r, struct pm_err *err)
 		free(fill);
 	}
 	build_index(r);
+	build_triggers(r);
 	r->compiled = 1;
 	rc = 0;
 out:
