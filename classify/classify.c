@@ -1112,6 +1112,18 @@ static const char *str_field(json_t *o, const char *key)
 
 json_t *pm_classify_article(const struct pm_rules *r, json_t *article)
 {
+	json_t *add = pm_classify_additions(r, article), *out;
+
+	if (!add)
+		return NULL;
+	out = json_copy(article);
+	json_object_update(out, add);
+	json_decref(add);
+	return out;
+}
+
+json_t *pm_classify_additions(const struct pm_rules *r, json_t *article)
+{
 	struct pm_doc doc;
 	json_t *res, *out, *tags, *ft;
 
@@ -1122,7 +1134,7 @@ json_t *pm_classify_article(const struct pm_rules *r, json_t *article)
 	doc.text = str_field(article, "text");
 	doc.lang = json_string_value(json_object_get(article, "lang"));
 	res = pm_classify(r, &doc);
-	out = json_copy(article);
+	out = json_object();
 	tags = json_incref(json_object_get(res, "tags"));
 	ft = json_object_get(article, "feed_tags");
 	if (json_is_array(ft)) {

@@ -63,4 +63,9 @@ json_t *pm_classify_ex(const struct pm_rules *rules, const struct pm_doc *doc, u
  * is not an object. */
 json_t *pm_classify_article(const struct pm_rules *rules, json_t *article);
 
+/* What pm_classify_article adds: a new object with just "tags" and
+ * "misinfo", so that the stage can splice them into the article's JSON
+ * text instead of encoding the whole article again. NULL likewise. */
+json_t *pm_classify_additions(const struct pm_rules *rules, json_t *article);
+
 #endif

@@ -15,17 +15,22 @@ static int handle(void *ctx, struct pm_queue *q, const struct pm_entry *e,
 		  struct pm_err *err)
 {
 	struct classify_ctx *c = ctx;
-	json_t *article, *tagged;
+	json_t *article, *added;
+	const char *raw;
+	size_t len;
 	int rc;
 
 	if (!(article = pm_entry_object(e, "article", err)))
 		return -1;
-	tagged = pm_classify_article(c->rules, article);
-	json_decref(article);
-	if (!tagged)
+	raw = pm_entry_get(e, "article", &len);
+	added = pm_classify_additions(c->rules, article);
+	if (!added) {
+		json_decref(article);
 		return pm_err_set(err, PM_EINPUT, "entry %s: article cannot be classified", e->id);
-	rc = pm_queue_add_article(q, PM_STREAM_TAGGED, tagged, err);
-	json_decref(tagged);
+	}
+	rc = pm_queue_add_article_plus(q, PM_STREAM_TAGGED, raw, len, article, added, err);
+	json_decref(added);
+	json_decref(article);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
  * Acknowledging only after flush is what makes a SIGKILL at any moment
  * safe: whatever was not acknowledged is delivered again. */
 #include "queue/stage.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -142,6 +143,72 @@ int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article
 	{
 		struct pm_field f[2] = { { "id", id ? id : "", id ? strlen(id) : 0 },
 					 { "article", out, strlen(out) } };
+		pm_queue_pipe_add(q, stream, f, 2);
+	}
+	free(out);
+	return 0;
+}
+
+char *pm_json_splice_members(const char *raw, size_t len, json_t *parsed, json_t *added,
+			     size_t *out_len)
+{
+	struct pm_buf b = PM_BUF_INIT;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(parsed) || !json_object_size(parsed) || !json_is_object(added))
+		return NULL;
+	json_object_foreach(added, key, v)
+		if (json_object_get(parsed, key))
+			return NULL;
+	/* parsed came from raw, so raw is one object and, past trailing
+	 * white space, ends with its closing brace */
+	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\n' ||
+		       raw[len - 1] == '\r'))
+		len--;
+	if (!len || raw[len - 1] != '}')
+		return NULL;
+	pm_buf_add(&b, raw, len - 1);
+	json_object_foreach(added, key, v) {
+		json_t *ks = json_string(key);
+		char *k = ks ? json_dumps(ks, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		char *val = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (k && val) {
+			pm_buf_addc(&b, ',');
+			pm_buf_adds(&b, k);
+			pm_buf_addc(&b, ':');
+			pm_buf_adds(&b, val);
+		}
+		json_decref(ks);
+		free(k);
+		free(val);
+		if (!k || !val) {
+			pm_buf_release(&b);
+			return NULL;
+		}
+	}
+	pm_buf_addc(&b, '}');
+	return pm_buf_detach(&b, out_len);
+}
+
+int pm_queue_add_article_plus(struct pm_queue *q, const char *stream, const char *raw,
+			      size_t len, json_t *parsed, json_t *added, struct pm_err *err)
+{
+	const char *id = json_string_value(json_object_get(parsed, "id"));
+	size_t n = 0;
+	char *out = pm_json_splice_members(raw, len, parsed, added, &n);
+
+	if (!out) {
+		json_t *merged = json_copy(parsed);
+		int rc;
+		json_object_update(merged, added);
+		rc = pm_queue_add_article(q, stream, merged, err);
+		json_decref(merged);
+		return rc;
+	}
+	{
+		struct pm_field f[2] = { { "id", id ? id : "", id ? strlen(id) : 0 },
+					 { "article", out, n } };
 		pm_queue_pipe_add(q, stream, f, 2);
 	}
 	free(out);

@@ -626,6 +626,52 @@ out:
 	free(sock);
 }
 
+/* the classifier's splice: raw text plus members equals the merged object */
+static void test_splice(void)
+{
+	static const char *const raws[] = {
+		"{\"id\":\"a1\",\"title\":\"Caf\u00e9 \\\"x\\\"\",\"n\":1.5}",
+		"{\"id\":\"a2\",\"nested\":{\"tags\":[1]}}  \n",
+		"{ \"id\" : \"a3\" }",
+	};
+	json_t *added = json_pack("{s:[{s:s,s:f}],s:[],s:s}", "tags", "tag", "icc",
+				  "score", 2.5, "misinfo", "odd \"key\"\n", "v");
+
+	TEST("splice members into an article's JSON text");
+	for (size_t i = 0; i < sizeof(raws) / sizeof(raws[0]); i++) {
+		json_t *parsed = json_loads(raws[i], 0, NULL), *want, *got;
+		size_t n = 0;
+		char *out = pm_json_splice_members(raws[i], strlen(raws[i]), parsed, added, &n);
+		CHECK(out != NULL);
+		if (!out) {
+			json_decref(parsed);
+			continue;
+		}
+		CHECK_INT((long long)n, (long long)strlen(out));
+		want = json_copy(parsed);
+		json_object_update(want, added);
+		got = json_loads(out, 0, NULL);
+		CHECK(got && json_equal(got, want));
+		/* the article's own bytes are kept as they came */
+		CHECK(!strncmp(out, raws[i], 10));
+		json_decref(got);
+		json_decref(want);
+		json_decref(parsed);
+		free(out);
+	}
+	{
+		/* an article that has tags already, or no members, is encoded again */
+		const char *tagged = "{\"id\":\"b\",\"tags\":[]}", *empty = "{}";
+		json_t *p1 = json_loads(tagged, 0, NULL), *p2 = json_loads(empty, 0, NULL);
+		size_t n;
+		CHECK(pm_json_splice_members(tagged, strlen(tagged), p1, added, &n) == NULL);
+		CHECK(pm_json_splice_members(empty, strlen(empty), p2, added, &n) == NULL);
+		json_decref(p1);
+		json_decref(p2);
+	}
+	json_decref(added);
+}
+
 int main(void)
 {
 	struct pm_embedded emb;
@@ -647,6 +693,7 @@ int main(void)
 	test_stage(emb.url);
 	test_rate(emb.url);
 	test_urls();
+	test_splice();
 	test_loading();
 	pm_embedded_stop(&emb);
 	{
