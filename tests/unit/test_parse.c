@@ -4,6 +4,7 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "core/buf.h"
 #include "parse/parse.h"
@@ -644,6 +645,69 @@ static void test_fingerprint(void)
 	CHECK(pm_fingerprint("one", 3) != 0);
 }
 
+/* SimHash as written down: +1 or -1 per bit per 3-shingle; the parser's
+ * faster counting must give the same value, stored ids depend on it. */
+static uint64_t simhash_reference(const char *text)
+{
+	struct pm_tokens t;
+	struct pm_buf sh;
+	int64_t v[64] = { 0 };
+	uint64_t fp = 0;
+	size_t n;
+
+	pm_tokens_init(&t);
+	pm_text_tokenize(text, strlen(text), &t);
+	pm_buf_init(&sh, 0);
+	n = t.n >= 3 ? t.n - 2 : (t.n ? 1 : 0);
+	for (size_t i = 0; i < n; i++) {
+		pm_buf_reset(&sh);
+		for (size_t k = i; k < i + 3 && k < t.n; k++) {
+			if (k > i)
+				pm_buf_addc(&sh, ' ');
+			pm_buf_adds(&sh, pm_token_str(&t, k));
+		}
+		uint64_t h = pm_hash64(sh.data, sh.len);
+		for (int b = 0; b < 64; b++)
+			v[b] += (h >> b) & 1 ? 1 : -1;
+	}
+	for (int b = 0; n && b < 64; b++)
+		if (v[b] > 0)
+			fp |= (uint64_t)1 << b;
+	pm_buf_release(&sh);
+	pm_tokens_release(&t);
+	return fp;
+}
+
+static void test_fingerprint_reference(void)
+{
+	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
+					     "الجنائية", "суд", "7", "the", "of" };
+	struct pm_buf b;
+	unsigned seed = 12345;
+
+	TEST("fingerprint equals the plain SimHash (short and long texts)");
+	pm_buf_init(&b, 0);
+	/* 0 to 2,000 words: below one shingle, and past the 255 shingles a
+	 * byte counter holds, several times */
+	for (size_t words_n = 0; words_n <= 2000; words_n += words_n < 8 ? 1 : 251) {
+		pm_buf_reset(&b);
+		for (size_t i = 0; i < words_n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			pm_buf_adds(&b, words[(seed >> 16) % 10]);
+			pm_buf_addc(&b, i % 17 == 16 ? '.' : ' ');
+		}
+		CHECK(pm_fingerprint(b.data ? b.data : "", b.len) ==
+		      (b.len ? simhash_reference(b.data) : 0));
+	}
+	/* every shingle the same: all counters reach n, none may wrap */
+	pm_buf_reset(&b);
+	for (int i = 0; i < 3000; i++)
+		pm_buf_adds(&b, "icc ");
+	CHECK(pm_fingerprint(b.data, b.len) == simhash_reference(b.data));
+	CHECK(pm_fingerprint(b.data, b.len) == pm_hash64("icc icc icc", 11));
+	pm_buf_release(&b);
+}
+
 int main(void)
 {
 	test_rss20();
@@ -657,5 +721,6 @@ int main(void)
 	test_dates();
 	test_urls();
 	test_fingerprint();
+	test_fingerprint_reference();
 	return tl_summary();
 }
