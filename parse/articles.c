@@ -36,13 +36,30 @@ static json_t *primary_lang(const char *s)
 	return n >= 2 && n <= 8 ? json_string(buf) : json_null();
 }
 
+/* The string member key of o itself (a new reference: strings do not
+ * change, so the article shares it with the parsed feed instead of copying
+ * and re-checking the text), or null when absent or empty. */
+static json_t *same_or_null(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) && json_string_length(v) ? json_incref(v) : json_null();
+}
+
 static void set_fingerprint(json_t *a)
 {
-	const char *title = sget(a, "title"), *text = sget(a, "text");
-	char *joined = xasprintf("%s\n\n%s", title ? title : "", text ? text : "");
+	json_t *title = json_object_get(a, "title"), *text = json_object_get(a, "text");
+	size_t tl = json_is_string(title) ? strlen(json_string_value(title)) : 0;
+	size_t xl = json_is_string(text) ? strlen(json_string_value(text)) : 0;
+	char *joined = xmalloc(tl + xl + 3);
 	char hex[17];
 
-	pm_id_hex(pm_fingerprint(joined, strlen(joined)), hex);
+	/* "title\n\ntext", as a printf of the two would write it */
+	memcpy(joined, tl ? json_string_value(title) : "", tl);
+	memcpy(joined + tl, "\n\n", 2);
+	memcpy(joined + tl + 2, xl ? json_string_value(text) : "", xl);
+	joined[tl + 2 + xl] = '\0';
+	pm_id_hex(pm_fingerprint(joined, tl + 2 + xl), hex);
 	free(joined);
 	json_object_set_new(a, "fingerprint", json_string(hex));
 }
@@ -86,13 +103,13 @@ json_t *pm_articles_from_feed(json_t *parsed, json_t *source, const char *src_la
 		pm_id_hex(pm_article_id(url, guid), hex);
 		json_object_set_new(a, "id", json_string(hex));
 		json_object_set_new(a, "url", str_or_null(url));
-		json_object_set_new(a, "guid", str_or_null(guid));
-		json_object_set_new(a, "title", str_or_null(sget(e, "title")));
-		json_object_set_new(a, "text", str_or_null(text));
-		json_object_set_new(a, "summary", str_or_null(summary));
-		json_object_set_new(a, "author", str_or_null(sget(e, "author")));
+		json_object_set_new(a, "guid", same_or_null(e, "id"));
+		json_object_set_new(a, "title", same_or_null(e, "title"));
+		json_object_set_new(a, "text", same_or_null(e, content ? "content" : "summary"));
+		json_object_set_new(a, "summary", same_or_null(e, "summary"));
+		json_object_set_new(a, "author", same_or_null(e, "author"));
 		json_object_set_new(a, "published",
-				    str_or_null(sget(e, "published") ? sget(e, "published") : sget(e, "updated")));
+				    same_or_null(e, sget(e, "published") ? "published" : "updated"));
 		json_object_set_new(a, "fetched", str_or_null(fetched_at));
 		json_t *lang = primary_lang(feed_lang);
 		if (json_is_null(lang)) {
