@@ -64,6 +64,10 @@ json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 			   const struct pm_parse_opts *opts);
 
+/* pm_url_canonical always through curl's URL parser, without the shortcut
+ * for URLs that are canonical already; for the test that the two agree. */
+char *pm_url_canonical_curl(const char *url);
+
 /* A date as "YYYY-MM-DDTHH:MM:SSZ" JSON string, or JSON null. */
 json_t *pm_date_json(const char *s);
 

@@ -8,6 +8,7 @@
 #include "core/time.h"
 #include "core/buf.h"
 #include "parse/parse.h"
+#include "parse/parse_int.h"
 #include "testlib.h"
 
 #include <stdlib.h>
@@ -569,6 +570,49 @@ static void test_dates(void)
 	}
 }
 
+/* The shortcut for URLs that are canonical already must say what curl's
+ * path says, on the forms it takes and on the near misses it must not. */
+static void test_url_shortcut(void)
+{
+	static const char *const heads[] = {
+		"https://example.com", "http://example.com", "https://news.example.co.uk",
+		"https://a-b.example", "https://x1.example", "https://example.com.", "https://Example.com",
+		"https://127.0.0.1", "https://10.1", "https://example.0x1", "https://a..b.example",
+		"https://.example.com", "https://example.com:443", "https://example.com:8080",
+		"https://u@example.com", "HTTPS://example.com", "https://example-.com", "https://xn--bcher-kva.example",
+	};
+	static const char *const paths[] = {
+		"", "/", "/a/b", "/2026/11/27/story-00012", "/a//b", "/a/./b", "/a/../b", "/a/.", "/.well-known/x",
+		"/a.b/c.html", "/~user/x", "/A_B-c~d", "/a%20b", "/a b", "/a#frag", "/a/", "/..", "/a.",
+		"/caf\xc3\xa9", "/a+b", "/a:b", "/a@b", "/a,b",
+	};
+	static const char *const queries[] = {
+		"", "?", "?id=3", "?id=3&x=4", "?id=3&&x=4", "?id=3&", "?&id=3", "?utm_source=rss",
+		"?id=3&utm_medium=x", "?fbclid=1", "?a.b=c", "?a=b=c", "?a", "?a=%41", "?a=b#f", "?a=b c",
+		"?UTM_SOURCE=x", "?a=1;b=2",
+	};
+	char url[256];
+	int diff = 0, n = 0;
+
+	TEST("url canonical: the shortcut and curl agree");
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++)
+		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++)
+			for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+				snprintf(url, sizeof(url), "%s%s%s", heads[h], paths[p], queries[q]);
+				char *a = pm_url_canonical(url), *b = pm_url_canonical_curl(url);
+				if (!a || !b || strcmp(a, b)) {
+					if (diff++ < 5)
+						fprintf(stderr, "  '%s': '%s' vs curl '%s'\n", url,
+							a ? a : "(null)", b ? b : "(null)");
+				}
+				n++;
+				free(a);
+				free(b);
+			}
+	CHECK_INT(diff, 0);
+	CHECK(n > 7000);
+}
+
 static void test_urls(void)
 {
 	static const struct { const char *in, *want; } canon[] = {
@@ -720,6 +764,7 @@ int main(void)
 	test_inline();
 	test_dates();
 	test_urls();
+	test_url_shortcut();
 	test_fingerprint();
 	test_fingerprint_reference();
 	return tl_summary();
