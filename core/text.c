@@ -146,6 +146,14 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t k;
 
+		/* one plain space between two words comes out as it is: kept in
+		 * the word's run, so that prose is copied in long runs rather
+		 * than word by word */
+		if (b == ' ' && !in_space && i > word && i + 1 < n &&
+		    (unsigned char)nfc[i + 1] > ' ' && (unsigned char)nfc[i + 1] < 0x80) {
+			i += 2;
+			continue;
+		}
 		if (b < 0x80) { /* ASCII without a call into utf8proc */
 			cp = b;
 			k = 1;

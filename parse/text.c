@@ -153,6 +153,18 @@ static void map_c1(const char *s, size_t len, struct pm_buf *out)
 	pm_buf_add(out, s + start, len - start);
 }
 
+static int has_c1(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while (p + 1 < end && (p = memchr(p, 0xC2, (size_t)(end - p - 1)))) {
+		if ((unsigned char)p[1] >= 0x80 && (unsigned char)p[1] < 0xA0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 {
 	struct pm_buf b;
@@ -161,8 +173,13 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	if (!s || !len)
 		return NULL;
 	pm_buf_init(&b, 0);
-	map_c1(s, len, &b);
-	r = pm_text_squash(b.data ? b.data : "", b.len, paragraphs);
+	/* C1 code points are rare: without one, no copy is needed */
+	if (has_c1(s, len)) {
+		map_c1(s, len, &b);
+		s = b.data ? b.data : "";
+		len = b.len;
+	}
+	r = pm_text_squash(s, len, paragraphs);
 	pm_buf_release(&b);
 	if (!*r) {
 		free(r);

@@ -722,6 +722,58 @@ static uint64_t simhash_reference(const char *text)
 	return fp;
 }
 
+/* pm_text_squash as specified (white space runs to one space, or to a line
+ * or paragraph break), over random mixes of words, spaces, tabs, newlines,
+ * no-break spaces and paragraph separators: feed text goes through it, and
+ * its shortcuts must not change a byte. */
+static void test_squash_reference(void)
+{
+	static const char *const atoms[] = { "a", "bc", " ", " ", "\n", "\t", "\xC2\xA0", "\xE2\x80\xA9",
+					     "\xC3\xA9", ".", "x y" };
+	unsigned seed = 7;
+	int bad = 0;
+
+	TEST("squash equals the plain white-space folding");
+	for (int round = 0; round < 3000; round++) {
+		struct pm_buf in, want;
+		size_t natoms = (size_t)(round % 23);
+		int keep = round & 1, newlines = 0, in_space = 0;
+
+		pm_buf_init(&in, 0);
+		pm_buf_init(&want, 0);
+		pm_buf_add(&want, "", 0);
+		pm_buf_add(&in, "", 0);
+		for (size_t i = 0; i < natoms; i++) {
+			seed = seed * 1103515245u + 12345u;
+			pm_buf_adds(&in, atoms[(seed >> 16) % 11]);
+		}
+		for (size_t i = 0; i < in.len;) {
+			unsigned char c = (unsigned char)in.data[i];
+			size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : 3;
+			int nl = c == '\n' || (k == 3 && !memcmp(in.data + i, "\xE2\x80\xA9", 3));
+			int sp = nl || c == ' ' || c == '\t' || (k == 2 && !memcmp(in.data + i, "\xC2\xA0", 2));
+			if (sp) {
+				in_space = 1;
+				newlines += nl;
+			} else {
+				if (in_space && want.len)
+					pm_buf_adds(&want, keep && newlines >= 2 ? "\n\n" : keep && newlines ? "\n" : " ");
+				in_space = 0;
+				newlines = 0;
+				pm_buf_add(&want, in.data + i, k);
+			}
+			i += k;
+		}
+		char *got = pm_text_squash(in.data, in.len, keep);
+		if (strcmp(got, want.data) && bad++ < 3)
+			fprintf(stderr, "  squash('%s', %d) = '%s', want '%s'\n", in.data, keep, got, want.data);
+		free(got);
+		pm_buf_release(&in);
+		pm_buf_release(&want);
+	}
+	CHECK_INT(bad, 0);
+}
+
 static void test_fingerprint_reference(void)
 {
 	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
@@ -767,5 +819,6 @@ int main(void)
 	test_url_shortcut();
 	test_fingerprint();
 	test_fingerprint_reference();
+	test_squash_reference();
 	return tl_summary();
 }
