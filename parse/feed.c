@@ -69,7 +69,7 @@ static int name_char(unsigned char c, int first)
 	       (!first && (isdigit(c) || c == '-' || c == '.'));
 }
 
-/* Copies s to out, turning HTML entity names (undefined in XML) into
+/* Copies s (NUL-terminated at s[len]) to out, turning HTML entity names (undefined in XML) into
  * character references and bare '&' into "&amp;", outside comments, CDATA
  * and the DOCTYPE. Returns how many were repaired; *external is set when
  * the DOCTYPE names an external DTD (which may define the names). */
@@ -81,7 +81,20 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 
 	*external = 0;
 	while (i < len) {
+		/* only '<' and '&' matter: jump to the next one (s[len] is NUL;
+		 * a NUL inside the text is stepped over) */
+		i += strcspn(s + i, "<&");
+		if (i >= len)
+			break;
 		char c = s[i];
+		if (!c) {
+			i++;
+			continue;
+		}
+		if (c == '<' && (i + 1 >= len || s[i + 1] != '!')) {
+			i++;
+			continue;
+		}
 		if (c == '<' && i + 4 <= len && !memcmp(s + i, "<!--", 4)) {
 			const char *e = memmem(s + i + 4, len - i - 4, "-->", 3);
 			i = e ? (size_t)(e - s) + 3 : len;
