@@ -11,6 +11,7 @@
 #include "parse/parse_int.h"
 #include "testlib.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -774,6 +775,48 @@ static void test_squash_reference(void)
 	CHECK_INT(bad, 0);
 }
 
+/* The shortcut for "Wed, 18 Nov 2026 21:16:00 +0000" must answer as
+ * curl_getdate does on what the general path hands it (commas blanked),
+ * for valid dates and for the near misses it leaves to curl. */
+static void test_date_shortcut(void)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Xyz", "mon" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+					      "Aug", "Sep", "Oct", "Nov", "Dec", "Foo", "nov" };
+	static const char *const zones[] = { "GMT", "+0000", "-0000", "+0530", "-0800", "+1400", "+1500",
+					     "-0960", "UT", "Z", "EST", "+00", "GMT+1", "utc" };
+	static const int years[] = { 1969, 1970, 1999, 2000, 2024, 2026, 2100, 2999, 3000 };
+	unsigned seed = 99;
+	int bad = 0, fast = 0;
+
+	TEST("dates: the RFC 822 shortcut and curl_getdate agree");
+	for (int i = 0; i < 20000; i++) {
+		char s[96], munged[96];
+		time_t t;
+		unsigned r[7];
+		for (int k = 0; k < 7; k++) {
+			seed = seed * 1103515245u + 12345u;
+			r[k] = seed >> 8;
+		}
+		snprintf(s, sizeof(s), "%s, %02u %s %d %02u:%02u:%02u %s", days[r[0] % 9], r[1] % 33,
+			 months[r[2] % 14], years[r[3] % 9], r[4] % 26, r[5] % 61, (r[5] >> 8) % 62,
+			 zones[r[6] % 14]);
+		snprintf(munged, sizeof(munged), "%s", s);
+		for (char *c = munged; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+		time_t want = curl_getdate(munged, NULL);
+		int rc = pm_parse_date(s, &t);
+		if (rc == 0 && r[6] % 14 < 6)
+			fast++;
+		if ((rc == 0 ? t : (time_t)-1) != want && bad++ < 5)
+			fprintf(stderr, "  '%s': %lld, curl %lld\n", s, rc == 0 ? (long long)t : -1LL,
+				(long long)want);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(fast > 1000);
+}
+
 static void test_fingerprint_reference(void)
 {
 	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
@@ -820,5 +863,6 @@ int main(void)
 	test_fingerprint();
 	test_fingerprint_reference();
 	test_squash_reference();
+	test_date_shortcut();
 	return tl_summary();
 }
