@@ -365,7 +365,7 @@ static void put_first(json_t *o, const char *key, char *s)
 	json_t *v = json_object_get(o, key);
 
 	if (s && (!v || json_is_null(v)))
-		json_object_set_new(o, key, json_string(s));
+		json_object_set_new_nocheck(o, key, pm_json_text(s));
 	free(s);
 }
 
@@ -380,7 +380,7 @@ static void put_date_first(json_t *o, const char *key, const char *s)
 		json_decref(d);
 		return;
 	}
-	json_object_set_new(o, key, d);
+	json_object_set_new_nocheck(o, key, d);
 }
 
 static int rel_is(const xmlNode *n, const char *want)
@@ -423,9 +423,9 @@ static void add_category(json_t *cats, const char *term, const char *scheme, con
 	if (!term || !*term)
 		return;
 	o = json_object();
-	json_object_set_new(o, "term", json_string(term));
-	json_object_set_new(o, "scheme", scheme && *scheme ? json_string(scheme) : json_null());
-	json_object_set_new(o, "label", label && *label ? json_string(label) : json_null());
+	json_object_set_new_nocheck(o, "term", json_string(term));
+	json_object_set_new_nocheck(o, "scheme", scheme && *scheme ? json_string(scheme) : json_null());
+	json_object_set_new_nocheck(o, "label", label && *label ? json_string(label) : json_null());
 	json_array_append_new(cats, o);
 }
 
@@ -438,10 +438,10 @@ static void add_enclosure(json_t *encs, char *url, const char *type, const char 
 	if (!url)
 		return;
 	o = json_object();
-	json_object_set_new(o, "url", json_string(url));
-	json_object_set_new(o, "type", type && *type ? json_string(type) : json_null());
+	json_object_set_new_nocheck(o, "url", json_string(url));
+	json_object_set_new_nocheck(o, "type", type && *type ? json_string(type) : json_null());
 	n = length ? strtoll(length, &end, 10) : -1;
-	json_object_set_new(o, "length", length && end != length && n >= 0 ? json_integer(n) : json_null());
+	json_object_set_new_nocheck(o, "length", length && end != length && n >= 0 ? json_integer(n) : json_null());
 	json_array_append_new(encs, o);
 	free(url);
 }
@@ -471,9 +471,9 @@ static json_t *new_entry(void)
 	static const char *const keys[] = { "id", "title", "link", "author", "published",
 					    "updated", "summary", "content", NULL };
 	for (int i = 0; keys[i]; i++)
-		json_object_set_new(e, keys[i], json_null());
-	json_object_set_new(e, "categories", json_array());
-	json_object_set_new(e, "enclosures", json_array());
+		json_object_set_new_nocheck(e, keys[i], json_null());
+	json_object_set_new_nocheck(e, "categories", json_array());
+	json_object_set_new_nocheck(e, "enclosures", json_array());
 	return e;
 }
 
@@ -738,8 +738,8 @@ static void set_bozo(json_t *o, const char *reason)
 {
 	if (json_is_true(json_object_get(o, "bozo")))
 		return;
-	json_object_set_new(o, "bozo", json_true());
-	json_object_set_new(o, "bozo_reason", json_string(reason));
+	json_object_set_new_nocheck(o, "bozo", json_true());
+	json_object_set_new_nocheck(o, "bozo_reason", json_string(reason));
 }
 
 /* In a broken document recover mode may nest later items inside an
@@ -810,19 +810,19 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	pm_buf_add(&fixed, "", 0);
 	fixes = repair_entities(dec->text, dec->len, &fixed, &external);
 	out = json_object();
-	json_object_set_new(out, "kind", json_string("feed"));
-	json_object_set_new(out, "format", json_null());
-	json_object_set_new(out, "bozo", json_false());
-	json_object_set_new(out, "bozo_reason", json_null());
-	json_object_set_new(out, "encoding", json_string(dec->encoding));
+	json_object_set_new_nocheck(out, "kind", json_string("feed"));
+	json_object_set_new_nocheck(out, "format", json_null());
+	json_object_set_new_nocheck(out, "bozo", json_false());
+	json_object_set_new_nocheck(out, "bozo_reason", json_null());
+	json_object_set_new_nocheck(out, "encoding", json_string(dec->encoding));
 	f = json_object();
-	json_object_set_new(f, "title", json_null());
-	json_object_set_new(f, "link", json_null());
-	json_object_set_new(f, "subtitle", json_null());
-	json_object_set_new(f, "language", json_null());
-	json_object_set_new(f, "updated", json_null());
-	json_object_set_new(out, "feed", f);
-	json_object_set_new(out, "entries", json_array());
+	json_object_set_new_nocheck(f, "title", json_null());
+	json_object_set_new_nocheck(f, "link", json_null());
+	json_object_set_new_nocheck(f, "subtitle", json_null());
+	json_object_set_new_nocheck(f, "language", json_null());
+	json_object_set_new_nocheck(f, "updated", json_null());
+	json_object_set_new_nocheck(out, "feed", f);
+	json_object_set_new_nocheck(out, "entries", json_array());
 	if (dec->bozo)
 		set_bozo(out, dec->reason);
 
@@ -845,7 +845,7 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	if (!format) {
 		set_bozo(out, root ? "document is not a feed" : "no root element");
 	} else {
-		json_object_set_new(out, "format", json_string(format));
+		json_object_set_new_nocheck(out, "format", json_string(format));
 		c.doc = doc;
 		c.root_ns = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
 		c.atom = !strcmp((const char *)root->name, "feed");

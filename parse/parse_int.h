@@ -68,6 +68,11 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
  * for URLs that are canonical already; for the test that the two agree. */
 char *pm_url_canonical_curl(const char *url);
 
+/* json_string(s), with the UTF-8 check done by core/text's validator (an
+ * ASCII loop) instead of jansson's per-character one: NULL for invalid
+ * UTF-8 as json_string gives. Long text fields are the parser's hot path. */
+json_t *pm_json_text(const char *s);
+
 /* A date as "YYYY-MM-DDTHH:MM:SSZ" JSON string, or JSON null. */
 json_t *pm_date_json(const char *s);
 

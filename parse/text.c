@@ -216,3 +216,13 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 	pm_buf_release(&b);
 	return r;
 }
+
+json_t *pm_json_text(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	return pm_text_valid_utf8(s, n) ? json_stringn_nocheck(s, n) : NULL;
+}

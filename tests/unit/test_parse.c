@@ -817,6 +817,24 @@ static void test_date_shortcut(void)
 	CHECK(fast > 1000);
 }
 
+static void test_json_text(void)
+{
+	static const char *const ok[] = { "", "plain", "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x98\x80" };
+	static const char *const bad[] = { "\xC3", "a\xC0\xAFb", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF" };
+
+	TEST("pm_json_text is json_string with a faster check");
+	for (size_t i = 0; i < 3; i++) {
+		json_t *a = pm_json_text(ok[i]), *b = json_string(ok[i]);
+		CHECK(a && b && json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+	}
+	for (size_t i = 0; i < 5; i++) {
+		CHECK(json_string(bad[i]) == NULL);
+		CHECK(pm_json_text(bad[i]) == NULL);
+	}
+}
+
 static void test_fingerprint_reference(void)
 {
 	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
@@ -864,5 +882,6 @@ int main(void)
 	test_fingerprint_reference();
 	test_squash_reference();
 	test_date_shortcut();
+	test_json_text();
 	return tl_summary();
 }
