@@ -16,6 +16,41 @@
 
 #define MAX_TOKEN_BYTES 256 /* longer words are cut: nothing real is longer */
 
+/* Eight bytes at a time over plain ASCII, the bulk of news text: the
+ * loops below look at each byte only where these say they must. */
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+static inline uint64_t load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* All eight bytes in [lo, 0x80), for lo in 1..0x7F. */
+static inline int all_from(uint64_t w, unsigned lo)
+{
+	return !((w | (w - lo * ONES)) & HIGH);
+}
+
+/* 0x80 in each byte of w that is a space (exact, no false positives). */
+static inline uint64_t space_bytes(uint64_t w)
+{
+	uint64_t t = w ^ (0x20 * ONES);
+
+	return ~(((t & ~HIGH) + ~HIGH) | t) & HIGH;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FIRST_BYTE_HIGH 0x8000000000000000ULL
+#define LAST_BYTE_HIGH 0x80ULL
+#else
+#define FIRST_BYTE_HIGH 0x80ULL
+#define LAST_BYTE_HIGH 0x8000000000000000ULL
+#endif
+
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
  * (but tab, LF) and CR. */
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
@@ -33,6 +68,8 @@ static int sanitize(const char *s, size_t len, struct pm_buf *out)
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c < 0x80) { /* copied in runs: the common case */
 			i++;
+			while (i + 8 <= len && all_from(load8(s + i), 0x20))
+				i += 8;
 			continue;
 		}
 		if (run < i)
@@ -74,6 +111,8 @@ int pm_text_valid_utf8(const char *s, size_t len)
 	while (p < end) {
 		if (*p < 0x80) {
 			p++;
+			while (end - p >= 8 && !(load8((const char *)p) & HIGH))
+				p += 8;
 			continue;
 		}
 		utf8proc_int32_t cp;
@@ -146,6 +185,16 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t k;
 
+		/* eight bytes of words and single spaces, none of them last or
+		 * (at the start of the text) first, come out as they are */
+		if (!in_space && i + 8 <= n) {
+			uint64_t w = load8(nfc + i), sp = space_bytes(w);
+			if (all_from(w, 0x20) && !(sp & ((sp << 8) | LAST_BYTE_HIGH)) &&
+			    (i > word || !(sp & FIRST_BYTE_HIGH))) {
+				i += 8;
+				continue;
+			}
+		}
 		/* one plain space between two words comes out as it is: kept in
 		 * the word's run, so that prose is copied in long runs rather
 		 * than word by word */

@@ -737,7 +737,7 @@ static void test_squash_reference(void)
 	TEST("squash equals the plain white-space folding");
 	for (int round = 0; round < 3000; round++) {
 		struct pm_buf in, want;
-		size_t natoms = (size_t)(round % 23);
+		size_t natoms = (size_t)(round % 61);
 		int keep = round & 1, newlines = 0, in_space = 0;
 
 		pm_buf_init(&in, 0);
