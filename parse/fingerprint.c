@@ -1,10 +1,11 @@
 /* parse/fingerprint: 64-bit SimHash over word 3-shingles of the folded
  * text, so that wire copies with small edits land a few bits apart. */
 #include "parse/parse.h"
-#include "core/buf.h"
+#include "core/mem.h"
 #include "core/hash.h"
 #include "core/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SHINGLE 3
@@ -24,7 +25,6 @@ static const uint64_t byte_bits[256] = { BB64(0), BB64(64), BB64(128), BB64(192)
 uint64_t pm_fingerprint(const char *text, size_t len)
 {
 	struct pm_tokens t;
-	struct pm_buf sh;
 	uint64_t lanes[8] = { 0 }, ones[64] = { 0 };
 	size_t i, k, n, pending = 0;
 	uint64_t fp = 0;
@@ -33,17 +33,25 @@ uint64_t pm_fingerprint(const char *text, size_t len)
 		return 0;
 	pm_tokens_init(&t);
 	pm_text_tokenize(text, len, &t);
-	pm_buf_init(&sh, 0);
 	/* texts shorter than one shingle still get one feature */
 	n = t.n >= SHINGLE ? t.n - SHINGLE + 1 : (t.n ? 1 : 0);
 	for (i = 0; i < n; i++) {
-		pm_buf_reset(&sh);
+		/* the shingle's words joined by spaces, on the stack unless
+		 * they are very long */
+		char local[256];
+		size_t need = 0, at = 0;
+		for (k = i; k < i + SHINGLE && k < t.n; k++)
+			need += t.v[k].norm_len + 1;
+		char *sh = need > sizeof(local) ? xmalloc(need) : local;
 		for (k = i; k < i + SHINGLE && k < t.n; k++) {
 			if (k > i)
-				pm_buf_addc(&sh, ' ');
-			pm_buf_add(&sh, pm_token_str(&t, k), t.v[k].norm_len);
+				sh[at++] = ' ';
+			memcpy(sh + at, pm_token_str(&t, k), t.v[k].norm_len);
+			at += t.v[k].norm_len;
 		}
-		uint64_t h = pm_hash64(sh.data, sh.len);
+		uint64_t h = pm_hash64(sh, at);
+		if (sh != local)
+			free(sh);
 		for (int j = 0; j < 8; j++)
 			lanes[j] += byte_bits[(h >> (8 * j)) & 0xFF];
 		/* a byte counter holds 255: empty the lanes before one can overflow */
@@ -61,7 +69,6 @@ uint64_t pm_fingerprint(const char *text, size_t len)
 	for (int b = 0; b < 64; b++)
 		if (2 * ones[b] > n)
 			fp |= (uint64_t)1 << b;
-	pm_buf_release(&sh);
 	pm_tokens_release(&t);
 	return fp;
 }

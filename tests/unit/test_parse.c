@@ -856,6 +856,14 @@ static void test_fingerprint_reference(void)
 		CHECK(pm_fingerprint(b.data ? b.data : "", b.len) ==
 		      (b.len ? simhash_reference(b.data) : 0));
 	}
+	/* long words: shingles longer than the fingerprint's stack buffer */
+	pm_buf_reset(&b);
+	for (int i = 0; i < 12; i++) {
+		for (int k = 0; k < 90 + 20 * i; k++)
+			pm_buf_addc(&b, (char)('a' + (i + k) % 26));
+		pm_buf_addc(&b, ' ');
+	}
+	CHECK(pm_fingerprint(b.data, b.len) == simhash_reference(b.data));
 	/* every shingle the same: all counters reach n, none may wrap */
 	pm_buf_reset(&b);
 	for (int i = 0; i < 3000; i++)
