@@ -159,27 +159,50 @@ static int is_space_cp(utf8proc_int32_t cp)
 }
 
 /* The separator written where a run of white space ends: a paragraph
- * break, a line break or a space (nothing at the start of the text). */
-static inline void space_out(struct pm_buf *out, int keep_paragraphs, int newlines)
+ * break, a line break or a space (nothing at the start of the text).
+ * Returns the new length of out. */
+static inline size_t space_out(char *out, size_t len, int keep_paragraphs, int newlines)
 {
-	if (!out->len)
-		return;
-	if (keep_paragraphs && newlines >= 2)
-		pm_buf_adds(out, "\n\n");
-	else if (keep_paragraphs && newlines == 1)
-		pm_buf_addc(out, '\n');
-	else
-		pm_buf_addc(out, ' ');
+	if (!len)
+		return 0;
+	if (keep_paragraphs && newlines >= 2) {
+		out[len++] = '\n';
+		out[len++] = '\n';
+	} else {
+		out[len++] = keep_paragraphs && newlines == 1 ? '\n' : ' ';
+	}
+	return len;
+}
+
+/* Whether sanitize and NFC would hand s back unchanged: printable ASCII,
+ * tab and newline only. */
+static int plain_ascii(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (i + 8 <= len && all_from(load8(s + i), 0x20)) {
+			i += 8;
+			continue;
+		}
+		unsigned char c = (unsigned char)s[i++];
+		if (!((c >= 0x20 && c < 0x80) || c == '\t' || c == '\n'))
+			return 0;
+	}
+	return 1;
 }
 
 char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 {
-	char *nfc = pm_text_nfc(s, len);
-	size_t n = strlen(nfc), i = 0, word = 0;
-	struct pm_buf out = PM_BUF_INIT;
+	/* plain ASCII is its own display form: no copy for it */
+	char *own = plain_ascii(s, len) ? NULL : pm_text_nfc(s, len);
+	const char *nfc = own ? own : s;
+	size_t n = own ? strlen(own) : len, i = 0, word = 0, olen = 0;
+	/* words are copied and every run of white space becomes at most as
+	 * many bytes as it had (two only for two newlines): n + 1 is room */
+	char *out = xmalloc(n + 1);
 	int newlines = 0, in_space = 0;
 
-	pm_buf_add(&out, "", 0);
 	while (i < n) {
 		unsigned char b = (unsigned char)nfc[i];
 		utf8proc_int32_t cp;
@@ -213,23 +236,28 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 		}
 		/* visible ASCII is never space: no call for it */
 		if ((b <= ' ' || b >= 0x80) && is_space_cp(cp)) {
-			if (!in_space && i > word)
-				pm_buf_add(&out, nfc + word, i - word);
+			if (!in_space && i > word) {
+				memcpy(out + olen, nfc + word, i - word);
+				olen += i - word;
+			}
 			in_space = 1;
 			if (cp == '\n' || cp == 0x2029)
 				newlines++;
 		} else if (in_space) {
-			space_out(&out, keep_paragraphs, newlines);
+			olen = space_out(out, olen, keep_paragraphs, newlines);
 			in_space = 0;
 			newlines = 0;
 			word = i;
 		}
 		i += (size_t)k;
 	}
-	if (!in_space && i > word)
-		pm_buf_add(&out, nfc + word, i - word);
-	free(nfc);
-	return pm_buf_detach(&out, NULL);
+	if (!in_space && i > word) {
+		memcpy(out + olen, nfc + word, i - word);
+		olen += i - word;
+	}
+	out[olen] = '\0';
+	free(own);
+	return out;
 }
 
 void pm_tokens_init(struct pm_tokens *t)

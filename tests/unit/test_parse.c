@@ -730,7 +730,7 @@ static uint64_t simhash_reference(const char *text)
 static void test_squash_reference(void)
 {
 	static const char *const atoms[] = { "a", "bc", " ", " ", "\n", "\t", "\xC2\xA0", "\xE2\x80\xA9",
-					     "\xC3\xA9", ".", "x y" };
+					     "\xC3\xA9", ".", "x y", "\r\n", "\r", "\x01", "long words here" };
 	unsigned seed = 7;
 	int bad = 0;
 
@@ -746,10 +746,22 @@ static void test_squash_reference(void)
 		pm_buf_add(&in, "", 0);
 		for (size_t i = 0; i < natoms; i++) {
 			seed = seed * 1103515245u + 12345u;
-			pm_buf_adds(&in, atoms[(seed >> 16) % 11]);
+			pm_buf_adds(&in, atoms[(seed >> 16) % (round < 1500 ? 11 : 15)]);
 		}
 		for (size_t i = 0; i < in.len;) {
 			unsigned char c = (unsigned char)in.data[i];
+			/* the display form first: CR LF and CR are newlines, other
+			 * C0 controls go */
+			if (c == '\r' && in.data[i + 1] == '\n') {
+				i++;
+				continue;
+			}
+			if (c == '\r')
+				c = '\n';
+			if (c < 0x20 && c != '\n' && c != '\t') {
+				i++;
+				continue;
+			}
 			size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : 3;
 			int nl = c == '\n' || (k == 3 && !memcmp(in.data + i, "\xE2\x80\xA9", 3));
 			int sp = nl || c == ' ' || c == '\t' || (k == 2 && !memcmp(in.data + i, "\xC2\xA0", 2));
