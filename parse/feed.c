@@ -69,10 +69,12 @@ static int name_char(unsigned char c, int first)
 	       (!first && (isdigit(c) || c == '-' || c == '.'));
 }
 
-/* Copies s (NUL-terminated at s[len]) to out, turning HTML entity names (undefined in XML) into
- * character references and bare '&' into "&amp;", outside comments, CDATA
- * and the DOCTYPE. Returns how many were repaired; *external is set when
- * the DOCTYPE names an external DTD (which may define the names). */
+/* Copies s (NUL-terminated at s[len]) to out, turning HTML entity names
+ * (undefined in XML) into character references and bare '&' into "&amp;",
+ * outside comments, CDATA and the DOCTYPE. Returns how many were repaired;
+ * with none, out is left empty and s is the document as it stands (no
+ * copy of a clean feed). *external is set when the DOCTYPE names an
+ * external DTD (which may define the names). */
 static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *external)
 {
 	struct declared decl = { .n = 0 };
@@ -182,7 +184,8 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 		start = ++i;
 		fixes++;
 	}
-	pm_buf_add(out, s + start, len - start);
+	if (fixes)
+		pm_buf_add(out, s + start, len - start);
 	return fixes;
 }
 
@@ -801,6 +804,8 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	xmlDocPtr doc;
 	json_t *out, *f;
 	int external = 0, fixes;
+	const char *xml;
+	size_t xml_len;
 	struct fctx c;
 	const char *format = NULL;
 	char reason[300];
@@ -827,7 +832,9 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 		set_bozo(out, dec->reason);
 
 	ctxt = xmlNewParserCtxt();
-	doc = ctxt && fixed.len < 0x7fffffff ? read_utf8(ctxt, fixed.data, fixed.len, url) : NULL;
+	xml = fixes ? fixed.data : dec->text;
+	xml_len = fixes ? fixed.len : dec->len;
+	doc = ctxt && xml_len < 0x7fffffff ? read_utf8(ctxt, xml, xml_len, url) : NULL;
 	if (ctxt && !ctxt->wellFormed) {
 		const xmlError *e = &ctxt->lastError;
 		char msg[200];
