@@ -264,15 +264,39 @@ static char *direct_text(const struct fctx *c, const xmlNode *n)
 	return r;
 }
 
+/* What pm_node_text collects from n's children into a buffer capped at
+ * cap (b, initialised here; the caller releases it), without the copy when
+ * n holds a single text node, as nearly every feed element does: *s then
+ * points into the tree. A text longer than the cap is left out, as the
+ * buffer would leave it. */
+static void children_text(const xmlNode *n, size_t cap, struct pm_buf *b, const char **s,
+			  size_t *len)
+{
+	const xmlNode *k = n->children;
+
+	pm_buf_init(b, cap);
+	if (k && !k->next && (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE)) {
+		size_t l = k->content ? strlen((const char *)k->content) : 0;
+		int fits = !cap || l <= cap;
+		*s = fits && l ? (const char *)k->content : "";
+		*len = fits ? l : 0;
+		return;
+	}
+	pm_node_text(k, b);
+	*s = b->data ? b->data : "";
+	*len = b->len;
+}
+
 /* Plain text: no markup interpretation. */
 static char *plain_text(const struct fctx *c, const xmlNode *n)
 {
 	struct pm_buf b;
+	const char *s;
+	size_t len;
 	char *r;
 
-	pm_buf_init(&b, c->max_text * 2);
-	pm_node_text(n->children, &b);
-	r = pm_clean_text(b.data, b.len, 0, c->max_text);
+	children_text(n, c->max_text * 2, &b, &s, &len);
+	r = pm_clean_text(s, len, 0, c->max_text);
 	pm_buf_release(&b);
 	return r;
 }
@@ -310,8 +334,9 @@ static void b64_decode(const char *s, size_t len, struct pm_buf *out)
  * (or a MIME type), Atom 0.3 mode escaped/base64/xml, RSS escaped HTML. */
 static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 {
-	const char *type = attr(n, "type"), *mode = attr(n, "mode");
+	const char *type = attr(n, "type"), *mode = attr(n, "mode"), *s;
 	struct pm_buf b;
+	size_t len;
 	char *r;
 	int html = 1;
 
@@ -319,8 +344,7 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 		html = 0;
 	if (ctx_ns(c, n) == NS_ATOM && !type && !mode)
 		html = 0; /* Atom's default is text */
-	pm_buf_init(&b, c->max_text * 4);
-	pm_node_text(n->children, &b);
+	children_text(n, c->max_text * 4, &b, &s, &len);
 	/* Atom 1.0: a MIME type neither textual nor XML means base64 */
 	if (!mode && type && strchr(type, '/') && strncasecmp(type, "text/", 5) &&
 	    !strcasestr(type, "xml") && ctx_ns(c, n) == NS_ATOM && !c->atom03)
@@ -328,18 +352,20 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 	if (mode && !strcasecmp(mode, "base64")) {
 		struct pm_buf d;
 		pm_buf_init(&d, c->max_text * 4);
-		b64_decode(b.data ? b.data : "", b.len, &d);
+		b64_decode(s, len, &d);
 		pm_buf_release(&b);
 		b = d;
+		s = b.data ? b.data : "";
+		len = b.len;
 		if (!type || strcasecmp(type, "text/plain"))
 			html = 1;
 	}
 	if (has_elements(n) && !(mode && !strcasecmp(mode, "base64"))) {
-		r = pm_clean_text(b.data, b.len, paragraphs, c->max_text);
-	} else if (html && b.len && (memchr(b.data, '<', b.len) || memchr(b.data, '&', b.len))) {
-		r = pm_html_fragment_text(b.data, b.len, paragraphs, c->max_text);
+		r = pm_clean_text(s, len, paragraphs, c->max_text);
+	} else if (html && len && (memchr(s, '<', len) || memchr(s, '&', len))) {
+		r = pm_html_fragment_text(s, len, paragraphs, c->max_text);
 	} else {
-		r = pm_clean_text(b.data, b.len, paragraphs, c->max_text);
+		r = pm_clean_text(s, len, paragraphs, c->max_text);
 	}
 	pm_buf_release(&b);
 	return r;
@@ -362,14 +388,26 @@ static char *resolve_at(const struct fctx *c, const xmlNode *n, const char *ref)
 	return r;
 }
 
-/* Sets key to a new string (taking s) unless already set: first one wins. */
-static void put_first(json_t *o, const char *key, char *s)
+/* Sets key to a new string (taking s) unless already set: first one wins.
+ * clean: s came from pm_clean_text (or joins its results), which always
+ * writes valid UTF-8: no check needed. */
+static void put_first_as(json_t *o, const char *key, char *s, int clean)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (s && (!v || json_is_null(v)))
-		json_object_set_new_nocheck(o, key, pm_json_text(s));
+		json_object_set_new_nocheck(o, key, clean ? json_stringn_nocheck(s, strlen(s)) : pm_json_text(s));
 	free(s);
+}
+
+static void put_first(json_t *o, const char *key, char *s)
+{
+	put_first_as(o, key, s, 0);
+}
+
+static void put_text_first(json_t *o, const char *key, char *s)
+{
+	put_first_as(o, key, s, 1);
 }
 
 static void put_date_first(json_t *o, const char *key, const char *s)
@@ -493,7 +531,7 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if ((ns == NS_CORE || ns == NS_ATOM || ns == NS_DC) && !strcmp(nm, "title")) {
-			put_first(e, "title", rich_text(c, n, 0));
+			put_text_first(e, "title", rich_text(c, n, 0));
 		} else if (ns == NS_CORE && !strcmp(nm, "link")) {
 			if (!link) {
 				char *t = plain_text(c, n);
@@ -533,10 +571,10 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 				free(t);
 			}
 		} else if ((ns == NS_CORE || ns == NS_DC) && (!strcmp(nm, "author") || !strcmp(nm, "creator"))) {
-			put_first(e, "author", plain_text(c, n));
+			put_text_first(e, "author", plain_text(c, n));
 		} else if (ns == NS_ATOM && (!strcmp(nm, "author") || !strcmp(nm, "contributor"))) {
 			if (!strcmp(nm, "author"))
-				put_first(e, "author", atom_person(c, n));
+				put_text_first(e, "author", atom_person(c, n));
 		} else if (ns == NS_ATOM && !strcmp(nm, "published")) {
 			/* Atom 1.0's element beats Atom 0.3's <issued> wherever it stands */
 			char *t = plain_text(c, n);
@@ -560,17 +598,17 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 		} else if ((ns == NS_CORE && !strcmp(nm, "description")) ||
 			   (ns == NS_ATOM && !strcmp(nm, "summary")) ||
 			   (ns == NS_DC && !strcmp(nm, "description"))) {
-			put_first(e, "summary", rich_text(c, n, 1));
+			put_text_first(e, "summary", rich_text(c, n, 1));
 		} else if (ns == NS_CORE && !strcmp(nm, "summary")) {
 			/* RSS with both <description> and a made-up <summary>: the
 			 * longer form is the content */
-			put_first(e, json_is_null(json_object_get(e, "summary")) ? "summary" : "content",
-				  rich_text(c, n, 1));
+			put_text_first(e, json_is_null(json_object_get(e, "summary")) ? "summary" : "content",
+				       rich_text(c, n, 1));
 		} else if ((ns == NS_CORE && !strcmp(nm, "body")) && has_elements(n)) {
 			struct pm_buf b;
 			pm_buf_init(&b, c->max_text * 2);
 			pm_node_text(n->children, &b);
-			put_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+			put_text_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
 			pm_buf_release(&b);
 		} else if ((ns == NS_CONTENT && !strcmp(nm, "encoded")) ||
 			   (ns == NS_ATOM && !strcmp(nm, "content")) ||
@@ -580,10 +618,10 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 				struct pm_buf b;
 				pm_buf_init(&b, c->max_text * 2);
 				pm_node_text(n->children, &b);
-				put_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+				put_text_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
 				pm_buf_release(&b);
 			} else {
-				put_first(e, "content", rich_text(c, n, 1));
+				put_text_first(e, "content", rich_text(c, n, 1));
 			}
 		} else if (ns == NS_CORE && !strcmp(nm, "category")) {
 			char *t = direct_text(c, n);
@@ -640,7 +678,7 @@ static void parse_feed_meta(const struct fctx *c, const xmlNode *parent, json_t 
 		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if ((ns == NS_CORE || ns == NS_ATOM || ns == NS_DC) && !strcmp(nm, "title")) {
-			put_first(f, "title", rich_text(c, n, 0));
+			put_text_first(f, "title", rich_text(c, n, 0));
 		} else if (ns == NS_CORE && !strcmp(nm, "link")) {
 			char *t = plain_text(c, n);
 			put_first(f, "link", t ? resolve_at(c, n, t) : NULL);
@@ -657,7 +695,7 @@ static void parse_feed_meta(const struct fctx *c, const xmlNode *parent, json_t 
 		} else if ((ns == NS_CORE && !strcmp(nm, "description")) ||
 			   (ns == NS_ATOM && (!strcmp(nm, "subtitle") || !strcmp(nm, "tagline"))) ||
 			   (ns == NS_DC && !strcmp(nm, "description"))) {
-			put_first(f, "subtitle", rich_text(c, n, 0));
+			put_text_first(f, "subtitle", rich_text(c, n, 0));
 		} else if ((ns == NS_CORE || ns == NS_DC) && !strcmp(nm, "language")) {
 			char *t = plain_text(c, n);
 			put_first(f, "language", norm_lang(t));

@@ -51,7 +51,8 @@ void pm_node_text(const xmlNode *node, struct pm_buf *out);
 void pm_element_text(const xmlNode *node, struct pm_buf *out);
 /* Final form of a text field: C1 controls read as windows-1252, white space
  * folded (paragraphs kept when asked), NFC, cut at max bytes on a character
- * boundary. Returns NULL for an empty result. Caller frees. */
+ * boundary. Always valid UTF-8 (bad bytes become U+FFFD). Returns NULL for
+ * an empty result. Caller frees. */
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max);
 /* Text of an HTML fragment (escaped markup in a feed). Caller frees; NULL if empty. */
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max);

@@ -847,6 +847,34 @@ static void test_json_text(void)
 	}
 }
 
+/* Text of one text node is read in place, without the capped buffer; the
+ * cap must still act as it did (a node past it is left out, a node within
+ * it is cut to max_text). */
+static void test_text_caps(void)
+{
+	char feed[2048], x[101];
+	struct pm_parse_opts o = { 0, 10 };
+	struct pm_err e;
+	json_t *j, *en;
+
+	TEST("text caps: in place as through the buffer");
+	memset(x, 'x', 100);
+	x[100] = '\0';
+	snprintf(feed, sizeof(feed),
+		 "<rss version=\"2.0\"><channel><title>%.41s</title><item><title>%.40s</title>"
+		 "<author>%.20s</author><description>%.41s</description><guid>%.21s</guid></item>"
+		 "</channel></rss>", x, x, x, x, x);
+	pm_err_init(&e);
+	j = pm_parse_document(feed, strlen(feed), NULL, NULL, &o, &e);
+	en = json_array_get(json_object_get(j, "entries"), 0);
+	CHECK(json_is_null(json_object_get(json_object_get(j, "feed"), "title")));
+	CHECK_STR(json_string_value(json_object_get(en, "title")), "xxxxxxxxxx");
+	CHECK_STR(json_string_value(json_object_get(en, "author")), "xxxxxxxxxx");
+	CHECK(json_is_null(json_object_get(en, "summary")));
+	CHECK(json_is_null(json_object_get(en, "id")));
+	json_decref(j);
+}
+
 static void test_fingerprint_reference(void)
 {
 	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
@@ -903,5 +931,6 @@ int main(void)
 	test_squash_reference();
 	test_date_shortcut();
 	test_json_text();
+	test_text_caps();
 	return tl_summary();
 }
