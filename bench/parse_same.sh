@@ -5,7 +5,12 @@
 # (build the old one from an earlier commit, e.g. in a scratch worktree)
 set -eu
 cd "$(dirname "$0")/.."
-OLD=${1:?usage: parse_same.sh OLD_BENCH_PARSE [NEW_BENCH_PARSE]}
+if [ $# -lt 1 ]; then
+	# bench/run.sh runs every bench/*.sh without arguments
+	echo "-- parse_same: bash bench/parse_same.sh OLD_BENCH_PARSE compares two builds (skipped)"
+	exit 0
+fi
+OLD=$1
 NEW=${2:-${BUILD:-build}/bench/bench_parse}
 DATA="${BUILD:-build}/bench/data"
 tmp=$(mktemp -d)
