@@ -4,6 +4,7 @@
 #define PM_PARSE_INT_H
 
 #include <jansson.h>
+#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <stddef.h>
 
@@ -54,6 +55,12 @@ void pm_element_text(const xmlNode *node, struct pm_buf *out);
  * boundary. Always valid UTF-8 (bad bytes become U+FFFD). Returns NULL for
  * an empty result. Caller frees. */
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max);
+/* htmlReadMemory of UTF-8 text. Told "UTF-8" by name, libxml2 copies the
+ * whole input through its UTF-8 to UTF-8 converter; valid UTF-8 whose first
+ * four bytes are ASCII without NUL can only be read as UTF-8 (not UTF-16/32
+ * or EBCDIC), so it is read in place, with the document's own encoding
+ * hints ignored as naming the encoding ignores them. */
+htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options);
 /* Text of an HTML fragment (escaped markup in a feed). Caller frees; NULL if empty. */
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max);
 

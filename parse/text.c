@@ -194,6 +194,19 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	return r;
 }
 
+htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options)
+{
+	int plain = len >= 4 && len <= 0x7fffffff && pm_text_valid_utf8(s, len);
+
+	for (size_t i = 0; i < 4 && plain; i++)
+		plain = s[i] > 0 && (unsigned char)s[i] < 0x80;
+	if (plain)
+		return htmlReadMemory(s, (int)len, url, NULL, options | HTML_PARSE_IGNORE_ENC);
+	if (len > (size_t)0x7fffffff)
+		len = 0x7fffffff;
+	return htmlReadMemory(s, (int)len, url, "UTF-8", options);
+}
+
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
 {
 	htmlDocPtr doc;
@@ -204,9 +217,9 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 		return NULL;
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-			     HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+	doc = pm_html_read(html, len, NULL,
+			   HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+			   HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
 	if (!doc)
 		return pm_clean_text(html, len, paragraphs, max);
 	pm_buf_init(&b, max ? max * 2 : 0);

@@ -875,6 +875,43 @@ static void test_text_caps(void)
 	json_decref(j);
 }
 
+/* HTML read in place as UTF-8 must still ignore the encoding a fragment
+ * or page names for itself: the text is UTF-8 by then. */
+static void test_html_in_place(void)
+{
+	static const struct { const char *doc, *ctype, *field, *want; } cases[] = {
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>&lt;meta charset=\"iso-8859-1\"&gt;"
+		  "&lt;p&gt;caf\xC3\xA9 &amp;eacute; \xE2\x80\x94 ok&lt;/p&gt;</description></item></channel></rss>",
+		  NULL, "summary", "caf\xC3\xA9 \xC3\xA9 \xE2\x80\x94 ok" },
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>&lt;meta http-equiv=\"Content-Type\" "
+		  "content=\"text/html; charset=windows-1251\"&gt;&lt;b&gt;\xD0\x9F\xD1\x80\xD0\xB8&lt;/b&gt; x"
+		  "</description></item></channel></rss>",
+		  NULL, "summary", "\xD0\x9F\xD1\x80\xD0\xB8\n\nx" },
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>&lt;?xml version=\"1.0\" "
+		  "encoding=\"latin1\"?&gt;&lt;p&gt;na\xC3\xAFve&lt;/p&gt;</description></item></channel></rss>",
+		  NULL, "summary", "na\xC3\xAFve" },
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>\xC3\xA9&lt;p&gt;x&lt;/p&gt;"
+		  "</description></item></channel></rss>",
+		  NULL, "summary", "\xC3\xA9\n\nx" },
+		{ "<html><head><meta charset=\"iso-8859-1\"><title>caf\xC3\xA9</title></head><body><article><p>Le "
+		  "caf\xC3\xA9 est ouvert \xE2\x80\x94 depuis toujours, dit-on.</p></article></body></html>",
+		  "text/html; charset=utf-8", "text", "Le caf\xC3\xA9 est ouvert \xE2\x80\x94 depuis toujours, dit-on." },
+	};
+	struct pm_err e;
+
+	TEST("HTML read in place keeps ignoring the encoding it names");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j, *o;
+		pm_err_init(&e);
+		j = pm_parse_document(cases[i].doc, strlen(cases[i].doc), NULL, cases[i].ctype, NULL, &e);
+		o = json_array_get(json_object_get(j, "entries"), 0);
+		if (!o)
+			o = j;
+		CHECK_STR(json_string_value(json_object_get(o, cases[i].field)), cases[i].want);
+		json_decref(j);
+	}
+}
+
 static void test_fingerprint_reference(void)
 {
 	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
@@ -932,5 +969,6 @@ int main(void)
 	test_date_shortcut();
 	test_json_text();
 	test_text_caps();
+	test_html_in_place();
 	return tl_summary();
 }
