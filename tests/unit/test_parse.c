@@ -832,7 +832,7 @@ static void test_date_shortcut(void)
 static void test_json_text(void)
 {
 	static const char *const ok[] = { "", "plain", "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x98\x80" };
-	static const char *const bad[] = { "\xC3", "a\xC0\xAF" "b", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF" };
+	static const char *const bad[] = { "\xC3", "a\xC0\xAF\x62", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF" };
 
 	TEST("pm_json_text is json_string with a faster check");
 	for (size_t i = 0; i < 3; i++) {
