@@ -50,6 +50,12 @@ echo "== feed parsing: pm_parse_document vs Python feedparser"
 [ -f "$DATA/feeds50/gen-049.xml" ] ||
 	python3 tests/gen/genfeeds.py "$DATA/feeds50" --feeds 50 --items 100 >/dev/null
 one "generated: 50 feeds x 100 items" 10 2 "$DATA"/feeds50/gen-*.xml
+# the parse stage's own CPU per article, short of Redis: parsing, the
+# article objects (canonical URL, id, fingerprint) and their JSON text
+echo "-- parse stage without Redis (bench_parse --stage), same 50 feeds"
+s=$("$BUILD/bench/bench_parse" --stage 10 "$DATA"/feeds50/gen-*.xml)
+echo "pressmon:   $s"
+python3 -c 'import json, sys; print("CPU per article: %.1f us" % json.loads(sys.argv[1])["cpu_us_per_entry"])' "$s"
 
 # (b) the public corpus: many tiny files, every format and breakage
 CORPUS=../shared/corpora/feeds

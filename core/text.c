@@ -16,6 +16,41 @@
 
 #define MAX_TOKEN_BYTES 256 /* longer words are cut: nothing real is longer */
 
+/* Eight bytes at a time over plain ASCII, the bulk of news text: the
+ * loops below look at each byte only where these say they must. */
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+static inline uint64_t load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* All eight bytes in [lo, 0x80), for lo in 1..0x7F. */
+static inline int all_from(uint64_t w, unsigned lo)
+{
+	return !((w | (w - lo * ONES)) & HIGH);
+}
+
+/* 0x80 in each byte of w that is a space (exact, no false positives). */
+static inline uint64_t space_bytes(uint64_t w)
+{
+	uint64_t t = w ^ (0x20 * ONES);
+
+	return ~(((t & ~HIGH) + ~HIGH) | t) & HIGH;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define FIRST_BYTE_HIGH 0x8000000000000000ULL
+#define LAST_BYTE_HIGH 0x80ULL
+#else
+#define FIRST_BYTE_HIGH 0x80ULL
+#define LAST_BYTE_HIGH 0x8000000000000000ULL
+#endif
+
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
  * (but tab, LF) and CR. */
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
@@ -33,6 +68,8 @@ static int sanitize(const char *s, size_t len, struct pm_buf *out)
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c < 0x80) { /* copied in runs: the common case */
 			i++;
+			while (i + 8 <= len && all_from(load8(s + i), 0x20))
+				i += 8;
 			continue;
 		}
 		if (run < i)
@@ -74,6 +111,8 @@ int pm_text_valid_utf8(const char *s, size_t len)
 	while (p < end) {
 		if (*p < 0x80) {
 			p++;
+			while (end - p >= 8 && !(load8((const char *)p) & HIGH))
+				p += 8;
 			continue;
 		}
 		utf8proc_int32_t cp;
@@ -120,32 +159,73 @@ static int is_space_cp(utf8proc_int32_t cp)
 }
 
 /* The separator written where a run of white space ends: a paragraph
- * break, a line break or a space (nothing at the start of the text). */
-static inline void space_out(struct pm_buf *out, int keep_paragraphs, int newlines)
+ * break, a line break or a space (nothing at the start of the text).
+ * Returns the new length of out. */
+static inline size_t space_out(char *out, size_t len, int keep_paragraphs, int newlines)
 {
-	if (!out->len)
-		return;
-	if (keep_paragraphs && newlines >= 2)
-		pm_buf_adds(out, "\n\n");
-	else if (keep_paragraphs && newlines == 1)
-		pm_buf_addc(out, '\n');
-	else
-		pm_buf_addc(out, ' ');
+	if (!len)
+		return 0;
+	if (keep_paragraphs && newlines >= 2) {
+		out[len++] = '\n';
+		out[len++] = '\n';
+	} else {
+		out[len++] = keep_paragraphs && newlines == 1 ? '\n' : ' ';
+	}
+	return len;
+}
+
+/* Whether sanitize and NFC would hand s back unchanged: printable ASCII,
+ * tab and newline only. */
+static int plain_ascii(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (i + 8 <= len && all_from(load8(s + i), 0x20)) {
+			i += 8;
+			continue;
+		}
+		unsigned char c = (unsigned char)s[i++];
+		if (!((c >= 0x20 && c < 0x80) || c == '\t' || c == '\n'))
+			return 0;
+	}
+	return 1;
 }
 
 char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 {
-	char *nfc = pm_text_nfc(s, len);
-	size_t n = strlen(nfc), i = 0, word = 0;
-	struct pm_buf out = PM_BUF_INIT;
+	/* plain ASCII is its own display form: no copy for it */
+	char *own = plain_ascii(s, len) ? NULL : pm_text_nfc(s, len);
+	const char *nfc = own ? own : s;
+	size_t n = own ? strlen(own) : len, i = 0, word = 0, olen = 0;
+	/* words are copied and every run of white space becomes at most as
+	 * many bytes as it had (two only for two newlines): n + 1 is room */
+	char *out = xmalloc(n + 1);
 	int newlines = 0, in_space = 0;
 
-	pm_buf_add(&out, "", 0);
 	while (i < n) {
 		unsigned char b = (unsigned char)nfc[i];
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t k;
 
+		/* eight bytes of words and single spaces, none of them last or
+		 * (at the start of the text) first, come out as they are */
+		if (!in_space && i + 8 <= n) {
+			uint64_t w = load8(nfc + i), sp = space_bytes(w);
+			if (all_from(w, 0x20) && !(sp & ((sp << 8) | LAST_BYTE_HIGH)) &&
+			    (i > word || !(sp & FIRST_BYTE_HIGH))) {
+				i += 8;
+				continue;
+			}
+		}
+		/* one plain space between two words comes out as it is: kept in
+		 * the word's run, so that prose is copied in long runs rather
+		 * than word by word */
+		if (b == ' ' && !in_space && i > word && i + 1 < n &&
+		    (unsigned char)nfc[i + 1] > ' ' && (unsigned char)nfc[i + 1] < 0x80) {
+			i += 2;
+			continue;
+		}
 		if (b < 0x80) { /* ASCII without a call into utf8proc */
 			cp = b;
 			k = 1;
@@ -156,23 +236,28 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 		}
 		/* visible ASCII is never space: no call for it */
 		if ((b <= ' ' || b >= 0x80) && is_space_cp(cp)) {
-			if (!in_space && i > word)
-				pm_buf_add(&out, nfc + word, i - word);
+			if (!in_space && i > word) {
+				memcpy(out + olen, nfc + word, i - word);
+				olen += i - word;
+			}
 			in_space = 1;
 			if (cp == '\n' || cp == 0x2029)
 				newlines++;
 		} else if (in_space) {
-			space_out(&out, keep_paragraphs, newlines);
+			olen = space_out(out, olen, keep_paragraphs, newlines);
 			in_space = 0;
 			newlines = 0;
 			word = i;
 		}
 		i += (size_t)k;
 	}
-	if (!in_space && i > word)
-		pm_buf_add(&out, nfc + word, i - word);
-	free(nfc);
-	return pm_buf_detach(&out, NULL);
+	if (!in_space && i > word) {
+		memcpy(out + olen, nfc + word, i - word);
+		olen += i - word;
+	}
+	out[olen] = '\0';
+	free(own);
+	return out;
 }
 
 void pm_tokens_init(struct pm_tokens *t)

@@ -36,15 +36,32 @@ static json_t *primary_lang(const char *s)
 	return n >= 2 && n <= 8 ? json_string(buf) : json_null();
 }
 
+/* The string member key of o itself (a new reference: strings do not
+ * change, so the article shares it with the parsed feed instead of copying
+ * and re-checking the text), or null when absent or empty. */
+static json_t *same_or_null(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) && json_string_length(v) ? json_incref(v) : json_null();
+}
+
 static void set_fingerprint(json_t *a)
 {
-	const char *title = sget(a, "title"), *text = sget(a, "text");
-	char *joined = xasprintf("%s\n\n%s", title ? title : "", text ? text : "");
+	json_t *title = json_object_get(a, "title"), *text = json_object_get(a, "text");
+	size_t tl = json_is_string(title) ? strlen(json_string_value(title)) : 0;
+	size_t xl = json_is_string(text) ? strlen(json_string_value(text)) : 0;
+	char *joined = xmalloc(tl + xl + 3);
 	char hex[17];
 
-	pm_id_hex(pm_fingerprint(joined, strlen(joined)), hex);
+	/* "title\n\ntext", as a printf of the two would write it */
+	memcpy(joined, tl ? json_string_value(title) : "", tl);
+	memcpy(joined + tl, "\n\n", 2);
+	memcpy(joined + tl + 2, xl ? json_string_value(text) : "", xl);
+	joined[tl + 2 + xl] = '\0';
+	pm_id_hex(pm_fingerprint(joined, tl + 2 + xl), hex);
 	free(joined);
-	json_object_set_new(a, "fingerprint", json_string(hex));
+	json_object_set_new_nocheck(a, "fingerprint", json_string(hex));
 }
 
 static json_t *source_of(json_t *src)
@@ -54,7 +71,7 @@ static json_t *source_of(json_t *src)
 
 	for (int i = 0; keys[i]; i++) {
 		json_t *v = json_object_get(src, keys[i]);
-		json_object_set_new(o, keys[i], json_is_string(v) ? json_incref(v) : json_null());
+		json_object_set_new_nocheck(o, keys[i], json_is_string(v) ? json_incref(v) : json_null());
 	}
 	return o;
 }
@@ -84,24 +101,24 @@ json_t *pm_articles_from_feed(json_t *parsed, json_t *source, const char *src_la
 			url = xstrdup(link); /* relative link without a base: keep what we have */
 		a = json_object();
 		pm_id_hex(pm_article_id(url, guid), hex);
-		json_object_set_new(a, "id", json_string(hex));
-		json_object_set_new(a, "url", str_or_null(url));
-		json_object_set_new(a, "guid", str_or_null(guid));
-		json_object_set_new(a, "title", str_or_null(sget(e, "title")));
-		json_object_set_new(a, "text", str_or_null(text));
-		json_object_set_new(a, "summary", str_or_null(summary));
-		json_object_set_new(a, "author", str_or_null(sget(e, "author")));
-		json_object_set_new(a, "published",
-				    str_or_null(sget(e, "published") ? sget(e, "published") : sget(e, "updated")));
-		json_object_set_new(a, "fetched", str_or_null(fetched_at));
+		json_object_set_new_nocheck(a, "id", json_string(hex));
+		json_object_set_new_nocheck(a, "url", str_or_null(url));
+		json_object_set_new_nocheck(a, "guid", same_or_null(e, "id"));
+		json_object_set_new_nocheck(a, "title", same_or_null(e, "title"));
+		json_object_set_new_nocheck(a, "text", same_or_null(e, content ? "content" : "summary"));
+		json_object_set_new_nocheck(a, "summary", same_or_null(e, "summary"));
+		json_object_set_new_nocheck(a, "author", same_or_null(e, "author"));
+		json_object_set_new_nocheck(a, "published",
+				    same_or_null(e, sget(e, "published") ? "published" : "updated"));
+		json_object_set_new_nocheck(a, "fetched", str_or_null(fetched_at));
 		json_t *lang = primary_lang(feed_lang);
 		if (json_is_null(lang)) {
 			json_decref(lang);
 			lang = primary_lang(src_lang);
 		}
-		json_object_set_new(a, "lang", lang);
-		json_object_set_new(a, "source", source_of(source));
-		json_object_set_new(a, "feed_tags", json_is_array(feed_tags) ? json_deep_copy(feed_tags) : json_array());
+		json_object_set_new_nocheck(a, "lang", lang);
+		json_object_set_new_nocheck(a, "source", source_of(source));
+		json_object_set_new_nocheck(a, "feed_tags", json_is_array(feed_tags) ? json_deep_copy(feed_tags) : json_array());
 		set_fingerprint(a);
 		if (fetch_pages && pages && url &&
 		    (!content || strlen(text ? text : "") < PM_SHORT_TEXT))
@@ -120,19 +137,19 @@ json_t *pm_article_merge_page(json_t *stub, json_t *page)
 	if (!a)
 		a = json_object();
 	if (pt && (!st || strlen(pt) > strlen(st)))
-		json_object_set_new(a, "text", json_string(pt));
+		json_object_set_new_nocheck(a, "text", json_string(pt));
 	if (!sget(a, "title") && sget(page, "title"))
-		json_object_set_new(a, "title", json_string(sget(page, "title")));
+		json_object_set_new_nocheck(a, "title", json_string(sget(page, "title")));
 	if (!sget(a, "author") && sget(page, "byline"))
-		json_object_set_new(a, "author", json_string(sget(page, "byline")));
+		json_object_set_new_nocheck(a, "author", json_string(sget(page, "byline")));
 	if (!sget(a, "published") && sget(page, "published"))
-		json_object_set_new(a, "published", json_string(sget(page, "published")));
+		json_object_set_new_nocheck(a, "published", json_string(sget(page, "published")));
 	if (!sget(a, "lang")) {
 		json_t *l = primary_lang(sget(page, "lang"));
 		if (json_is_null(l))
 			json_decref(l);
 		else
-			json_object_set_new(a, "lang", l);
+			json_object_set_new_nocheck(a, "lang", l);
 	}
 	set_fingerprint(a);
 	return a;

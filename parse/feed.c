@@ -69,10 +69,12 @@ static int name_char(unsigned char c, int first)
 	       (!first && (isdigit(c) || c == '-' || c == '.'));
 }
 
-/* Copies s to out, turning HTML entity names (undefined in XML) into
- * character references and bare '&' into "&amp;", outside comments, CDATA
- * and the DOCTYPE. Returns how many were repaired; *external is set when
- * the DOCTYPE names an external DTD (which may define the names). */
+/* Copies s (NUL-terminated at s[len]) to out, turning HTML entity names
+ * (undefined in XML) into character references and bare '&' into "&amp;",
+ * outside comments, CDATA and the DOCTYPE. Returns how many were repaired;
+ * with none, out is left empty and s is the document as it stands (no
+ * copy of a clean feed). *external is set when the DOCTYPE names an
+ * external DTD (which may define the names). */
 static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *external)
 {
 	struct declared decl = { .n = 0 };
@@ -81,7 +83,20 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 
 	*external = 0;
 	while (i < len) {
+		/* only '<' and '&' matter: jump to the next one (s[len] is NUL;
+		 * a NUL inside the text is stepped over) */
+		i += strcspn(s + i, "<&");
+		if (i >= len)
+			break;
 		char c = s[i];
+		if (!c) {
+			i++;
+			continue;
+		}
+		if (c == '<' && (i + 1 >= len || s[i + 1] != '!')) {
+			i++;
+			continue;
+		}
 		if (c == '<' && i + 4 <= len && !memcmp(s + i, "<!--", 4)) {
 			const char *e = memmem(s + i + 4, len - i - 4, "-->", 3);
 			i = e ? (size_t)(e - s) + 3 : len;
@@ -169,7 +184,8 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 		start = ++i;
 		fixes++;
 	}
-	pm_buf_add(out, s + start, len - start);
+	if (fixes)
+		pm_buf_add(out, s + start, len - start);
 	return fixes;
 }
 
@@ -248,15 +264,39 @@ static char *direct_text(const struct fctx *c, const xmlNode *n)
 	return r;
 }
 
+/* What pm_node_text collects from n's children into a buffer capped at
+ * cap (b, initialised here; the caller releases it), without the copy when
+ * n holds a single text node, as nearly every feed element does: *s then
+ * points into the tree. A text longer than the cap is left out, as the
+ * buffer would leave it. */
+static void children_text(const xmlNode *n, size_t cap, struct pm_buf *b, const char **s,
+			  size_t *len)
+{
+	const xmlNode *k = n->children;
+
+	pm_buf_init(b, cap);
+	if (k && !k->next && (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE)) {
+		size_t l = k->content ? strlen((const char *)k->content) : 0;
+		int fits = !cap || l <= cap;
+		*s = fits && l ? (const char *)k->content : "";
+		*len = fits ? l : 0;
+		return;
+	}
+	pm_node_text(k, b);
+	*s = b->data ? b->data : "";
+	*len = b->len;
+}
+
 /* Plain text: no markup interpretation. */
 static char *plain_text(const struct fctx *c, const xmlNode *n)
 {
 	struct pm_buf b;
+	const char *s;
+	size_t len;
 	char *r;
 
-	pm_buf_init(&b, c->max_text * 2);
-	pm_node_text(n->children, &b);
-	r = pm_clean_text(b.data, b.len, 0, c->max_text);
+	children_text(n, c->max_text * 2, &b, &s, &len);
+	r = pm_clean_text(s, len, 0, c->max_text);
 	pm_buf_release(&b);
 	return r;
 }
@@ -294,8 +334,9 @@ static void b64_decode(const char *s, size_t len, struct pm_buf *out)
  * (or a MIME type), Atom 0.3 mode escaped/base64/xml, RSS escaped HTML. */
 static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 {
-	const char *type = attr(n, "type"), *mode = attr(n, "mode");
+	const char *type = attr(n, "type"), *mode = attr(n, "mode"), *s;
 	struct pm_buf b;
+	size_t len;
 	char *r;
 	int html = 1;
 
@@ -303,8 +344,7 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 		html = 0;
 	if (ctx_ns(c, n) == NS_ATOM && !type && !mode)
 		html = 0; /* Atom's default is text */
-	pm_buf_init(&b, c->max_text * 4);
-	pm_node_text(n->children, &b);
+	children_text(n, c->max_text * 4, &b, &s, &len);
 	/* Atom 1.0: a MIME type neither textual nor XML means base64 */
 	if (!mode && type && strchr(type, '/') && strncasecmp(type, "text/", 5) &&
 	    !strcasestr(type, "xml") && ctx_ns(c, n) == NS_ATOM && !c->atom03)
@@ -312,18 +352,20 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 	if (mode && !strcasecmp(mode, "base64")) {
 		struct pm_buf d;
 		pm_buf_init(&d, c->max_text * 4);
-		b64_decode(b.data ? b.data : "", b.len, &d);
+		b64_decode(s, len, &d);
 		pm_buf_release(&b);
 		b = d;
+		s = b.data ? b.data : "";
+		len = b.len;
 		if (!type || strcasecmp(type, "text/plain"))
 			html = 1;
 	}
 	if (has_elements(n) && !(mode && !strcasecmp(mode, "base64"))) {
-		r = pm_clean_text(b.data, b.len, paragraphs, c->max_text);
-	} else if (html && b.len && (memchr(b.data, '<', b.len) || memchr(b.data, '&', b.len))) {
-		r = pm_html_fragment_text(b.data, b.len, paragraphs, c->max_text);
+		r = pm_clean_text(s, len, paragraphs, c->max_text);
+	} else if (html && len && (memchr(s, '<', len) || memchr(s, '&', len))) {
+		r = pm_html_fragment_text(s, len, paragraphs, c->max_text);
 	} else {
-		r = pm_clean_text(b.data, b.len, paragraphs, c->max_text);
+		r = pm_clean_text(s, len, paragraphs, c->max_text);
 	}
 	pm_buf_release(&b);
 	return r;
@@ -346,14 +388,26 @@ static char *resolve_at(const struct fctx *c, const xmlNode *n, const char *ref)
 	return r;
 }
 
-/* Sets key to a new string (taking s) unless already set: first one wins. */
-static void put_first(json_t *o, const char *key, char *s)
+/* Sets key to a new string (taking s) unless already set: first one wins.
+ * clean: s came from pm_clean_text (or joins its results), which always
+ * writes valid UTF-8: no check needed. */
+static void put_first_as(json_t *o, const char *key, char *s, int clean)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (s && (!v || json_is_null(v)))
-		json_object_set_new(o, key, json_string(s));
+		json_object_set_new_nocheck(o, key, clean ? json_stringn_nocheck(s, strlen(s)) : pm_json_text(s));
 	free(s);
+}
+
+static void put_first(json_t *o, const char *key, char *s)
+{
+	put_first_as(o, key, s, 0);
+}
+
+static void put_text_first(json_t *o, const char *key, char *s)
+{
+	put_first_as(o, key, s, 1);
 }
 
 static void put_date_first(json_t *o, const char *key, const char *s)
@@ -367,7 +421,7 @@ static void put_date_first(json_t *o, const char *key, const char *s)
 		json_decref(d);
 		return;
 	}
-	json_object_set_new(o, key, d);
+	json_object_set_new_nocheck(o, key, d);
 }
 
 static int rel_is(const xmlNode *n, const char *want)
@@ -410,9 +464,9 @@ static void add_category(json_t *cats, const char *term, const char *scheme, con
 	if (!term || !*term)
 		return;
 	o = json_object();
-	json_object_set_new(o, "term", json_string(term));
-	json_object_set_new(o, "scheme", scheme && *scheme ? json_string(scheme) : json_null());
-	json_object_set_new(o, "label", label && *label ? json_string(label) : json_null());
+	json_object_set_new_nocheck(o, "term", json_string(term));
+	json_object_set_new_nocheck(o, "scheme", scheme && *scheme ? json_string(scheme) : json_null());
+	json_object_set_new_nocheck(o, "label", label && *label ? json_string(label) : json_null());
 	json_array_append_new(cats, o);
 }
 
@@ -425,10 +479,10 @@ static void add_enclosure(json_t *encs, char *url, const char *type, const char 
 	if (!url)
 		return;
 	o = json_object();
-	json_object_set_new(o, "url", json_string(url));
-	json_object_set_new(o, "type", type && *type ? json_string(type) : json_null());
+	json_object_set_new_nocheck(o, "url", json_string(url));
+	json_object_set_new_nocheck(o, "type", type && *type ? json_string(type) : json_null());
 	n = length ? strtoll(length, &end, 10) : -1;
-	json_object_set_new(o, "length", length && end != length && n >= 0 ? json_integer(n) : json_null());
+	json_object_set_new_nocheck(o, "length", length && end != length && n >= 0 ? json_integer(n) : json_null());
 	json_array_append_new(encs, o);
 	free(url);
 }
@@ -458,9 +512,9 @@ static json_t *new_entry(void)
 	static const char *const keys[] = { "id", "title", "link", "author", "published",
 					    "updated", "summary", "content", NULL };
 	for (int i = 0; keys[i]; i++)
-		json_object_set_new(e, keys[i], json_null());
-	json_object_set_new(e, "categories", json_array());
-	json_object_set_new(e, "enclosures", json_array());
+		json_object_set_new_nocheck(e, keys[i], json_null());
+	json_object_set_new_nocheck(e, "categories", json_array());
+	json_object_set_new_nocheck(e, "enclosures", json_array());
 	return e;
 }
 
@@ -477,7 +531,7 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if ((ns == NS_CORE || ns == NS_ATOM || ns == NS_DC) && !strcmp(nm, "title")) {
-			put_first(e, "title", rich_text(c, n, 0));
+			put_text_first(e, "title", rich_text(c, n, 0));
 		} else if (ns == NS_CORE && !strcmp(nm, "link")) {
 			if (!link) {
 				char *t = plain_text(c, n);
@@ -517,10 +571,10 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 				free(t);
 			}
 		} else if ((ns == NS_CORE || ns == NS_DC) && (!strcmp(nm, "author") || !strcmp(nm, "creator"))) {
-			put_first(e, "author", plain_text(c, n));
+			put_text_first(e, "author", plain_text(c, n));
 		} else if (ns == NS_ATOM && (!strcmp(nm, "author") || !strcmp(nm, "contributor"))) {
 			if (!strcmp(nm, "author"))
-				put_first(e, "author", atom_person(c, n));
+				put_text_first(e, "author", atom_person(c, n));
 		} else if (ns == NS_ATOM && !strcmp(nm, "published")) {
 			/* Atom 1.0's element beats Atom 0.3's <issued> wherever it stands */
 			char *t = plain_text(c, n);
@@ -544,17 +598,17 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 		} else if ((ns == NS_CORE && !strcmp(nm, "description")) ||
 			   (ns == NS_ATOM && !strcmp(nm, "summary")) ||
 			   (ns == NS_DC && !strcmp(nm, "description"))) {
-			put_first(e, "summary", rich_text(c, n, 1));
+			put_text_first(e, "summary", rich_text(c, n, 1));
 		} else if (ns == NS_CORE && !strcmp(nm, "summary")) {
 			/* RSS with both <description> and a made-up <summary>: the
 			 * longer form is the content */
-			put_first(e, json_is_null(json_object_get(e, "summary")) ? "summary" : "content",
-				  rich_text(c, n, 1));
+			put_text_first(e, json_is_null(json_object_get(e, "summary")) ? "summary" : "content",
+				       rich_text(c, n, 1));
 		} else if ((ns == NS_CORE && !strcmp(nm, "body")) && has_elements(n)) {
 			struct pm_buf b;
 			pm_buf_init(&b, c->max_text * 2);
 			pm_node_text(n->children, &b);
-			put_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+			put_text_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
 			pm_buf_release(&b);
 		} else if ((ns == NS_CONTENT && !strcmp(nm, "encoded")) ||
 			   (ns == NS_ATOM && !strcmp(nm, "content")) ||
@@ -564,10 +618,10 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 				struct pm_buf b;
 				pm_buf_init(&b, c->max_text * 2);
 				pm_node_text(n->children, &b);
-				put_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+				put_text_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
 				pm_buf_release(&b);
 			} else {
-				put_first(e, "content", rich_text(c, n, 1));
+				put_text_first(e, "content", rich_text(c, n, 1));
 			}
 		} else if (ns == NS_CORE && !strcmp(nm, "category")) {
 			char *t = direct_text(c, n);
@@ -624,7 +678,7 @@ static void parse_feed_meta(const struct fctx *c, const xmlNode *parent, json_t 
 		enum ns ns = ctx_ns(c, n);
 		const char *nm = (const char *)n->name;
 		if ((ns == NS_CORE || ns == NS_ATOM || ns == NS_DC) && !strcmp(nm, "title")) {
-			put_first(f, "title", rich_text(c, n, 0));
+			put_text_first(f, "title", rich_text(c, n, 0));
 		} else if (ns == NS_CORE && !strcmp(nm, "link")) {
 			char *t = plain_text(c, n);
 			put_first(f, "link", t ? resolve_at(c, n, t) : NULL);
@@ -641,7 +695,7 @@ static void parse_feed_meta(const struct fctx *c, const xmlNode *parent, json_t 
 		} else if ((ns == NS_CORE && !strcmp(nm, "description")) ||
 			   (ns == NS_ATOM && (!strcmp(nm, "subtitle") || !strcmp(nm, "tagline"))) ||
 			   (ns == NS_DC && !strcmp(nm, "description"))) {
-			put_first(f, "subtitle", rich_text(c, n, 0));
+			put_text_first(f, "subtitle", rich_text(c, n, 0));
 		} else if ((ns == NS_CORE || ns == NS_DC) && !strcmp(nm, "language")) {
 			char *t = plain_text(c, n);
 			put_first(f, "language", norm_lang(t));
@@ -725,8 +779,8 @@ static void set_bozo(json_t *o, const char *reason)
 {
 	if (json_is_true(json_object_get(o, "bozo")))
 		return;
-	json_object_set_new(o, "bozo", json_true());
-	json_object_set_new(o, "bozo_reason", json_string(reason));
+	json_object_set_new_nocheck(o, "bozo", json_true());
+	json_object_set_new_nocheck(o, "bozo_reason", json_string(reason));
 }
 
 /* In a broken document recover mode may nest later items inside an
@@ -763,6 +817,23 @@ static void collect_entries(const struct fctx *c, const xmlNode *parent, json_t 
 	}
 }
 
+/* The document is UTF-8 already. Told so by name, libxml2 runs the whole
+ * buffer through its UTF-8 to UTF-8 converter (a copy, a sixth of its
+ * time on a news feed); left to its own look at the first four bytes it
+ * reads UTF-8 in place. That look can only say UTF-8 (or nothing) when
+ * they are ASCII without NUL (not UTF-16/32, not EBCDIC): otherwise the
+ * encoding is named as before. */
+static xmlDocPtr read_utf8(xmlParserCtxtPtr ctxt, const char *data, size_t len, const char *url)
+{
+	const int options = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC | XML_PARSE_COMPACT;
+	int ascii = len >= 4;
+
+	for (size_t i = 0; i < 4 && ascii; i++)
+		ascii = data[i] > 0 && (unsigned char)data[i] < 0x80;
+	return xmlCtxtReadMemory(ctxt, data, (int)len, url, ascii ? NULL : "UTF-8", options);
+}
+
 json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 			  const struct pm_parse_opts *opts, struct pm_err *err)
 {
@@ -771,6 +842,8 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	xmlDocPtr doc;
 	json_t *out, *f;
 	int external = 0, fixes;
+	const char *xml;
+	size_t xml_len;
 	struct fctx c;
 	const char *format = NULL;
 	char reason[300];
@@ -780,29 +853,26 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	pm_buf_add(&fixed, "", 0);
 	fixes = repair_entities(dec->text, dec->len, &fixed, &external);
 	out = json_object();
-	json_object_set_new(out, "kind", json_string("feed"));
-	json_object_set_new(out, "format", json_null());
-	json_object_set_new(out, "bozo", json_false());
-	json_object_set_new(out, "bozo_reason", json_null());
-	json_object_set_new(out, "encoding", json_string(dec->encoding));
+	json_object_set_new_nocheck(out, "kind", json_string("feed"));
+	json_object_set_new_nocheck(out, "format", json_null());
+	json_object_set_new_nocheck(out, "bozo", json_false());
+	json_object_set_new_nocheck(out, "bozo_reason", json_null());
+	json_object_set_new_nocheck(out, "encoding", json_string(dec->encoding));
 	f = json_object();
-	json_object_set_new(f, "title", json_null());
-	json_object_set_new(f, "link", json_null());
-	json_object_set_new(f, "subtitle", json_null());
-	json_object_set_new(f, "language", json_null());
-	json_object_set_new(f, "updated", json_null());
-	json_object_set_new(out, "feed", f);
-	json_object_set_new(out, "entries", json_array());
+	json_object_set_new_nocheck(f, "title", json_null());
+	json_object_set_new_nocheck(f, "link", json_null());
+	json_object_set_new_nocheck(f, "subtitle", json_null());
+	json_object_set_new_nocheck(f, "language", json_null());
+	json_object_set_new_nocheck(f, "updated", json_null());
+	json_object_set_new_nocheck(out, "feed", f);
+	json_object_set_new_nocheck(out, "entries", json_array());
 	if (dec->bozo)
 		set_bozo(out, dec->reason);
 
 	ctxt = xmlNewParserCtxt();
-	doc = ctxt && fixed.len < 0x7fffffff
-		      ? xmlCtxtReadMemory(ctxt, fixed.data, (int)fixed.len, url, "UTF-8",
-					  XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR |
-						  XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC |
-						  XML_PARSE_COMPACT)
-		      : NULL;
+	xml = fixes ? fixed.data : dec->text;
+	xml_len = fixes ? fixed.len : dec->len;
+	doc = ctxt && xml_len < 0x7fffffff ? read_utf8(ctxt, xml, xml_len, url) : NULL;
 	if (ctxt && !ctxt->wellFormed) {
 		const xmlError *e = &ctxt->lastError;
 		char msg[200];
@@ -820,7 +890,7 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	if (!format) {
 		set_bozo(out, root ? "document is not a feed" : "no root element");
 	} else {
-		json_object_set_new(out, "format", json_string(format));
+		json_object_set_new_nocheck(out, "format", json_string(format));
 		c.doc = doc;
 		c.root_ns = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
 		c.atom = !strcmp((const char *)root->name, "feed");

@@ -1,46 +1,74 @@
 /* parse/fingerprint: 64-bit SimHash over word 3-shingles of the folded
  * text, so that wire copies with small edits land a few bits apart. */
 #include "parse/parse.h"
-#include "core/buf.h"
+#include "core/mem.h"
 #include "core/hash.h"
 #include "core/text.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SHINGLE 3
 
+/* byte_bits[x] has, in byte k, bit k of x: adding it to a uint64_t adds
+ * one to eight byte-wide counters at once, 8 additions per shingle instead
+ * of 64. */
+#define BB(x) ((uint64_t)((x) & 1) | (uint64_t)((x) >> 1 & 1) << 8 | \
+	       (uint64_t)((x) >> 2 & 1) << 16 | (uint64_t)((x) >> 3 & 1) << 24 | \
+	       (uint64_t)((x) >> 4 & 1) << 32 | (uint64_t)((x) >> 5 & 1) << 40 | \
+	       (uint64_t)((x) >> 6 & 1) << 48 | (uint64_t)((x) >> 7 & 1) << 56)
+#define BB4(x) BB(x), BB((x) + 1), BB((x) + 2), BB((x) + 3)
+#define BB16(x) BB4(x), BB4((x) + 4), BB4((x) + 8), BB4((x) + 12)
+#define BB64(x) BB16(x), BB16((x) + 16), BB16((x) + 32), BB16((x) + 48)
+static const uint64_t byte_bits[256] = { BB64(0), BB64(64), BB64(128), BB64(192) };
+
 uint64_t pm_fingerprint(const char *text, size_t len)
 {
 	struct pm_tokens t;
-	struct pm_buf sh;
-	int64_t v[64];
-	size_t i, k, n;
+	uint64_t lanes[8] = { 0 }, ones[64] = { 0 };
+	size_t i, k, n, pending = 0;
 	uint64_t fp = 0;
 
 	if (!text || !len)
 		return 0;
-	memset(v, 0, sizeof(v));
 	pm_tokens_init(&t);
 	pm_text_tokenize(text, len, &t);
-	pm_buf_init(&sh, 0);
 	/* texts shorter than one shingle still get one feature */
 	n = t.n >= SHINGLE ? t.n - SHINGLE + 1 : (t.n ? 1 : 0);
 	for (i = 0; i < n; i++) {
-		pm_buf_reset(&sh);
+		/* the shingle's words joined by spaces, on the stack unless
+		 * they are very long */
+		char local[256];
+		size_t need = 0, at = 0;
+		for (k = i; k < i + SHINGLE && k < t.n; k++)
+			need += t.v[k].norm_len + 1;
+		char *sh = need > sizeof(local) ? xmalloc(need) : local;
 		for (k = i; k < i + SHINGLE && k < t.n; k++) {
 			if (k > i)
-				pm_buf_addc(&sh, ' ');
-			pm_buf_adds(&sh, pm_token_str(&t, k));
+				sh[at++] = ' ';
+			memcpy(sh + at, pm_token_str(&t, k), t.v[k].norm_len);
+			at += t.v[k].norm_len;
 		}
-		uint64_t h = pm_hash64(sh.data, sh.len);
-		for (int b = 0; b < 64; b++)
-			v[b] += (h >> b) & 1 ? 1 : -1;
+		uint64_t h = pm_hash64(sh, at);
+		if (sh != local)
+			free(sh);
+		for (int j = 0; j < 8; j++)
+			lanes[j] += byte_bits[(h >> (8 * j)) & 0xFF];
+		/* a byte counter holds 255: empty the lanes before one can overflow */
+		if (++pending == 255 || i + 1 == n) {
+			for (int j = 0; j < 8; j++) {
+				for (int b = 0; b < 8; b++)
+					ones[8 * j + b] += (lanes[j] >> (8 * b)) & 0xFF;
+				lanes[j] = 0;
+			}
+			pending = 0;
+		}
 	}
-	if (n)
-		for (int b = 0; b < 64; b++)
-			if (v[b] > 0)
-				fp |= (uint64_t)1 << b;
-	pm_buf_release(&sh);
+	/* the SimHash sum of +1 per set bit and -1 per clear one is positive
+	 * when more than half the shingles set the bit */
+	for (int b = 0; b < 64; b++)
+		if (2 * ones[b] > n)
+			fp |= (uint64_t)1 << b;
 	pm_tokens_release(&t);
 	return fp;
 }

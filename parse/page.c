@@ -1127,9 +1127,9 @@ static char *main_text(struct page *p, const struct pm_decoded *dec, const char 
 	xmlNode *root, *body, *top = NULL;
 	char *s;
 
-	doc = htmlReadMemory(dec->text, (int)dec->len, url, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-				     HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
+	doc = pm_html_read(dec->text, dec->len, url,
+			   HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+				   HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root) {
 		if (doc)
@@ -1221,9 +1221,9 @@ json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 			json_object_set_new(out, keys[i], json_null());
 	}
 	p.doc = dec->len < 0x7fffffff
-			? htmlReadMemory(dec->text, (int)dec->len, url, "UTF-8",
-					 HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-						 HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT)
+			? pm_html_read(dec->text, dec->len, url,
+				       HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+					       HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT)
 			: NULL;
 	root = p.doc ? xmlDocGetRootElement(p.doc) : NULL;
 	if (!root) {

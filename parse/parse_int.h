@@ -4,6 +4,7 @@
 #define PM_PARSE_INT_H
 
 #include <jansson.h>
+#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <stddef.h>
 
@@ -51,8 +52,15 @@ void pm_node_text(const xmlNode *node, struct pm_buf *out);
 void pm_element_text(const xmlNode *node, struct pm_buf *out);
 /* Final form of a text field: C1 controls read as windows-1252, white space
  * folded (paragraphs kept when asked), NFC, cut at max bytes on a character
- * boundary. Returns NULL for an empty result. Caller frees. */
+ * boundary. Always valid UTF-8 (bad bytes become U+FFFD). Returns NULL for
+ * an empty result. Caller frees. */
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max);
+/* htmlReadMemory of UTF-8 text. Told "UTF-8" by name, libxml2 copies the
+ * whole input through its UTF-8 to UTF-8 converter; valid UTF-8 whose first
+ * four bytes are ASCII without NUL can only be read as UTF-8 (not UTF-16/32
+ * or EBCDIC), so it is read in place, with the document's own encoding
+ * hints ignored as naming the encoding ignores them. */
+htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options);
 /* Text of an HTML fragment (escaped markup in a feed). Caller frees; NULL if empty. */
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max);
 
@@ -63,6 +71,15 @@ json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 			   const struct pm_parse_opts *opts);
 json_t *pm_parse_html_page(const struct pm_decoded *dec, const char *url,
 			   const struct pm_parse_opts *opts);
+
+/* pm_url_canonical always through curl's URL parser, without the shortcut
+ * for URLs that are canonical already; for the test that the two agree. */
+char *pm_url_canonical_curl(const char *url);
+
+/* json_string(s), with the UTF-8 check done by core/text's validator (an
+ * ASCII loop) instead of jansson's per-character one: NULL for invalid
+ * UTF-8 as json_string gives. Long text fields are the parser's hot path. */
+json_t *pm_json_text(const char *s);
 
 /* A date as "YYYY-MM-DDTHH:MM:SSZ" JSON string, or JSON null. */
 json_t *pm_date_json(const char *s);

@@ -64,6 +64,11 @@ static void content_hash(json_t *article, char out[17])
 	pm_id_hex(h, out);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Orders pointers into ids[] by the id, then by position. */
 static int cmp_by_id(const void *a, const void *b)
 {
@@ -231,16 +236,24 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 		size_t n = json_array_size(articles);
 		json_t **emit = xcalloc(n + 1, sizeof(*emit));
 
+		/* ids sent to the pages stream, sorted: a feed may send hundreds
+		 * of items there, and a scan of them per article was quadratic */
+		const char **pid = xcalloc(json_array_size(pages) + 1, sizeof(*pid));
+		size_t np = 0, k;
+		json_t *p;
+
+		json_array_foreach(pages, k, p) {
+			const char *id = json_string_value(json_object_get(p, "id"));
+			if (id)
+				pid[np++] = id;
+		}
+		qsort(pid, np, sizeof(*pid), cmp_str);
 		json_array_foreach(articles, i, v) {
-			int to_page = 0;
-			size_t k;
-			json_t *p;
-			json_array_foreach(pages, k, p)
-				if (json_equal(json_object_get(p, "id"), json_object_get(v, "id")))
-					to_page = 1;
-			emit[i] = to_page ? NULL : v;
+			const char *id = json_string_value(json_object_get(v, "id"));
+			emit[i] = id && np && bsearch(&id, pid, np, sizeof(*pid), cmp_str) ? NULL : v;
 		}
 		rc = emit_articles(q, emit, n, err);
+		free(pid);
 		free(emit);
 	}
 	pm_debug("feed_parsed", "feed=%s entries=%zu pages=%zu", feed,

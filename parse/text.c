@@ -153,6 +153,18 @@ static void map_c1(const char *s, size_t len, struct pm_buf *out)
 	pm_buf_add(out, s + start, len - start);
 }
 
+static int has_c1(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while (p + 1 < end && (p = memchr(p, 0xC2, (size_t)(end - p - 1)))) {
+		if ((unsigned char)p[1] >= 0x80 && (unsigned char)p[1] < 0xA0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 {
 	struct pm_buf b;
@@ -161,8 +173,13 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	if (!s || !len)
 		return NULL;
 	pm_buf_init(&b, 0);
-	map_c1(s, len, &b);
-	r = pm_text_squash(b.data ? b.data : "", b.len, paragraphs);
+	/* C1 code points are rare: without one, no copy is needed */
+	if (has_c1(s, len)) {
+		map_c1(s, len, &b);
+		s = b.data ? b.data : "";
+		len = b.len;
+	}
+	r = pm_text_squash(s, len, paragraphs);
 	pm_buf_release(&b);
 	if (!*r) {
 		free(r);
@@ -177,6 +194,19 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	return r;
 }
 
+htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options)
+{
+	int plain = len >= 4 && len <= 0x7fffffff && pm_text_valid_utf8(s, len);
+
+	for (size_t i = 0; i < 4 && plain; i++)
+		plain = s[i] > 0 && (unsigned char)s[i] < 0x80;
+	if (plain)
+		return htmlReadMemory(s, (int)len, url, NULL, options | HTML_PARSE_IGNORE_ENC);
+	if (len > (size_t)0x7fffffff)
+		len = 0x7fffffff;
+	return htmlReadMemory(s, (int)len, url, "UTF-8", options);
+}
+
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
 {
 	htmlDocPtr doc;
@@ -187,9 +217,9 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 		return NULL;
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-			     HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+	doc = pm_html_read(html, len, NULL,
+			   HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+			   HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
 	if (!doc)
 		return pm_clean_text(html, len, paragraphs, max);
 	pm_buf_init(&b, max ? max * 2 : 0);
@@ -198,4 +228,14 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 	r = pm_clean_text(b.data, b.len, paragraphs, max);
 	pm_buf_release(&b);
 	return r;
+}
+
+json_t *pm_json_text(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	return pm_text_valid_utf8(s, n) ? json_stringn_nocheck(s, n) : NULL;
 }

@@ -1,6 +1,6 @@
 /* parse/url: relative links, canonical URLs for identity, article ids.
  * curl's URL API does the parsing; only tracking-parameter removal is ours. */
-#include "parse/parse.h"
+#include "parse/parse_int.h"
 #include "core/hash.h"
 #include "core/mem.h"
 
@@ -108,7 +108,84 @@ static char *clean_query(const char *q)
 	return out;
 }
 
+static int lower_or_digit(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int unreserved(char c)
+{
+	return lower_or_digit(c) || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || c == '~';
+}
+
+/* Whether t is already what the curl path of pm_url_canonical writes for
+ * it, so that the common feed link skips the parse, the eight part
+ * get/set calls and the reassembly (most of the article's URL cost):
+ * "http(s)://", a lower-case host name of letters, digits, '-' and dots
+ * whose last label starts with a letter (an IP address curl may rewrite),
+ * no port, user or fragment, a path of unreserved characters without dot
+ * segments, and an optional query of such characters and '=', '&', '.',
+ * with no empty or tracking parameter. Anything else goes through curl;
+ * test_parse holds the two paths to the same output. */
+static int canonical_already(const char *t)
+{
+	const char *p, *label;
+
+	if (!strncmp(t, "https://", 8))
+		p = t + 8;
+	else if (!strncmp(t, "http://", 7))
+		p = t + 7;
+	else
+		return 0;
+	for (label = p; lower_or_digit(*p) || *p == '-' || *p == '.'; p++) {
+		if (*p != '.')
+			continue;
+		if (p == label)
+			return 0;
+		label = p + 1;
+	}
+	if (p == label || !(*label >= 'a' && *label <= 'z') || *p != '/')
+		return 0;
+	for (; *p && *p != '?'; p++)
+		if (!unreserved(*p) && *p != '/' && !(*p == '.' && p[-1] != '/'))
+			return 0;
+	if (!*p)
+		return 1;
+	for (const char *param = ++p;; p++) {
+		if (*p == '&' || !*p) {
+			if (p == param || tracking_param(param, (size_t)(p - param)))
+				return 0;
+			if (!*p)
+				return 1;
+			param = p + 1;
+		} else if (!unreserved(*p) && *p != '=' && *p != '.') {
+			return 0;
+		}
+	}
+}
+
 char *pm_url_canonical(const char *url)
+{
+	char *t;
+
+	if (!url)
+		return NULL;
+	t = trimmed(url);
+	if (!has_scheme(t)) {
+		free(t);
+		return NULL;
+	}
+	if (strncasecmp(t, "http:", 5) && strncasecmp(t, "https:", 6)) {
+		/* file:, urn:, tag:, ... are names, not locations: kept as given */
+		return t;
+	}
+	if (canonical_already(t))
+		return t;
+	free(t);
+	return pm_url_canonical_curl(url);
+}
+
+char *pm_url_canonical_curl(const char *url)
 {
 	CURLU *h;
 	char *t, *scheme = NULL, *host = NULL, *port = NULL, *query = NULL, *out = NULL;

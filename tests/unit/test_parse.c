@@ -4,11 +4,14 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "core/time.h"
 #include "core/buf.h"
 #include "parse/parse.h"
+#include "parse/parse_int.h"
 #include "testlib.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -568,6 +571,49 @@ static void test_dates(void)
 	}
 }
 
+/* The shortcut for URLs that are canonical already must say what curl's
+ * path says, on the forms it takes and on the near misses it must not. */
+static void test_url_shortcut(void)
+{
+	static const char *const heads[] = {
+		"https://example.com", "http://example.com", "https://news.example.co.uk",
+		"https://a-b.example", "https://x1.example", "https://example.com.", "https://Example.com",
+		"https://127.0.0.1", "https://10.1", "https://example.0x1", "https://a..b.example",
+		"https://.example.com", "https://example.com:443", "https://example.com:8080",
+		"https://u@example.com", "HTTPS://example.com", "https://example-.com", "https://xn--bcher-kva.example",
+	};
+	static const char *const paths[] = {
+		"", "/", "/a/b", "/2026/11/27/story-00012", "/a//b", "/a/./b", "/a/../b", "/a/.", "/.well-known/x",
+		"/a.b/c.html", "/~user/x", "/A_B-c~d", "/a%20b", "/a b", "/a#frag", "/a/", "/..", "/a.",
+		"/caf\xc3\xa9", "/a+b", "/a:b", "/a@b", "/a,b",
+	};
+	static const char *const queries[] = {
+		"", "?", "?id=3", "?id=3&x=4", "?id=3&&x=4", "?id=3&", "?&id=3", "?utm_source=rss",
+		"?id=3&utm_medium=x", "?fbclid=1", "?a.b=c", "?a=b=c", "?a", "?a=%41", "?a=b#f", "?a=b c",
+		"?UTM_SOURCE=x", "?a=1;b=2",
+	};
+	char url[256];
+	int diff = 0, n = 0;
+
+	TEST("url canonical: the shortcut and curl agree");
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++)
+		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++)
+			for (size_t q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+				snprintf(url, sizeof(url), "%s%s%s", heads[h], paths[p], queries[q]);
+				char *a = pm_url_canonical(url), *b = pm_url_canonical_curl(url);
+				if (!a || !b || strcmp(a, b)) {
+					if (diff++ < 5)
+						fprintf(stderr, "  '%s': '%s' vs curl '%s'\n", url,
+							a ? a : "(null)", b ? b : "(null)");
+				}
+				n++;
+				free(a);
+				free(b);
+			}
+	CHECK_INT(diff, 0);
+	CHECK(n > 7000);
+}
+
 static void test_urls(void)
 {
 	static const struct { const char *in, *want; } canon[] = {
@@ -644,6 +690,266 @@ static void test_fingerprint(void)
 	CHECK(pm_fingerprint("one", 3) != 0);
 }
 
+/* SimHash as written down: +1 or -1 per bit per 3-shingle; the parser's
+ * faster counting must give the same value, stored ids depend on it. */
+static uint64_t simhash_reference(const char *text)
+{
+	struct pm_tokens t;
+	struct pm_buf sh;
+	int64_t v[64] = { 0 };
+	uint64_t fp = 0;
+	size_t n;
+
+	pm_tokens_init(&t);
+	pm_text_tokenize(text, strlen(text), &t);
+	pm_buf_init(&sh, 0);
+	n = t.n >= 3 ? t.n - 2 : (t.n ? 1 : 0);
+	for (size_t i = 0; i < n; i++) {
+		pm_buf_reset(&sh);
+		for (size_t k = i; k < i + 3 && k < t.n; k++) {
+			if (k > i)
+				pm_buf_addc(&sh, ' ');
+			pm_buf_adds(&sh, pm_token_str(&t, k));
+		}
+		uint64_t h = pm_hash64(sh.data, sh.len);
+		for (int b = 0; b < 64; b++)
+			v[b] += (h >> b) & 1 ? 1 : -1;
+	}
+	for (int b = 0; n && b < 64; b++)
+		if (v[b] > 0)
+			fp |= (uint64_t)1 << b;
+	pm_buf_release(&sh);
+	pm_tokens_release(&t);
+	return fp;
+}
+
+/* pm_text_squash as specified (white space runs to one space, or to a line
+ * or paragraph break), over random mixes of words, spaces, tabs, newlines,
+ * no-break spaces and paragraph separators: feed text goes through it, and
+ * its shortcuts must not change a byte. */
+static void test_squash_reference(void)
+{
+	static const char *const atoms[] = { "a", "bc", " ", " ", "\n", "\t", "\xC2\xA0", "\xE2\x80\xA9",
+					     "\xC3\xA9", ".", "x y", "\r\n", "\r", "\x01", "long words here" };
+	unsigned seed = 7;
+	int bad = 0;
+
+	TEST("squash equals the plain white-space folding");
+	for (int round = 0; round < 3000; round++) {
+		struct pm_buf in, want;
+		size_t natoms = (size_t)(round % 61);
+		int keep = round & 1, newlines = 0, in_space = 0;
+
+		pm_buf_init(&in, 0);
+		pm_buf_init(&want, 0);
+		pm_buf_add(&want, "", 0);
+		pm_buf_add(&in, "", 0);
+		for (size_t i = 0; i < natoms; i++) {
+			seed = seed * 1103515245u + 12345u;
+			pm_buf_adds(&in, atoms[(seed >> 16) % (round < 1500 ? 11 : 15)]);
+		}
+		for (size_t i = 0; i < in.len;) {
+			unsigned char c = (unsigned char)in.data[i];
+			/* the display form first: CR LF and CR are newlines, other
+			 * C0 controls go */
+			if (c == '\r' && in.data[i + 1] == '\n') {
+				i++;
+				continue;
+			}
+			if (c == '\r')
+				c = '\n';
+			if (c < 0x20 && c != '\n' && c != '\t') {
+				i++;
+				continue;
+			}
+			size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : 3;
+			int nl = c == '\n' || (k == 3 && !memcmp(in.data + i, "\xE2\x80\xA9", 3));
+			int sp = nl || c == ' ' || c == '\t' || (k == 2 && !memcmp(in.data + i, "\xC2\xA0", 2));
+			if (sp) {
+				in_space = 1;
+				newlines += nl;
+			} else {
+				if (in_space && want.len)
+					pm_buf_adds(&want, keep && newlines >= 2 ? "\n\n" : keep && newlines ? "\n" : " ");
+				in_space = 0;
+				newlines = 0;
+				pm_buf_add(&want, in.data + i, k);
+			}
+			i += k;
+		}
+		char *got = pm_text_squash(in.data, in.len, keep);
+		if (strcmp(got, want.data) && bad++ < 3)
+			fprintf(stderr, "  squash('%s', %d) = '%s', want '%s'\n", in.data, keep, got, want.data);
+		free(got);
+		pm_buf_release(&in);
+		pm_buf_release(&want);
+	}
+	CHECK_INT(bad, 0);
+}
+
+/* The shortcut for "Wed, 18 Nov 2026 21:16:00 +0000" must answer as
+ * curl_getdate does on what the general path hands it (commas blanked),
+ * for valid dates and for the near misses it leaves to curl. */
+static void test_date_shortcut(void)
+{
+	static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Xyz", "mon" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+					      "Aug", "Sep", "Oct", "Nov", "Dec", "Foo", "nov" };
+	static const char *const zones[] = { "GMT", "+0000", "-0000", "+0530", "-0800", "+1400", "+1500",
+					     "-0960", "UT", "Z", "EST", "+00", "GMT+1", "utc" };
+	static const int years[] = { 1969, 1970, 1999, 2000, 2024, 2026, 2100, 2999, 3000 };
+	unsigned seed = 99;
+	int bad = 0, fast = 0;
+
+	TEST("dates: the RFC 822 shortcut and curl_getdate agree");
+	for (int i = 0; i < 20000; i++) {
+		char s[96], munged[96];
+		time_t t;
+		unsigned r[7];
+		for (int k = 0; k < 7; k++) {
+			seed = seed * 1103515245u + 12345u;
+			r[k] = seed >> 8;
+		}
+		snprintf(s, sizeof(s), "%s, %02u %s %d %02u:%02u:%02u %s", days[r[0] % 9], r[1] % 33,
+			 months[r[2] % 14], years[r[3] % 9], r[4] % 26, r[5] % 61, (r[5] >> 8) % 62,
+			 zones[r[6] % 14]);
+		snprintf(munged, sizeof(munged), "%s", s);
+		for (char *c = munged; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+		time_t want = curl_getdate(munged, NULL);
+		int rc = pm_parse_date(s, &t);
+		if (rc == 0 && r[6] % 14 < 6)
+			fast++;
+		if ((rc == 0 ? t : (time_t)-1) != want && bad++ < 5)
+			fprintf(stderr, "  '%s': %lld, curl %lld\n", s, rc == 0 ? (long long)t : -1LL,
+				(long long)want);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(fast > 1000);
+}
+
+static void test_json_text(void)
+{
+	static const char *const ok[] = { "", "plain", "caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x98\x80" };
+	static const char *const bad[] = { "\xC3", "a\xC0\xAF\x62", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF" };
+
+	TEST("pm_json_text is json_string with a faster check");
+	for (size_t i = 0; i < 3; i++) {
+		json_t *a = pm_json_text(ok[i]), *b = json_string(ok[i]);
+		CHECK(a && b && json_equal(a, b));
+		json_decref(a);
+		json_decref(b);
+	}
+	for (size_t i = 0; i < 5; i++) {
+		CHECK(json_string(bad[i]) == NULL);
+		CHECK(pm_json_text(bad[i]) == NULL);
+	}
+}
+
+/* Text of one text node is read in place, without the capped buffer; the
+ * cap must still act as it did (a node past it is left out, a node within
+ * it is cut to max_text). */
+static void test_text_caps(void)
+{
+	char feed[2048], x[101];
+	struct pm_parse_opts o = { 0, 10 };
+	struct pm_err e;
+	json_t *j, *en;
+
+	TEST("text caps: in place as through the buffer");
+	memset(x, 'x', 100);
+	x[100] = '\0';
+	snprintf(feed, sizeof(feed),
+		 "<rss version=\"2.0\"><channel><title>%.41s</title><item><title>%.40s</title>"
+		 "<author>%.20s</author><description>%.41s</description><guid>%.21s</guid></item>"
+		 "</channel></rss>", x, x, x, x, x);
+	pm_err_init(&e);
+	j = pm_parse_document(feed, strlen(feed), NULL, NULL, &o, &e);
+	en = json_array_get(json_object_get(j, "entries"), 0);
+	CHECK(json_is_null(json_object_get(json_object_get(j, "feed"), "title")));
+	CHECK_STR(json_string_value(json_object_get(en, "title")), "xxxxxxxxxx");
+	CHECK_STR(json_string_value(json_object_get(en, "author")), "xxxxxxxxxx");
+	CHECK(json_is_null(json_object_get(en, "summary")));
+	CHECK(json_is_null(json_object_get(en, "id")));
+	json_decref(j);
+}
+
+/* HTML read in place as UTF-8 must still ignore the encoding a fragment
+ * or page names for itself: the text is UTF-8 by then. */
+static void test_html_in_place(void)
+{
+	static const struct { const char *doc, *ctype, *field, *want; } cases[] = {
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>&lt;meta charset=\"iso-8859-1\"&gt;"
+		  "&lt;p&gt;caf\xC3\xA9 &amp;eacute; \xE2\x80\x94 ok&lt;/p&gt;</description></item></channel></rss>",
+		  NULL, "summary", "caf\xC3\xA9 \xC3\xA9 \xE2\x80\x94 ok" },
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>&lt;meta http-equiv=\"Content-Type\" "
+		  "content=\"text/html; charset=windows-1251\"&gt;&lt;b&gt;\xD0\x9F\xD1\x80\xD0\xB8&lt;/b&gt; x"
+		  "</description></item></channel></rss>",
+		  NULL, "summary", "\xD0\x9F\xD1\x80\xD0\xB8\n\nx" },
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>&lt;?xml version=\"1.0\" "
+		  "encoding=\"latin1\"?&gt;&lt;p&gt;na\xC3\xAFve&lt;/p&gt;</description></item></channel></rss>",
+		  NULL, "summary", "na\xC3\xAFve" },
+		{ "<rss version=\"2.0\"><channel><item><guid>a</guid><description>\xC3\xA9&lt;p&gt;x&lt;/p&gt;"
+		  "</description></item></channel></rss>",
+		  NULL, "summary", "\xC3\xA9\n\nx" },
+		{ "<html><head><meta charset=\"iso-8859-1\"><title>caf\xC3\xA9</title></head><body><article><p>Le "
+		  "caf\xC3\xA9 est ouvert \xE2\x80\x94 depuis toujours, dit-on.</p></article></body></html>",
+		  "text/html; charset=utf-8", "text", "Le caf\xC3\xA9 est ouvert \xE2\x80\x94 depuis toujours, dit-on." },
+	};
+	struct pm_err e;
+
+	TEST("HTML read in place keeps ignoring the encoding it names");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j, *o;
+		pm_err_init(&e);
+		j = pm_parse_document(cases[i].doc, strlen(cases[i].doc), NULL, cases[i].ctype, NULL, &e);
+		o = json_array_get(json_object_get(j, "entries"), 0);
+		if (!o)
+			o = j;
+		CHECK_STR(json_string_value(json_object_get(o, cases[i].field)), cases[i].want);
+		json_decref(j);
+	}
+}
+
+static void test_fingerprint_reference(void)
+{
+	static const char *const words[] = { "court", "judges", "warrant", "Darfur", "référé",
+					     "الجنائية", "суд", "7", "the", "of" };
+	struct pm_buf b;
+	unsigned seed = 12345;
+
+	TEST("fingerprint equals the plain SimHash (short and long texts)");
+	pm_buf_init(&b, 0);
+	/* 0 to 2,000 words: below one shingle, and past the 255 shingles a
+	 * byte counter holds, several times */
+	for (size_t words_n = 0; words_n <= 2000; words_n += words_n < 8 ? 1 : 251) {
+		pm_buf_reset(&b);
+		for (size_t i = 0; i < words_n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			pm_buf_adds(&b, words[(seed >> 16) % 10]);
+			pm_buf_addc(&b, i % 17 == 16 ? '.' : ' ');
+		}
+		CHECK(pm_fingerprint(b.data ? b.data : "", b.len) ==
+		      (b.len ? simhash_reference(b.data) : 0));
+	}
+	/* long words: shingles longer than the fingerprint's stack buffer */
+	pm_buf_reset(&b);
+	for (int i = 0; i < 12; i++) {
+		for (int k = 0; k < 90 + 20 * i; k++)
+			pm_buf_addc(&b, (char)('a' + (i + k) % 26));
+		pm_buf_addc(&b, ' ');
+	}
+	CHECK(pm_fingerprint(b.data, b.len) == simhash_reference(b.data));
+	/* every shingle the same: all counters reach n, none may wrap */
+	pm_buf_reset(&b);
+	for (int i = 0; i < 3000; i++)
+		pm_buf_adds(&b, "icc ");
+	CHECK(pm_fingerprint(b.data, b.len) == simhash_reference(b.data));
+	CHECK(pm_fingerprint(b.data, b.len) == pm_hash64("icc icc icc", 11));
+	pm_buf_release(&b);
+}
+
 int main(void)
 {
 	test_rss20();
@@ -656,6 +962,13 @@ int main(void)
 	test_inline();
 	test_dates();
 	test_urls();
+	test_url_shortcut();
 	test_fingerprint();
+	test_fingerprint_reference();
+	test_squash_reference();
+	test_date_shortcut();
+	test_json_text();
+	test_text_caps();
+	test_html_in_place();
 	return tl_summary();
 }
