@@ -17,7 +17,7 @@ struct pm_archive;
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define PM_ARCHIVE_SCHEMA 4
+#define PM_ARCHIVE_SCHEMA 5
 
 /* Opens (creating and migrating when mode is WRITE) the archive at path.
  * Errors: PM_EDEP when the file cannot be opened or is not an archive. */
@@ -41,8 +41,10 @@ void pm_archive_read_end(struct pm_archive *a);
 /* Stores one article object (DESIGN.md shape plus "fingerprint",
  * "evidence" in tags, full misinfo objects). Idempotent on "id"; a changed
  * article replaces the old version, its tags and misinfo too. A put that
- * fails leaves the archive (and an open batch) as it was.
- * Input errors: PM_EINPUT naming the field. */
+ * fails on its input (PM_EINPUT, naming the field) leaves the archive and
+ * an open batch as they were. A put that fails in SQLite after it began to
+ * write (I/O, disk full) rolls the whole open batch back: later puts of
+ * the batch fail, and pm_archive_commit fails and ends it. */
 int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err);
 
 /* Number of articles stored. */

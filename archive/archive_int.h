@@ -15,6 +15,7 @@ struct pm_archive {
 	char *path;
 	int mode;
 	int in_batch;     /* inside pm_archive_begin/commit */
+	int batch_lost;   /* a put failed in mid-write and rolled the batch back */
 	char *scope;      /* JSON array of tags (pm_archive_set_scope), or NULL */
 	/* statements prepared once for the life of the connection (see
 	 * pm_archive_cached): re-preparing per article was a fifth of import */
@@ -77,8 +78,10 @@ const char *pm_col_text(sqlite3_stmt *st, int col);
  * and would spend half its time building. */
 enum { PM_BUILD_BRIEF = 0, PM_BUILD_FULL = 1, PM_BUILD_DIGEST = 2 };
 
-/* Builds the article object for id (see pm_archive_get) in shape (above). */
-int pm_archive_build(struct pm_archive *a, const char *id, int shape, json_t **out,
+/* Builds the article object of the article with full-text rowid trid
+ * (the key of its tags, evidence and flags since schema 5; see
+ * pm_archive_get) in shape (above). *out is NULL when there is none. */
+int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out,
 		     struct pm_err *err);
 
 /* MinHash (archive/minhash.c): PM_MH_K minimum hashes of the word

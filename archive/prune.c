@@ -1,6 +1,6 @@
 /* archive/prune: retention — drop old articles (with their tags, evidence,
- * flags and bands, by cascade; their index entries, by trigger), or keep
- * them but drop their bodies. */
+ * flags and index entries, by trigger; their bands, by time), or keep them
+ * but drop their bodies. */
 #include "archive/archive.h"
 #include "archive/archive_int.h"
 
@@ -31,7 +31,12 @@ int pm_archive_prune(struct pm_archive *a, time_t before, time_t strip_before,
 	if (pm_archive_begin(a, err))
 		return -1;
 	if (before &&
-	    (step_count(a, "DELETE FROM articles WHERE ts < ?1", (sqlite3_int64)before, deleted,
+	    /* bands carry no article id (schema 5): theirs are the rows of
+	     * trids before the cut (only dated articles have bands); tags,
+	     * evidence and flags go through the delete trigger */
+	    (step_count(a, "DELETE FROM lsh WHERE trid < ?1", pm_trid_second((int64_t)before), NULL,
+			"deleting old bands", err) ||
+	     step_count(a, "DELETE FROM articles WHERE ts < ?1", (sqlite3_int64)before, deleted,
 			"deleting old articles", err) ||
 	     /* clusters whose every article is gone go too; the rest are recounted */
 	     step_count(a, "DELETE FROM clusters WHERE id NOT IN"

@@ -68,7 +68,7 @@ static void sort_tags(json_t *tags)
  * evidence primary key (article, tag, ord) instead of one query per tag —
  * a digest builds 20,000 articles with several tags each. *out (OUT) maps
  * tag -> array. */
-static int read_evidence(struct pm_archive *a, const char *id, json_t **out, struct pm_err *err)
+static int read_evidence(struct pm_archive *a, int64_t trid, json_t **out, struct pm_err *err)
 {
 	sqlite3_stmt *ev;
 	json_t *by_tag = json_object(), *cur = NULL;
@@ -81,7 +81,7 @@ static int read_evidence(struct pm_archive *a, const char *id, json_t **out, str
 		json_decref(by_tag);
 		return -1;
 	}
-	sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ev, 1, trid);
 	while ((rc = sqlite3_step(ev)) == SQLITE_ROW) {
 		const char *tag = pm_col_text(ev, 0);
 		json_t *e = json_object();
@@ -111,7 +111,7 @@ static int read_evidence(struct pm_archive *a, const char *id, json_t **out, str
 	return 0;
 }
 
-static int build_tags(struct pm_archive *a, const char *id, int shape, json_t *art,
+static int build_tags(struct pm_archive *a, int64_t trid, int shape, json_t *art,
 		      struct pm_err *err)
 {
 	sqlite3_stmt *st;
@@ -120,14 +120,14 @@ static int build_tags(struct pm_archive *a, const char *id, int shape, json_t *a
 	int rc;
 
 	json_object_set_new(art, "tags", tags);
-	if (full && read_evidence(a, id, &evidence, err))
+	if (full && read_evidence(a, trid, &evidence, err))
 		return -1;
 	/* cached: a query builds thousands of articles */
 	if (pm_archive_cached(a, "SELECT tag, score FROM tags WHERE article = ?1", &st, err)) {
 		json_decref(evidence);
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, trid);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *t = json_object();
 		json_object_set_new(t, "tag", str_or_null(st, 0));
@@ -147,7 +147,7 @@ static int build_tags(struct pm_archive *a, const char *id, int shape, json_t *a
 	return 0;
 }
 
-static int build_misinfo(struct pm_archive *a, const char *id, int shape, json_t *art,
+static int build_misinfo(struct pm_archive *a, int64_t trid, int shape, json_t *art,
 			 struct pm_err *err)
 {
 	int full = shape != PM_BUILD_BRIEF;
@@ -159,7 +159,7 @@ static int build_misinfo(struct pm_archive *a, const char *id, int shape, json_t
 	if (pm_archive_cached(a, "SELECT claim, sentence, verdict, correction, reference FROM misinfo"
 			      " WHERE article = ?1 ORDER BY ord", &st, err))
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, trid);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *m = json_object();
 		json_object_set_new(m, "claim", str_or_null(st, 0));
@@ -178,7 +178,7 @@ static int build_misinfo(struct pm_archive *a, const char *id, int shape, json_t
 	return 0;
 }
 
-int pm_archive_build(struct pm_archive *a, const char *id, int shape, json_t **out,
+int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out,
 		     struct pm_err *err)
 {
 	sqlite3_stmt *st;
@@ -190,10 +190,10 @@ int pm_archive_build(struct pm_archive *a, const char *id, int shape, json_t **o
 	if (pm_archive_cached(a, "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
 			      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
 			      " a.cluster, a.fingerprint, a.extra"
-			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.id = ?1",
+			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1",
 			      &st, err))
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, trid);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -223,7 +223,7 @@ int pm_archive_build(struct pm_archive *a, const char *id, int shape, json_t **o
 		json_object_set_new(src, "type", str_or_null(st, 13));
 	}
 	json_object_set_new(art, "source", src);
-	if (build_tags(a, id, shape, art, err) || build_misinfo(a, id, shape, art, err)) {
+	if (build_tags(a, trid, shape, art, err) || build_misinfo(a, trid, shape, art, err)) {
 		sqlite3_reset(st);
 		json_decref(art);
 		return -1;
@@ -247,10 +247,23 @@ int pm_archive_build(struct pm_archive *a, const char *id, int shape, json_t **o
 int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
 		   struct pm_err *err)
 {
-	return pm_archive_build(a, id, full, out, err);
+	sqlite3_stmt *st;
+	int rc;
+	int64_t trid;
+
+	*out = NULL;
+	if (pm_archive_cached(a, "SELECT trid FROM articles WHERE id = ?1", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	trid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : pm_archive_sqlerr(a, "reading an article", err);
+	return pm_archive_build(a, trid, full, out, err);
 }
 
-/* Runs st (selecting article ids in column 0) and calls fn per article. */
+/* Runs st (selecting article trids in column 0) and calls fn per article. */
 static int each_id(struct pm_archive *a, sqlite3_stmt *st, int shape,
 		   int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
 {
@@ -258,9 +271,7 @@ static int each_id(struct pm_archive *a, sqlite3_stmt *st, int shape,
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *art;
-		char *id = xstrdup(pm_col_text(st, 0));
-		int r = pm_archive_build(a, id, shape, &art, err);
-		free(id);
+		int r = pm_archive_build(a, sqlite3_column_int64(st, 0), shape, &art, err);
 		if (r)
 			return -1;
 		if (!art)
@@ -276,7 +287,7 @@ static int each_id(struct pm_archive *a, sqlite3_stmt *st, int shape,
 }
 
 /* The scope test, on an articles row named a, with the tag list as ?3 */
-#define IN_SCOPE "(?3 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.article = a.id" \
+#define IN_SCOPE "(?3 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.article = a.trid" \
 		 " AND t.tag IN (SELECT value FROM json_each(?3))))"
 
 void pm_archive_set_scope(struct pm_archive *a, json_t *tags)
@@ -300,7 +311,7 @@ int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 	sqlite3_stmt *st;
 	int r;
 
-	if (prep(a, "SELECT id FROM articles a WHERE ts >= ?1 AND ts < ?2 AND " IN_SCOPE
+	if (prep(a, "SELECT trid FROM articles a WHERE ts >= ?1 AND ts < ?2 AND " IN_SCOPE
 		    " ORDER BY ts, id", &st, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)from);
@@ -503,7 +514,7 @@ struct built {
 	char *fts;
 	char *owned[128]; /* two per tag at most */
 	size_t nowned;
-	const char *idx, *tsx; /* the id and time columns the rows come from */
+	const char *idx, *tsx; /* the order key (hex id) and time columns of the rows */
 };
 
 static void built_release(struct built *b)
@@ -547,8 +558,12 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 			drive = i;
 	}
 	need_s = q->region || q->type;
-	need_a = drive == q->ntags || q->source || q->lang || need_s || b->fts;
-	idx = b->idx = drive < q->ntags ? "t0.article" : "a.id";
+	/* rows are ordered by time, then by the article's hex id, which only
+	 * the articles table has (tags are keyed by trid since schema 5) */
+	need_a = use == SEL_ROWS || drive == q->ntags || q->source || q->lang || need_s || b->fts;
+	/* idx: the article's key in tags, evidence and misinfo (its trid) */
+	idx = drive < q->ntags ? "t0.article" : "a.trid";
+	b->idx = "a.id";
 	tsx = b->tsx = drive < q->ntags ? "t0.ts" : "a.ts";
 	pm_buf_addf(&b->sql, "SELECT %s AS id, %s AS ts, ", idx, tsx);
 	if (use == SEL_COUNT || sort != PM_SORT_SCORE) {
@@ -572,7 +587,7 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 	}
 	pm_buf_adds(&b->sql, " AS score FROM ");
 	if (drive < q->ntags)
-		pm_buf_adds(&b->sql, need_a ? "tags t0 JOIN articles a ON a.id = t0.article" : "tags t0");
+		pm_buf_adds(&b->sql, need_a ? "tags t0 JOIN articles a ON a.trid = t0.article" : "tags t0");
 	else
 		pm_buf_adds(&b->sql, "articles a");
 	if (need_s)
@@ -692,9 +707,7 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *art;
-		char *id = xstrdup(pm_col_text(st, 0));
-		int r = pm_archive_build(a, id, full, &art, err);
-		free(id);
+		int r = pm_archive_build(a, sqlite3_column_int64(st, 0), full, &art, err);
 		if (r)
 			goto out;
 		if (!art)
@@ -899,12 +912,12 @@ int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q, enum pm_
 	default: key = "sel.type"; break;
 	}
 	/* the filtered ids, then the key of each: columns come from the join */
-	pm_buf_addf(&sql, "WITH ids AS (%s), sel AS (SELECT a.id, a.source_id, a.lang, s.region, s.type"
-			  " FROM ids JOIN articles a ON a.id = ids.id LEFT JOIN sources s ON s.id = a.source_id)"
+	pm_buf_addf(&sql, "WITH ids AS (%s), sel AS (SELECT a.trid, a.source_id, a.lang, s.region, s.type"
+			  " FROM ids JOIN articles a ON a.trid = ids.id LEFT JOIN sources s ON s.id = a.source_id)"
 			  " SELECT coalesce(nullif(%s, ''), 'unknown') AS k, count(*) AS c FROM sel%s"
 			  " GROUP BY k ORDER BY c DESC, k",
 		    pm_buf_str(&b.sql), key,
-		    by == PM_BY_TAG ? " JOIN tags t ON t.article = sel.id" : "");
+		    by == PM_BY_TAG ? " JOIN tags t ON t.article = sel.trid" : "");
 	pm_buf_release(&b.sql);
 	b.sql = sql;
 	memset(&sql, 0, sizeof(sql));

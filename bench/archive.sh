@@ -146,7 +146,7 @@ T0=$(SEC $S1 0) T1=$(SEC $U1 1)
 
 p=$(timeit "$PM" query --db "$DB" --tag unsc-referral --since $S1 --until $U1 --format csv --fields $FIELDS)
 s=$(timeit sqlite3 -csv -header "$DB" "SELECT a.id, a.published, a.source_id AS source, a.title
-	FROM tags t JOIN articles a ON a.id = t.article
+	FROM tags t JOIN articles a ON a.trid = t.article
 	WHERE t.tag = 'unsc-referral' AND t.ts >= $T0 AND t.ts < $T1 ORDER BY a.ts DESC, a.id")
 show "tag unsc-referral, $S1..$U1" "$p" "$s"
 
