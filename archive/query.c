@@ -187,9 +187,15 @@ int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out
 	int rc;
 
 	*out = NULL;
-	if (pm_archive_cached(a, "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
+	/* the digest shape does not select the bodies: SQLite would copy each
+	 * one out of its overflow pages only for it to be dropped */
+	if (pm_archive_cached(a, body ? "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
 			      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
 			      " a.cluster, a.fingerprint, a.extra"
+			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1"
+			      : "SELECT a.id, a.url, a.title, NULL, NULL, NULL, a.published,"
+			      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
+			      " a.cluster, NULL, NULL"
 			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1",
 			      &st, err))
 		return -1;

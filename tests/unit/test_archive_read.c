@@ -6,6 +6,8 @@
 #include "core/time.h"
 #include "testlib.h"
 
+#include <sqlite3.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,23 @@ static void test_digest_shape(void)
 	}
 	json_decref(got);
 	pm_archive_close(a);
+	{
+		/* the day counts of the headline read the time index alone: it
+		 * holds every column they need (schema 6) */
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+		int covering = 0;
+		CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+		CHECK(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT count(*), count(DISTINCT source_id),"
+					 " count(DISTINCT lang), max(trid) FROM articles WHERE ts >= 0 AND ts < 99",
+					 -1, &st, NULL) == SQLITE_OK);
+		while (st && sqlite3_step(st) == SQLITE_ROW)
+			if (strstr((const char *)sqlite3_column_text(st, 3), "COVERING INDEX articles_ts"))
+				covering = 1;
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+		CHECK(covering);
+	}
 	free(path);
 }
 
