@@ -4,9 +4,13 @@ on every article of tests/classify/*.ndjson and prints precision, recall and F1
 per tag and per misinformation claim, the article ids behind every error, and
 a closing "N passed, N failed" line (a tag or claim passes at F1 >= 0.95).
 
-usage: eval.py [--bin PATH] [--rules DIR] [--only NAME] [--show ID] [--quiet]
+usage: eval.py [--bin PATH] [--rules DIR] [--set DIR] [--only NAME] [--show ID] [--by-lang] [--quiet]
+  --set DIR    score the *.ndjson files of DIR instead (tests/classify/heldout: the
+               articles written after the voice rules were tuned); the checks on
+               the set's size and claim coverage apply to the main set only
   --only NAME  report only this tag or claim
   --show ID    print the binary's --explain output for one article and exit
+  --by-lang    also print the balance tags (voice:*, tone:*) per language
 Exit 0 when every judged tag and claim passes and the set meets its coverage
 rules (see README.md), 1 otherwise, 2 on a bad set file."""
 import glob
@@ -21,22 +25,25 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TARGET = 0.95
-# Tags judged here: the topics and situations. voice:* and tone:* describe
-# the balance of a story rather than its subject and are not labelled.
-UNJUDGED_PREFIXES = ("voice:", "tone:")
+# voice:* and tone:* describe the balance of a story rather than its subject;
+# they are judged like the topics but printed as their own block, so the topic
+# table stays comparable with runs from before they were labelled.
+BALANCE_PREFIXES = ("voice:", "tone:")
+# The fewest positives a balance tag needs for its score to mean something.
+BALANCE_POSITIVES_MIN = 6
 LANGS_MIN = {"fr": 10, "es": 10, "ar": 10, "ru": 10, "pt": 10, "de": 10, "zh": 10}
 ARTICLES_MIN = 150
 ARTICLE_FIELDS = ("title", "text", "summary", "lang")
 
 
-def judged(tag):
-    return not tag.startswith(UNJUDGED_PREFIXES)
+def balance(tag):
+    return tag.startswith(BALANCE_PREFIXES)
 
 
-def load_set():
+def load_set(set_dir):
     """Every line of every *.ndjson file: an article plus its labels."""
     arts, seen = [], set()
-    for path in sorted(glob.glob(os.path.join(HERE, "*.ndjson"))):
+    for path in sorted(glob.glob(os.path.join(set_dir, "*.ndjson"))):
         with open(path, encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 if not line.strip():
@@ -61,12 +68,22 @@ def load_set():
     return arts
 
 
-def rule_claims(rules_dir):
+def rule_names(rules_dir, pattern):
     ids = []
     for path in sorted(glob.glob(os.path.join(rules_dir, "*.rules"))):
         with open(path, encoding="utf-8") as f:
-            ids += re.findall(r"^claim\s+(\S+)", f.read(), re.M)
+            ids += re.findall(pattern, f.read(), re.M)
     return ids
+
+
+def rule_claims(rules_dir):
+    return rule_names(rules_dir, r"^claim\s+(\S+)")
+
+
+def rule_balance_tags(rules_dir):
+    """The voice:* and tone:* tags the rules declare: each is scored even when
+    no article is labelled with it (it then fails for want of a positive)."""
+    return sorted(set(t for t in rule_names(rules_dir, r"^tag\s+(\S+)") if balance(t)))
 
 
 def classify(binary, rules, art, explain=False):
@@ -103,7 +120,12 @@ def main():
     rules = opt("--rules", os.path.join(ROOT, "classify", "rules"))
     only = opt("--only")
     quiet = "--quiet" in args
-    arts = load_set()
+    by_lang = "--by-lang" in args
+    set_dir = os.path.abspath(opt("--set", HERE))
+    main_set = set_dir == HERE
+    arts = load_set(set_dir)
+    if not arts:
+        sys.exit(f"eval.py: no article in '{set_dir}'")
     if opt("--show"):
         art = next((a for a in arts if a["id"] == opt("--show")), None)
         if art is None:
@@ -119,9 +141,15 @@ def main():
     tag_tp, tag_fp, tag_fn = Counter(), Counter(), Counter()
     cl_tp, cl_fp, cl_fn = Counter(), Counter(), Counter()
     errs = defaultdict(lambda: {"fp": [], "fn": []})
+    lang_counts = defaultdict(Counter)  # (lang, tag) -> tp/fp/fn, balance tags only
     for a, out in zip(arts, outs):
-        got = {t["tag"] for t in out["tags"] if judged(t["tag"])}
-        want = {t for t in a["expect"].get("tags", []) if judged(t)}
+        got = {t["tag"] for t in out["tags"]}
+        want = set(a["expect"].get("tags", []))
+        lang = a["lang"].split("-")[0]
+        for t in got | want:
+            if balance(t):
+                kind = "tp" if t in got and t in want else ("fp" if t in got else "fn")
+                lang_counts[(lang, t)][kind] += 1
         for t in got & want:
             tag_tp[t] += 1
         for t in got - want:
@@ -142,7 +170,9 @@ def main():
             errs[c]["fn"].append(a["id"])
 
     passed = failed = 0
-    tags = sorted(set(tag_tp) | set(tag_fp) | set(tag_fn))
+    seen_tags = set(tag_tp) | set(tag_fp) | set(tag_fn)
+    tags = sorted(t for t in seen_tags if not balance(t))
+    balance_tags = sorted(set(rule_balance_tags(rules)) | {t for t in seen_tags if balance(t)})
 
     def table(title, names, tp, fp, fn):
         nonlocal passed, failed
@@ -163,20 +193,47 @@ def main():
         print()
 
     table("tag", tags, tag_tp, tag_fp, tag_fn)
+    table("balance tag (voice, tone)", balance_tags, tag_tp, tag_fp, tag_fn)
+    if by_lang:
+        # Per language the counts are small: this is for finding where a
+        # rule misses, not a score, and it counts toward no pass or fail.
+        langs = sorted({lang for lang, _ in lang_counts})
+        print(f"{'balance tag, F1 by language':34} " + " ".join(f"{lang:>9}" for lang in langs))
+        for t in balance_tags:
+            if only and t != only:
+                continue
+            cells = []
+            for lang in langs:
+                c = lang_counts.get((lang, t))
+                if not c:
+                    cells.append(f"{'-':>9}")
+                    continue
+                cell = f"{prf(c['tp'], c['fp'], c['fn'])[2]:.2f}/{c['tp'] + c['fn']}"
+                cells.append(f"{cell:>9}")
+            print(f"{t:34} " + " ".join(cells))
+        print("    (F1/positives; '-': no positive and no output in that language)")
+        print()
+    if not main_set:
+        # Another set need not hold every claim: score those it labels or trips.
+        claims = [c for c in claims if cl_tp[c] + cl_fp[c] + cl_fn[c]]
     table("claim", claims, cl_tp, cl_fp, cl_fn)
 
-    if not only:
+    if not only and main_set:
         # The set itself: its size, its languages, and every claim at least
         # twice as a positive and once as a near miss.
         langs = Counter(a["lang"].split("-")[0] for a in arts)
         pos = Counter(c for a in arts for c in a["expect"].get("claims", []))
         near = Counter(c for a in arts for c in a["expect"].get("near_miss", []))
+        tagged = Counter(t for a in arts for t in a["expect"].get("tags", []))
         checks = [(f"{len(arts)} articles (at least {ARTICLES_MIN})", len(arts) >= ARTICLES_MIN)]
         for lang, n in sorted(LANGS_MIN.items()):
             checks.append((f"{langs[lang]} articles in '{lang}' (at least {n})", langs[lang] >= n))
         for c in claims:
             checks.append((f"claim {c}: {pos[c]} positive (at least 2), {near[c]} near miss "
                            f"(at least 1)", pos[c] >= 2 and near[c] >= 1))
+        for t in balance_tags:
+            checks.append((f"{t}: {tagged[t]} positive (at least {BALANCE_POSITIVES_MIN})",
+                           tagged[t] >= BALANCE_POSITIVES_MIN))
         for a in arts:
             for c in a["expect"].get("near_miss", []):
                 if c in a["expect"].get("claims", []):
