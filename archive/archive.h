@@ -120,6 +120,10 @@ int pm_sort_parse(const char *s, enum pm_sort *out);
 
 /* Calls fn with a borrowed article object (full: see pm_archive_get) for
  * each match, in the query's order. fn returns 0 to go on. */
+/* As pm_archive_query's `full`: the brief shape without text, summary and
+ * author, for output that shows none of them (a CSV of ids and titles
+ * need not copy 2,000 bodies out of the file). */
+#define PM_ARTICLE_LEAN 3
 int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err);
 

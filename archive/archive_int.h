@@ -76,7 +76,8 @@ const char *pm_col_text(sqlite3_stmt *st, int col);
  * the digest shape is the full one without the text, summary, author,
  * evidence and extra fields, which a digest of 20,000 articles never shows
  * and would spend half its time building. */
-enum { PM_BUILD_BRIEF = 0, PM_BUILD_FULL = 1, PM_BUILD_DIGEST = 2 };
+enum { PM_BUILD_BRIEF = 0, PM_BUILD_FULL = 1, PM_BUILD_DIGEST = 2,
+       PM_BUILD_LEAN = PM_ARTICLE_LEAN /* brief without text, summary, author */ };
 
 /* Builds the article object of the article with full-text rowid trid
  * (the key of its tags, evidence and flags since schema 5; see

@@ -150,7 +150,7 @@ static int build_tags(struct pm_archive *a, int64_t trid, int shape, json_t *art
 static int build_misinfo(struct pm_archive *a, int64_t trid, int shape, json_t *art,
 			 struct pm_err *err)
 {
-	int full = shape != PM_BUILD_BRIEF;
+	int full = shape == PM_BUILD_FULL || shape == PM_BUILD_DIGEST;
 	sqlite3_stmt *st;
 	json_t *mi = json_array();
 	int rc;
@@ -183,7 +183,7 @@ int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out
 {
 	sqlite3_stmt *st;
 	json_t *art, *src;
-	int body = shape != PM_BUILD_DIGEST;
+	int body = shape != PM_BUILD_DIGEST && shape != PM_BUILD_LEAN;
 	int rc;
 
 	*out = NULL;

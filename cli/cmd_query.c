@@ -441,6 +441,16 @@ int cli_query_main(int argc, char **argv, int export_mode)
 		ret = 0;
 		goto out;
 	}
+	if (!full && o.fields) {
+		/* no body shown: the archive need not read one */
+		int body = 0;
+		for (size_t i = 0; i < o.nfields; i++)
+			if (!strcmp(o.fields[i], "text") || !strcmp(o.fields[i], "summary") ||
+			    !strcmp(o.fields[i], "author"))
+				body = 1;
+		if (!body)
+			full = PM_ARTICLE_LEAN;
+	}
 	if (o.fmt == OUT_TABLE || o.fmt == OUT_CSV)
 		emit_header(&o);
 	if (pm_archive_query(a, &q, full, on_article, &o, &err)) {

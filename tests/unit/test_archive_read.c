@@ -1,6 +1,7 @@
 /* tests/unit/test_archive_read.c: how the digest reads the archive — one
  * snapshot that a committing writer does not disturb, and the digest shape
- * of an article (no bodies, no evidence, misinfo with its correction). */
+ * of an article (no bodies, no evidence, misinfo with its correction) —
+ * and the lean shape a query without body fields reads. */
 #include "archive/archive.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -119,6 +120,23 @@ static void test_digest_shape(void)
 	CHECK_STR(json_string_value(json_object_get(mi, "claim")), "icc-is-un-court");
 	CHECK_STR(json_string_value(json_object_get(mi, "correction")), "A correction.");
 	CHECK_STR(json_string_value(json_object_get(mi, "reference")), "Rome Statute, art. 2");
+	{
+		/* the lean query shape: the brief one without the bodies */
+		struct pm_query q;
+		json_t *lean = json_array(), *l;
+		pm_query_init(&q);
+		CHECK(pm_archive_query(a, &q, PM_ARTICLE_LEAN, collect, lean, &err) == 0);
+		CHECK_INT((long long)json_array_size(lean), 1);
+		l = json_array_get(lean, 0);
+		CHECK_STR(json_string_value(json_object_get(l, "title")), "A headline");
+		CHECK(json_object_get(l, "text") == NULL && json_object_get(l, "summary") == NULL);
+		CHECK(json_object_get(l, "author") == NULL);
+		mi = json_array_get(json_object_get(l, "misinfo"), 0);
+		CHECK_STR(json_string_value(json_object_get(mi, "claim")), "icc-is-un-court");
+		CHECK(json_object_get(mi, "correction") == NULL); /* as in the brief shape */
+		CHECK(json_object_get(json_array_get(json_object_get(l, "tags"), 0), "evidence") == NULL);
+		json_decref(lean);
+	}
 	/* the full shape still carries what the digest shape leaves out */
 	CHECK(pm_archive_get(a, "00000000000000b1", 1, &o, &err) == 0 && o);
 	if (o) {
