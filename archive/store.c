@@ -181,6 +181,32 @@ static const char *const migrations[] = {
 	 * articles append to it (ts grows), so the writer pays little. */
 	"DROP INDEX articles_ts;"
 	"CREATE INDEX articles_ts ON articles(ts, source_id, lang, trid);",
+	/* 6 -> 7: how many articles carry each tag per quarter hour, kept by
+	 * triggers on tags, so that "icc per day this year" sums some 35,000
+	 * quarters instead of counting 850,000 tag rows (a quarter, because
+	 * every time zone's day starts on one). The floor division keeps
+	 * times before 1970 in the right quarter. */
+	"CREATE TABLE tag_quarters ("
+	"  tag TEXT NOT NULL, q INTEGER NOT NULL, n INTEGER NOT NULL,"
+	"  PRIMARY KEY (tag, q)) WITHOUT ROWID;"
+	"INSERT INTO tag_quarters SELECT tag, (ts - ((ts % 900) + 900) % 900) / 900, count(*)"
+	"  FROM tags WHERE ts IS NOT NULL GROUP BY 1, 2;"
+	"CREATE TRIGGER tags_ai AFTER INSERT ON tags WHEN new.ts IS NOT NULL BEGIN"
+	"  INSERT INTO tag_quarters VALUES (new.tag, (new.ts - ((new.ts % 900) + 900) % 900) / 900, 1)"
+	"    ON CONFLICT (tag, q) DO UPDATE SET n = n + 1;"
+	"END;"
+	"CREATE TRIGGER tags_ad AFTER DELETE ON tags WHEN old.ts IS NOT NULL BEGIN"
+	"  UPDATE tag_quarters SET n = n - 1"
+	"    WHERE tag = old.tag AND q = (old.ts - ((old.ts % 900) + 900) % 900) / 900;"
+	"END;"
+	"CREATE TRIGGER tags_au AFTER UPDATE OF tag, ts ON tags BEGIN"
+	"  UPDATE tag_quarters SET n = n - 1"
+	"    WHERE old.ts IS NOT NULL AND tag = old.tag"
+	"      AND q = (old.ts - ((old.ts % 900) + 900) % 900) / 900;"
+	"  INSERT INTO tag_quarters SELECT new.tag, (new.ts - ((new.ts % 900) + 900) % 900) / 900, 1"
+	"    WHERE new.ts IS NOT NULL"
+	"    ON CONFLICT (tag, q) DO UPDATE SET n = n + 1;"
+	"END;",
 };
 
 /* The triggers that keep the full-text index in step on delete and update
@@ -201,7 +227,7 @@ static int migrate_4(struct pm_archive *a, struct pm_err *err);
 
 /* Work in C that migration i needs after its SQL, or NULL. */
 static int (*const migration_steps[])(struct pm_archive *, struct pm_err *) = {
-	NULL, NULL, NULL, migrate_4, NULL, NULL,
+	NULL, NULL, NULL, migrate_4, NULL, NULL, NULL,
 };
 
 _Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) == PM_ARCHIVE_SCHEMA,

@@ -167,6 +167,87 @@ static void test_digest_shape(void)
 	free(path);
 }
 
+/* count by day of one tag (read from tag_quarters) against the same count
+ * through the tag rows (the tag given twice takes that path) */
+static char *day_counts(struct pm_archive *a, int twice, const char *tz, int bounded)
+{
+	const char *tags[2] = { "icc", "icc" };
+	struct pm_query q;
+	struct pm_err err;
+	json_t *rows = NULL;
+	char *s;
+
+	pm_query_init(&q);
+	q.tags = tags;
+	q.ntags = twice ? 2 : 1;
+	if (bounded)
+		CHECK(pm_query_set_days(&q, "2026-06-14", "2026-06-17", tz, &err) == 0);
+	pm_err_init(&err);
+	if (pm_archive_count_by(a, &q, PM_BY_DAY, tz, &rows, &err)) {
+		fprintf(stderr, "count: %s\n", err.msg);
+		return xstrdup("ERR");
+	}
+	s = json_dumps(rows, JSON_COMPACT);
+	json_decref(rows);
+	return s;
+}
+
+static void check_counts_agree(struct pm_archive *a, const char *what)
+{
+	static const char *const tzs[] = { "UTC", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham" };
+
+	for (size_t i = 0; i < sizeof(tzs) / sizeof(tzs[0]); i++)
+		for (int bounded = 0; bounded < 2; bounded++) {
+			char *fast = day_counts(a, 0, tzs[i], bounded), *slow = day_counts(a, 1, tzs[i], bounded);
+			if (strcmp(fast, slow))
+				fprintf(stderr, "%s, %s: %s against %s\n", what, tzs[i], fast, slow);
+			CHECK_STR(fast, slow);
+			free(fast);
+			free(slow);
+		}
+}
+
+static void test_tag_quarters(void)
+{
+	char *path = xasprintf("%s/quarters.db", tmpdir);
+	struct pm_archive *a = NULL;
+	struct pm_err err;
+	char id[17], when[32];
+	json_t *o;
+	long long deleted, stripped;
+
+	TEST("per-quarter tag counts agree with the tag rows");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	/* 40 articles over three days at odd minutes, across day bounds of
+	 * zones 5:45, -3:30 and 12:45 from UTC */
+	for (int i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "00000000000c%04x", i);
+		snprintf(when, sizeof(when), "2026-06-%02dT%02d:%02d:00Z", 14 + i % 3, (i * 7) % 24,
+			 (i * 13) % 60);
+		o = article(id, when);
+		CHECK(pm_archive_put(a, o, &err) == 0);
+		json_decref(o);
+	}
+	check_counts_agree(a, "after puts");
+	/* a changed article moves to another day */
+	o = article("00000000000c0003", "2026-06-16T23:59:00Z");
+	json_object_set_new(o, "title", json_string("A changed headline"));
+	CHECK(pm_archive_put(a, o, &err) == 0);
+	json_decref(o);
+	check_counts_agree(a, "after a replacement");
+	CHECK(pm_archive_prune(a, (time_t)1781481600 /* 2026-06-15 */, 0, &deleted, &stripped, &err) == 0);
+	CHECK(deleted > 0);
+	check_counts_agree(a, "after prune");
+	{
+		char *fast = day_counts(a, 0, "UTC", 1);
+		CHECK(strstr(fast, "\"2026-06-16\"") != NULL);
+		free(fast);
+	}
+	pm_archive_close(a);
+	free(path);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pm-test-aread-XXXXXX");
@@ -176,6 +257,7 @@ int main(void)
 	}
 	test_snapshot();
 	test_digest_shape();
+	test_tag_quarters();
 	{
 		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
 		if (system(cmd) != 0)
