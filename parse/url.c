@@ -170,16 +170,11 @@ char *pm_url_canonical(const char *url)
 
 	if (!url)
 		return NULL;
+	/* the common case, an http(s) link already in canonical form, skips
+	 * curl's parser; everything else (and every refusal) is decided there */
 	t = trimmed(url);
-	if (!has_scheme(t)) {
-		free(t);
-		return NULL;
-	}
-	if (strncasecmp(t, "http:", 5) && strncasecmp(t, "https:", 6)) {
-		/* file:, urn:, tag:, ... are names, not locations: kept as given */
-		return t;
-	}
-	if (canonical_already(t))
+	if (has_scheme(t) && (!strncasecmp(t, "http:", 5) || !strncasecmp(t, "https:", 6)) &&
+	    canonical_already(t))
 		return t;
 	free(t);
 	return pm_url_canonical_curl(url);
