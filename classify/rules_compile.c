@@ -457,6 +457,18 @@ static int empty_truth(const struct node *n)
 	}
 }
 
+/* Records what expression `id` refers to, and adds it to *always when an
+ * empty document makes it true: shared by the rules and the claims. */
+static void index_expr(const struct node *expr, size_t id, struct kvv *lists, struct kvv *tags,
+		       uint32_t **always, size_t *nalways)
+{
+	node_refs(expr, id, lists, tags);
+	if (empty_truth(expr)) {
+		*always = xrealloc(*always, (*nalways + 1) * sizeof(uint32_t));
+		(*always)[(*nalways)++] = (uint32_t)id;
+	}
+}
+
 static void build_triggers(struct pm_rules *r)
 {
 	struct kvv lists = { NULL, 0, 0 }, tags = { NULL, 0, 0 }, ul = { NULL, 0, 0 };
@@ -465,24 +477,12 @@ static void build_triggers(struct pm_rules *r)
 		for (size_t k = 0; k < r->list_nuterms[l]; k++)
 			kv_add(&ul, r->list_uterms[l][k], l);
 	csr_build(&r->uterm_lists, r->nuterms, &ul);
-	for (size_t i = 0; i < r->nrules; i++) {
-		node_refs(r->rules[i].expr, i, &lists, &tags);
-		if (empty_truth(r->rules[i].expr)) {
-			r->always_rules = xrealloc(r->always_rules,
-						   (r->nalways_rules + 1) * sizeof(uint32_t));
-			r->always_rules[r->nalways_rules++] = (uint32_t)i;
-		}
-	}
+	for (size_t i = 0; i < r->nrules; i++)
+		index_expr(r->rules[i].expr, i, &lists, &tags, &r->always_rules, &r->nalways_rules);
 	csr_build(&r->list_rules, r->nlists, &lists);
 	csr_build(&r->tag_rules_ref, r->ntags, &tags);
-	for (size_t i = 0; i < r->nclaims; i++) {
-		node_refs(r->claims[i].expr, i, &lists, &tags);
-		if (empty_truth(r->claims[i].expr)) {
-			r->always_claims = xrealloc(r->always_claims,
-						    (r->nalways_claims + 1) * sizeof(uint32_t));
-			r->always_claims[r->nalways_claims++] = (uint32_t)i;
-		}
-	}
+	for (size_t i = 0; i < r->nclaims; i++)
+		index_expr(r->claims[i].expr, i, &lists, &tags, &r->always_claims, &r->nalways_claims);
 	csr_build(&r->list_claims, r->nlists, &lists);
 	csr_build(&r->tag_claims, r->ntags, &tags);
 }
