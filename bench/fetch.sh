@@ -6,14 +6,19 @@
 # the same run, as a ratio. Numbers are printed, never asserted.
 # Run by `make bench` (bench/run.sh) or alone: BUILD=build bash bench/fetch.sh
 # Knobs: BENCH_FEEDS (5000), BENCH_CONC ("64 256"), BENCH_NGINX_WORKERS (1),
-# BENCH_PERF=1 (record each pressmon pass with perf into $BUILD/bench/).
+# BENCH_BINS (bench_fetch binaries to compare, alternating in each round;
+# default $BUILD/bench/bench_fetch), BENCH_ROUNDS (1), BENCH_CURL=0 (no curl
+# passes), BENCH_PERF=1 (record the fetch loop of each pressmon pass with perf into
+# $BUILD/bench/; for call graphs through libcurl build with
+# CFLAGS="-O2 -g -fno-omit-frame-pointer" and set BENCH_PERF_ARGS="--call-graph dwarf").
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
 N=${BENCH_FEEDS:-5000}
 CONCS=${BENCH_CONC:-64 256}
-BIN=$ROOT/$BUILD/bench/bench_fetch
+BINS=${BENCH_BINS:-$ROOT/$BUILD/bench/bench_fetch}
+ROUNDS=${BENCH_ROUNDS:-1}
 PEER="python3 $ROOT/bench/fetch_peer.py"
 # shellcheck source=tests/servers/nginx.sh
 . "$ROOT/tests/servers/nginx.sh"
@@ -23,7 +28,8 @@ if ! nginx_find; then
 	echo "SKIP nginx not installed (make deps installs it)"
 	exit 0
 fi
-[ -x "$BIN" ] || make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$BUILD/bench/bench_fetch" >/dev/null
+[ -n "${BENCH_BINS:-}" ] || [ -x "$BINS" ] ||
+	make -C "$ROOT" --no-print-directory BUILD="$BUILD" "$BUILD/bench/bench_fetch" >/dev/null
 
 TMP=$(mktemp -d /tmp/pm-bench-fetch.XXXXXX)
 NGINX_PID="" REDIS_PID=""
@@ -80,20 +86,26 @@ statuses() { # status counts in the access log since the last call
 field() { sed -n "s/.*\"$2\": \([^,}]*\).*/\1/p" <<<"$1"; } # json key: a number
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }                   # format expression
 
-# one pressmon pass: prints its line, sets RPS
+# one pressmon pass of BIN: prints its line, sets RPS
 pm_pass() { # label conc
-	local c0r c1r c0n c1n out
+	local c0r c1r c0n c1n out tag=""
 	c0r=$(cpu_of "$REDIS_PID") c0n=$(cpu_of $(nginx_pids))
 	if [ -n "${BENCH_PERF:-}" ]; then # where the time goes: perf report -i FILE
-		out=$(perf record -q -g -o "$ROOT/$BUILD/bench/perf-fetch-$1-$2.data" -- \
+		rm -f "$TMP/perf.ctl" "$TMP/perf.ack"
+		mkfifo "$TMP/perf.ctl" "$TMP/perf.ack"
+		# shellcheck disable=SC2086 # BENCH_PERF_ARGS is a list of options
+		out=$(BENCH_PERF_CTL="$TMP/perf.ctl,$TMP/perf.ack" perf record -q ${BENCH_PERF_ARGS:--g} \
+			-D -1 --control "fifo:$TMP/perf.ctl,$TMP/perf.ack" \
+			-o "$(dirname "$BIN")/perf-fetch-$1-$2.data" -- \
 			"$BIN" "$TMP/feeds.conf" "unix://$TMP/redis.sock" "$2" 2>/dev/null)
 	else
 		out=$("$BIN" "$TMP/feeds.conf" "unix://$TMP/redis.sock" "$2")
 	fi
 	c1r=$(cpu_of "$REDIS_PID") c1n=$(cpu_of $(nginx_pids))
 	RPS=$(field "$out" req_per_s)
-	printf '  pressmon %-4s c=%-4s %6s req/s  cpu %s s/1k req  rss %5s MiB  (redis %s, nginx %s s/1k)  [%s; raw +%s; schedule %ss]\n' \
-		"$1" "$2" "$RPS" "$(field "$out" cpu_s_per_1000)" "$(field "$out" maxrss_mib)" \
+	if [ -n "${BENCH_BINS:-}" ]; then tag=${BIN%/bench/bench_fetch} tag=" (${tag#"$ROOT"/})"; fi
+	printf '  pressmon%s %-4s c=%-4s %6s req/s  cpu %s s/1k req  rss %5s MiB  (redis %s, nginx %s s/1k)  [%s; raw +%s; schedule %ss]\n' \
+		"$tag" "$1" "$2" "$RPS" "$(field "$out" cpu_s_per_1000)" "$(field "$out" maxrss_mib)" \
 		"$(calc %.3f "($c1r - $c0r) * 1000 / $N")" "$(calc %.3f "($c1n - $c0n) * 1000 / $N")" \
 		"$(statuses)" "$(field "$out" raw_written)" "$(field "$out" schedule_s)"
 }
@@ -114,14 +126,24 @@ curl_pass() { # label conc [header]
 curl -s --no-progress-meter --parallel --parallel-max 64 -K "$TMP/curl.cfg" >/dev/null || true
 statuses >/dev/null
 for c in $CONCS; do
-	$R FLUSHALL >/dev/null
-	pm_pass 200 "$c"
-	r200=$RPS
-	pm_pass 304 "$c"
-	r304=$RPS
-	curl_pass 200 "$c"
-	c200=$CRPS
-	curl_pass 304 "$c" "If-Modified-Since: $IMS"
-	c304=$CRPS
-	echo "  ratio pressmon/curl (req/s) at c=$c: 200s $(calc %.2f "$r200 / $c200")  304s $(calc %.2f "$r304 / $c304")"
+	for round in $(seq 1 "$ROUNDS"); do
+		[ "$ROUNDS" -gt 1 ] && echo "  -- c=$c round $round"
+		ratios=""
+		for BIN in $BINS; do
+			$R FLUSHALL >/dev/null
+			pm_pass 200 "$c"
+			r200=$RPS
+			pm_pass 304 "$c"
+			r304=$RPS
+			ratios="$ratios $r200:$r304"
+		done
+		[ "${BENCH_CURL:-1}" = 0 ] && continue
+		curl_pass 200 "$c"
+		c200=$CRPS
+		curl_pass 304 "$c" "If-Modified-Since: $IMS"
+		c304=$CRPS
+		for r in $ratios; do
+			echo "  ratio pressmon/curl (req/s) at c=$c: 200s $(calc %.2f "${r%%:*} / $c200")  304s $(calc %.2f "${r##*:} / $c304")"
+		done
+	done
 done
