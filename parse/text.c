@@ -5,6 +5,7 @@
 #include "core/text.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <string.h>
 #include <strings.h>
 
@@ -194,21 +195,75 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	return r;
 }
 
-htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options)
+/* UTF-8 text that libxml2 can read in place (see parse_int.h). */
+static int plain_utf8(const char *s, size_t len)
 {
 	int plain = len >= 4 && len <= 0x7fffffff && pm_text_valid_utf8(s, len);
 
 	for (size_t i = 0; i < 4 && plain; i++)
 		plain = s[i] > 0 && (unsigned char)s[i] < 0x80;
-	if (plain)
+	return plain;
+}
+
+htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options)
+{
+	if (plain_utf8(s, len))
 		return htmlReadMemory(s, (int)len, url, NULL, options | HTML_PARSE_IGNORE_ENC);
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
 	return htmlReadMemory(s, (int)len, url, "UTF-8", options);
 }
 
-char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
+void pm_html_reuse_release(struct pm_html_reuse *h)
 {
+	if (!h)
+		return;
+	htmlFreeParserCtxt(h->plain);
+	h->plain = NULL;
+}
+
+/* pm_html_read of plain UTF-8 through a kept context, reset instead of
+ * built and freed per fragment (a seventh of a short fragment's
+ * instructions). Not htmlCtxtReadMemory: on a context of its own, libxml2
+ * 2.9 leaves the charset unset and reads the bytes as Latin-1, where
+ * htmlReadMemory's context says UTF-8; so this is htmlDoRead's reuse path
+ * with that one field as htmlReadMemory has it. Text that is not plain
+ * goes to pm_html_read. */
+static htmlDocPtr html_read_reusing(struct pm_html_reuse *h, const char *s, size_t len,
+				    int options)
+{
+	xmlParserInputBufferPtr buf;
+	xmlParserInputPtr in;
+	htmlDocPtr doc;
+
+	if (!plain_utf8(s, len))
+		return pm_html_read(s, len, NULL, options);
+	if (!h->plain && !(h->plain = htmlNewParserCtxt()))
+		return pm_html_read(s, len, NULL, options);
+	htmlCtxtReset(h->plain);
+	buf = xmlParserInputBufferCreateMem(s, (int)len, XML_CHAR_ENCODING_NONE);
+	if (!buf)
+		return pm_html_read(s, len, NULL, options);
+	in = xmlNewIOInputStream(h->plain, buf, XML_CHAR_ENCODING_NONE);
+	if (!in) {
+		xmlFreeParserInputBuffer(buf);
+		return pm_html_read(s, len, NULL, options);
+	}
+	inputPush(h->plain, in);
+	htmlCtxtUseOptions(h->plain, options | HTML_PARSE_IGNORE_ENC);
+	h->plain->html = 1;
+	h->plain->charset = XML_CHAR_ENCODING_UTF8;
+	htmlParseDocument(h->plain);
+	doc = h->plain->myDoc;
+	h->plain->myDoc = NULL;
+	return doc;
+}
+
+char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
+			       int paragraphs, size_t max)
+{
+	const int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+			    HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT;
 	htmlDocPtr doc;
 	struct pm_buf b;
 	char *r;
@@ -217,9 +272,7 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 		return NULL;
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
-	doc = pm_html_read(html, len, NULL,
-			   HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-			   HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+	doc = h ? html_read_reusing(h, html, len, options) : pm_html_read(html, len, NULL, options);
 	if (!doc)
 		return pm_clean_text(html, len, paragraphs, max);
 	pm_buf_init(&b, max ? max * 2 : 0);
@@ -228,6 +281,11 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 	r = pm_clean_text(b.data, b.len, paragraphs, max);
 	pm_buf_release(&b);
 	return r;
+}
+
+char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
+{
+	return pm_html_fragment_text_in(NULL, html, len, paragraphs, max);
 }
 
 json_t *pm_json_text(const char *s)
