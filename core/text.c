@@ -465,6 +465,127 @@ static inline size_t ascii_run(struct tok_state *st, const char *s, size_t len, 
 	return j;
 }
 
+/* 0x80 in each byte of w that is an ASCII letter or digit (exact). For a
+ * 7-bit byte x, x + (0x80 - lo) has its top bit set when x >= lo, and
+ * x + (0x7F - hi) when x > hi; x | 0x20 maps A-Z onto a-z and no other
+ * byte onto a-z. */
+static inline uint64_t alnum_bytes(uint64_t w, uint64_t *letters)
+{
+	uint64_t t = w & ~HIGH, l = t | (0x20 * ONES);
+	uint64_t let = (l + (0x80 - 'a') * ONES) & ~(l + (0x7F - 'z') * ONES);
+	uint64_t dig = (t + (0x80 - '0') * ONES) & ~(t + (0x7F - '9') * ONES);
+
+	*letters = let & ~w & HIGH;
+	return (let | dig) & ~w & HIGH;
+}
+
+/* Whole ASCII words from s[i] (a letter or digit; no token open), each
+ * ending before an ASCII byte or the end of the text, and the single
+ * spaces between them, as tokens: what tok_open, ascii_run and tok_close
+ * make of them, with each word classified and lower-cased 8 bytes at a
+ * time and its record written at once. Returns where it stopped: at i when
+ * the first word is not such a word (longer than MAX_TOKEN_BYTES - 8 or
+ * followed by a byte >= 0x80 that may continue it), which the general path
+ * then takes. Little-endian only (the first byte in text order is the low
+ * one); elsewhere the general path does all. */
+static inline size_t ascii_words_fast(struct tok_state *st, const char *s, size_t len, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	struct pm_tokens *t = st->t;
+	/* the buffers in locals: stores through them cannot alias these */
+	char *buf = t->buf;
+	size_t blen = t->len, bcap = t->cap, tn = t->n;
+
+	for (;;) {
+		uint64_t lower = 0, x, stop;
+		unsigned flags = 0, c;
+		size_t j = i, n;
+		char *w;
+
+		/* room for the longest word taken here, the 8 bytes the last
+		 * store may write past it, and its record */
+		if (blen + MAX_TOKEN_BYTES + 9 > bcap) {
+			t->len = blen;
+			buf_reserve(t, MAX_TOKEN_BYTES + 8);
+			buf = t->buf;
+			bcap = t->cap;
+		}
+		if (tn + 1 > t->alloc)
+			XGROW(t->v, t->alloc, tn + 1);
+		w = buf + blen;
+		for (;;) {
+			uint64_t letters, word, lw;
+
+			if (j - i > MAX_TOKEN_BYTES - 8)
+				goto out;
+			if (len - j >= 8) {
+				x = load8(s + j);
+			} else {
+				/* the end of the text: NUL is no word byte */
+				unsigned char b[8] = { 0 };
+				memcpy(b, s + j, len - j);
+				x = load8((const char *)b);
+			}
+			word = alnum_bytes(x, &letters);
+			stop = ~word & HIGH;
+			lw = x << 2; /* 0x20 (lower case) moved to 0x80 */
+			lower |= letters & lw & ((stop & -stop) - 1);
+			/* a letter gains 0x20; a digit has it already */
+			memcpy(w + (j - i), &(uint64_t){ x | (letters >> 2) }, 8);
+			if (stop)
+				break;
+			j += 8;
+		}
+		c = (unsigned)(__builtin_ctzll(stop) / 8);
+		j += c;
+		c = (unsigned)(x >> (8 * c)) & 0xFF; /* s[j], or 0 at the end */
+		if (c >= 0x80)
+			goto out;
+		n = j - i;
+		w[n] = '\0';
+		if (!lower) {
+			/* no lower-case letter (rare): count capitals and digits
+			 * for the flags as ascii_run does */
+			unsigned up = 0, dig = 0;
+			for (size_t k = i; k < j; k++) {
+				up += ascii_word[(unsigned char)s[k]] == A_UP;
+				dig |= ascii_word[(unsigned char)s[k]] == A_DI;
+			}
+			if (up >= 2)
+				flags |= PM_TOK_UPPER;
+			if (dig && !up)
+				flags |= PM_TOK_NUM;
+		}
+		t->v[tn++] = (struct pm_token){ (uint32_t)blen, (uint32_t)n, (uint32_t)i, (uint32_t)j,
+						st->sentence, st->para, flags };
+		blen += n + 1;
+		st->last_token_len = n;
+		i = j;
+		/* one space and another word: the common case, kept here */
+		if (c != ' ' || i + 1 >= len || !ascii_word[(unsigned char)s[i + 1]])
+			break;
+		i++;
+	}
+out:
+	if (tn != t->n) {
+		st->end = t->v[tn - 1].end;
+		st->newlines = 0;
+		st->sentence_has_token = 1;
+	}
+	t->len = blen;
+	t->n = tn;
+	/* i: after the last word taken, or at the start of a word that is
+	 * not for this path (first, when it was the first), where the
+	 * general path goes on */
+	return i;
+#else
+	(void)st;
+	(void)s;
+	(void)len;
+	return i;
+#endif
+}
+
 /* A word code point that was folded to f[0..n) (kind k) at [i, i+cl). */
 static inline void word_cp(struct tok_state *st, size_t i, size_t cl, enum pm_fold_kind k,
 			   const char *f, size_t n)
@@ -488,7 +609,7 @@ static inline void cjk_cp(struct tok_state *st, size_t i, size_t cl, enum pm_fol
 		st->t->v[st->t->n - 1].flags |= PM_TOK_CJK;
 }
 
-void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
+static void tokenize(const char *s, size_t len, struct pm_tokens *t, int fast)
 {
 	struct tok_state st;
 	size_t i = 0;
@@ -506,7 +627,11 @@ void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 		int fl;
 
 		if (b < 0x80) {
-			if (ascii_word[b])
+			size_t j;
+			if (ascii_word[b] && !st.open && fast &&
+			    (j = ascii_words_fast(&st, s, len, i)) != i)
+				i = j;
+			else if (ascii_word[b])
 				i = ascii_run(&st, s, len, i);
 			else if (b == ' ')
 				tok_close(&st), i++;
@@ -565,6 +690,16 @@ void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 		i += (size_t)n;
 	}
 	tok_close(&st);
+}
+
+void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
+{
+	tokenize(s, len, t, 1);
+}
+
+void pm_text_tokenize_ref(const char *s, size_t len, struct pm_tokens *t)
+{
+	tokenize(s, len, t, 0);
 }
 
 char *pm_text_fold(const char *s, size_t len)

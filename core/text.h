@@ -63,6 +63,10 @@ static inline const char *pm_token_str(const struct pm_tokens *t, size_t i)
  * Replaces the contents of t. Texts longer than 4 GiB are cut. */
 void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t);
 
+/* pm_text_tokenize without its whole-word ASCII path (words go through
+ * the general loop): the same tokens, for the test that says so. */
+void pm_text_tokenize_ref(const char *s, size_t len, struct pm_tokens *t);
+
 /* The folded tokens of s joined by single spaces ("Cour Pénale" ->
  * "cour penale"). Returned string belongs to the caller. */
 char *pm_text_fold(const char *s, size_t len);
