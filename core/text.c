@@ -479,66 +479,110 @@ static inline uint64_t alnum_bytes(uint64_t w, uint64_t *letters)
 	return (let | dig) & ~w & HIGH;
 }
 
-/* Whole ASCII words from s[i] (a letter or digit; no token open), each
- * ending before an ASCII byte or the end of the text, and the single
- * spaces between them, as tokens: what tok_open, ascii_run and tok_close
- * make of them, with each word classified and lower-cased 8 bytes at a
- * time and its record written at once. Returns where it stopped: at i when
- * the first word is not such a word (longer than MAX_TOKEN_BYTES - 8 or
- * followed by a byte >= 0x80 that may continue it), which the general path
- * then takes. Little-endian only (the first byte in text order is the low
- * one); elsewhere the general path does all. */
-static inline size_t ascii_words_fast(struct tok_state *st, const char *s, size_t len, size_t i)
+/* One block of ASCII word bytes at a time for the whole-word path: 16
+ * with SSE2 (every x86-64), else 8 in a 64-bit word. word_block folds the
+ * block at p into out (all of it written: letters lower-cased, the rest as
+ * it is), returns a mask of the bytes that are no ASCII letter or digit
+ * (stops) and sets *lower to the mask of lower-case letters; WM_BYTE(m) is
+ * the block offset of the lowest-order marked byte, which is the first in
+ * text order. Hand-written because no library classifies bytes this way. */
+#if defined(__SSE2__) && !defined(PM_TEXT_NO_SSE2)
+#include <emmintrin.h>
+#define WBLOCK 16
+typedef uint32_t wmask;
+#define WM_BYTE(m) ((size_t)__builtin_ctz(m))
+
+/* 0xFF in each byte of x within [lo, lo + n): x - lo, as an unsigned byte,
+ * is below n; moved by 0x80, that is a signed compare. */
+static inline __m128i in_range(__m128i x, char lo, int n)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - lo))),
+			      _mm_set1_epi8((char)(-128 + n)));
+}
+
+static inline wmask word_block(const char *p, char *out, wmask *lower)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i let = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26);
+	__m128i dig = in_range(x, '0', 10), low = in_range(x, 'a', 26);
+
+	_mm_storeu_si128((__m128i *)(void *)out,
+			 _mm_or_si128(x, _mm_and_si128(let, _mm_set1_epi8(0x20))));
+	*lower = (wmask)_mm_movemask_epi8(low);
+	return ~(wmask)_mm_movemask_epi8(_mm_or_si128(let, dig)) & 0xFFFFu;
+}
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WBLOCK 8
+typedef uint64_t wmask;
+#define WM_BYTE(m) ((size_t)__builtin_ctzll(m) / 8)
+
+static inline wmask word_block(const char *p, char *out, wmask *lower)
+{
+	uint64_t x = load8(p), letters, word = alnum_bytes(x, &letters);
+
+	*lower = letters & (x << 2); /* 0x20 (lower case) moved to 0x80 */
+	x |= letters >> 2;           /* a letter gains 0x20; a digit has it */
+	memcpy(out, &x, 8);
+	return ~word & HIGH;
+}
+#endif
+
+/* Whole ASCII words from s[i] (a letter or digit; no token open), each
+ * ending before an ASCII byte, and the single spaces between them, as
+ * tokens: what tok_open, ascii_run and tok_close make of them, with each
+ * word classified and lower-cased a block at a time and its record written
+ * at once. Returns where it stopped: at i when the first word is not such
+ * a word (longer than MAX_TOKEN_BYTES - WBLOCK, followed by a byte >= 0x80
+ * that may continue it, or within a block of the text's end), which the
+ * general path then takes. Without SSE2 on a big-endian machine the
+ * general path does all. */
+/* not inlined: alone, it keeps its state in registers */
+static __attribute__((noinline)) size_t ascii_words_fast(struct tok_state *st, const char *s,
+							 size_t len, size_t i)
+{
+#ifdef WBLOCK
 	struct pm_tokens *t = st->t;
 	/* the buffers in locals: stores through them cannot alias these */
 	char *buf = t->buf;
-	size_t blen = t->len, bcap = t->cap, tn = t->n;
+	size_t blen = t->len, bcap = t->cap, tn = t->n, alloc = t->alloc;
+	struct pm_token *v = t->v;
+	const uint32_t sentence = st->sentence, para = st->para;
 
 	for (;;) {
-		uint64_t lower = 0, x, stop;
+		wmask lower = 0, lw, stop;
 		unsigned flags = 0, c;
 		size_t j = i, n;
 		char *w;
 
-		/* room for the longest word taken here, the 8 bytes the last
+		/* room for the longest word taken here, the block the last
 		 * store may write past it, and its record */
-		if (blen + MAX_TOKEN_BYTES + 9 > bcap) {
+		if (blen + MAX_TOKEN_BYTES + WBLOCK + 1 > bcap) {
 			t->len = blen;
-			buf_reserve(t, MAX_TOKEN_BYTES + 8);
+			buf_reserve(t, MAX_TOKEN_BYTES + WBLOCK);
 			buf = t->buf;
 			bcap = t->cap;
 		}
-		if (tn + 1 > t->alloc)
+		if (tn + 1 > alloc) {
 			XGROW(t->v, t->alloc, tn + 1);
+			v = t->v;
+			alloc = t->alloc;
+		}
 		w = buf + blen;
 		for (;;) {
-			uint64_t letters, word, lw;
-
-			if (j - i > MAX_TOKEN_BYTES - 8)
+			/* the last bytes of the text are left to the general
+			 * path: no block may be read past its end */
+			if (j - i > MAX_TOKEN_BYTES - WBLOCK || len - j < WBLOCK)
 				goto out;
-			if (len - j >= 8) {
-				x = load8(s + j);
-			} else {
-				/* the end of the text: NUL is no word byte */
-				unsigned char b[8] = { 0 };
-				memcpy(b, s + j, len - j);
-				x = load8((const char *)b);
-			}
-			word = alnum_bytes(x, &letters);
-			stop = ~word & HIGH;
-			lw = x << 2; /* 0x20 (lower case) moved to 0x80 */
-			lower |= letters & lw & ((stop & -stop) - 1);
-			/* a letter gains 0x20; a digit has it already */
-			memcpy(w + (j - i), &(uint64_t){ x | (letters >> 2) }, 8);
-			if (stop)
+			stop = word_block(s + j, w + (j - i), &lw);
+			if (stop) {
+				lower |= lw & ((stop & (0 - stop)) - 1); /* before the stop */
+				j += WM_BYTE(stop);
 				break;
-			j += 8;
+			}
+			lower |= lw;
+			j += WBLOCK;
 		}
-		c = (unsigned)(__builtin_ctzll(stop) / 8);
-		j += c;
-		c = (unsigned)(x >> (8 * c)) & 0xFF; /* s[j], or 0 at the end */
+		c = (unsigned char)s[j]; /* j < len: the block held it */
 		if (c >= 0x80)
 			goto out;
 		n = j - i;
@@ -556,10 +600,9 @@ static inline size_t ascii_words_fast(struct tok_state *st, const char *s, size_
 			if (dig && !up)
 				flags |= PM_TOK_NUM;
 		}
-		t->v[tn++] = (struct pm_token){ (uint32_t)blen, (uint32_t)n, (uint32_t)i, (uint32_t)j,
-						st->sentence, st->para, flags };
+		v[tn++] = (struct pm_token){ (uint32_t)blen, (uint32_t)n, (uint32_t)i, (uint32_t)j,
+					     sentence, para, flags };
 		blen += n + 1;
-		st->last_token_len = n;
 		i = j;
 		/* one space and another word: the common case, kept here */
 		if (c != ' ' || i + 1 >= len || !ascii_word[(unsigned char)s[i + 1]])
@@ -568,14 +611,15 @@ static inline size_t ascii_words_fast(struct tok_state *st, const char *s, size_
 	}
 out:
 	if (tn != t->n) {
-		st->end = t->v[tn - 1].end;
+		st->end = v[tn - 1].end;
+		st->last_token_len = v[tn - 1].norm_len;
 		st->newlines = 0;
 		st->sentence_has_token = 1;
 	}
 	t->len = blen;
 	t->n = tn;
 	/* i: after the last word taken, or at the start of a word that is
-	 * not for this path (first, when it was the first), where the
+	 * not for this path (the first, when it was the first), where the
 	 * general path goes on */
 	return i;
 #else
