@@ -465,19 +465,6 @@ static inline size_t ascii_run(struct tok_state *st, const char *s, size_t len, 
 	return j;
 }
 
-/* 0x80 in each byte of w that is an ASCII letter or digit (exact). For a
- * 7-bit byte x, x + (0x80 - lo) has its top bit set when x >= lo, and
- * x + (0x7F - hi) when x > hi; x | 0x20 maps A-Z onto a-z and no other
- * byte onto a-z. */
-static inline uint64_t alnum_bytes(uint64_t w, uint64_t *letters)
-{
-	uint64_t t = w & ~HIGH, l = t | (0x20 * ONES);
-	uint64_t let = (l + (0x80 - 'a') * ONES) & ~(l + (0x7F - 'z') * ONES);
-	uint64_t dig = (t + (0x80 - '0') * ONES) & ~(t + (0x7F - '9') * ONES);
-
-	*letters = let & ~w & HIGH;
-	return (let | dig) & ~w & HIGH;
-}
 
 /* One block of ASCII word bytes at a time for the whole-word path: 16
  * with SSE2 (every x86-64), else 8 in a 64-bit word. word_block folds the
@@ -515,6 +502,20 @@ static inline wmask word_block(const char *p, char *out, wmask *lower)
 #define WBLOCK 8
 typedef uint64_t wmask;
 #define WM_BYTE(m) ((size_t)__builtin_ctzll(m) / 8)
+
+/* 0x80 in each byte of w that is an ASCII letter or digit (exact). For a
+ * 7-bit byte x, x + (0x80 - lo) has its top bit set when x >= lo, and
+ * x + (0x7F - hi) when x > hi; x | 0x20 maps A-Z onto a-z and no other
+ * byte onto a-z. */
+static inline uint64_t alnum_bytes(uint64_t w, uint64_t *letters)
+{
+	uint64_t t = w & ~HIGH, l = t | (0x20 * ONES);
+	uint64_t let = (l + (0x80 - 'a') * ONES) & ~(l + (0x7F - 'z') * ONES);
+	uint64_t dig = (t + (0x80 - '0') * ONES) & ~(t + (0x7F - '9') * ONES);
+
+	*letters = let & ~w & HIGH;
+	return (let | dig) & ~w & HIGH;
+}
 
 static inline wmask word_block(const char *p, char *out, wmask *lower)
 {
