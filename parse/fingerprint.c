@@ -28,6 +28,7 @@ uint64_t pm_fingerprint(const char *text, size_t len)
 	uint64_t lanes[8] = { 0 }, ones[64] = { 0 };
 	size_t i, k, n, pending = 0;
 	uint64_t fp = 0;
+	int contiguous;
 
 	if (!text || !len)
 		return 0;
@@ -35,23 +36,40 @@ uint64_t pm_fingerprint(const char *text, size_t len)
 	pm_text_tokenize(text, len, &t);
 	/* texts shorter than one shingle still get one feature */
 	n = t.n >= SHINGLE ? t.n - SHINGLE + 1 : (t.n ? 1 : 0);
+	/* the folded tokens lie one after the other in t.buf, each ended by
+	 * a NUL: with the NULs made spaces, a shingle (its words joined by
+	 * spaces) is the run from its first word to the end of its last */
+	for (k = 0; k < t.n; k++) {
+		t.buf[t.v[k].norm + t.v[k].norm_len] = ' ';
+		if (k + 1 < t.n && t.v[k + 1].norm != t.v[k].norm + t.v[k].norm_len + 1)
+			break;
+	}
+	contiguous = k == t.n;
 	for (i = 0; i < n; i++) {
-		/* the shingle's words joined by spaces, on the stack unless
-		 * they are very long */
-		char local[256];
-		size_t need = 0, at = 0;
-		for (k = i; k < i + SHINGLE && k < t.n; k++)
-			need += t.v[k].norm_len + 1;
-		char *sh = need > sizeof(local) ? xmalloc(need) : local;
-		for (k = i; k < i + SHINGLE && k < t.n; k++) {
-			if (k > i)
-				sh[at++] = ' ';
-			memcpy(sh + at, pm_token_str(&t, k), t.v[k].norm_len);
-			at += t.v[k].norm_len;
+		size_t last = i + SHINGLE - 1 < t.n ? i + SHINGLE - 1 : t.n - 1;
+		uint64_t h;
+
+		if (contiguous) {
+			h = pm_hash64(t.buf + t.v[i].norm,
+				      t.v[last].norm + t.v[last].norm_len - t.v[i].norm);
+		} else {
+			/* not so laid out (never, as core/text is now): join the
+			 * words on the stack unless they are very long */
+			char local[256];
+			size_t need = 0, at = 0;
+			for (k = i; k <= last; k++)
+				need += t.v[k].norm_len + 1;
+			char *sh = need > sizeof(local) ? xmalloc(need) : local;
+			for (k = i; k <= last; k++) {
+				if (k > i)
+					sh[at++] = ' ';
+				memcpy(sh + at, t.buf + t.v[k].norm, t.v[k].norm_len);
+				at += t.v[k].norm_len;
+			}
+			h = pm_hash64(sh, at);
+			if (sh != local)
+				free(sh);
 		}
-		uint64_t h = pm_hash64(sh, at);
-		if (sh != local)
-			free(sh);
 		for (int j = 0; j < 8; j++)
 			lanes[j] += byte_bits[(h >> (8 * j)) & 0xFF];
 		/* a byte counter holds 255: empty the lanes before one can overflow */

@@ -16,8 +16,10 @@
 
 /* A document decoded to UTF-8 (BOM removed). */
 struct pm_decoded {
-	char *text;            /* owned, NUL-terminated */
+	const char *text;      /* len bytes, not NUL-terminated: own, or the
+				* body itself when that was valid UTF-8 */
 	size_t len;
+	char *own;             /* what pm_decoded_release frees */
 	char encoding[64];     /* lower-case name it was decoded from */
 	int bozo;
 	char reason[256];      /* why bozo, "" otherwise */
