@@ -53,7 +53,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		kids_cpu c0
 		r0=$(redis_cpu)
 		if [ "$CALLGRIND" = 1 ]; then
-			ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			ir=$(valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=/dev/null \
 				"$pm" parse --once --batch=4 --log-level warn 2>&1 >/dev/null |
 				awk '/Collected/ { gsub(",", "", $4); print $4 }')
 		else

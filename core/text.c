@@ -265,6 +265,21 @@ void pm_tokens_init(struct pm_tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void pm_tokens_reserve(struct pm_tokens *t, size_t len)
+{
+	/* a word and its separator take two bytes at least, and the folded
+	 * text is about as long as the source (the ASCII path asks for
+	 * MAX_TOKEN_BYTES + 16 spare bytes) */
+	size_t words = len / 6 + 16, bytes = len + MAX_TOKEN_BYTES + 64;
+
+	if (t->alloc < words)
+		XGROW(t->v, t->alloc, words);
+	if (t->cap < bytes) {
+		t->buf = xrealloc(t->buf, bytes);
+		t->cap = bytes;
+	}
+}
+
 void pm_tokens_reset(struct pm_tokens *t)
 {
 	t->n = 0;

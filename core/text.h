@@ -45,6 +45,9 @@ struct pm_tokens {
 };
 
 void pm_tokens_init(struct pm_tokens *t);
+/* Room for the tokens of a text of about len bytes at once, instead of
+ * growing step by step (a guess: more is still added when needed). */
+void pm_tokens_reserve(struct pm_tokens *t, size_t len);
 void pm_tokens_reset(struct pm_tokens *t);
 void pm_tokens_release(struct pm_tokens *t);
 /* Borrowed: the folded text of token i, valid until t changes. */

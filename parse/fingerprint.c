@@ -33,18 +33,23 @@ uint64_t pm_fingerprint(const char *text, size_t len)
 	if (!text || !len)
 		return 0;
 	pm_tokens_init(&t);
+	pm_tokens_reserve(&t, len);
 	pm_text_tokenize(text, len, &t);
 	/* texts shorter than one shingle still get one feature */
 	n = t.n >= SHINGLE ? t.n - SHINGLE + 1 : (t.n ? 1 : 0);
 	/* the folded tokens lie one after the other in t.buf, each ended by
 	 * a NUL: with the NULs made spaces, a shingle (its words joined by
 	 * spaces) is the run from its first word to the end of its last */
-	for (k = 0; k < t.n; k++) {
-		t.buf[t.v[k].norm + t.v[k].norm_len] = ' ';
-		if (k + 1 < t.n && t.v[k + 1].norm != t.v[k].norm + t.v[k].norm_len + 1)
-			break;
+	{
+		/* the words are in order and apart: with no gap between
+		 * them, their lengths (and NULs) add up to the buffer's */
+		size_t sum = 0;
+		for (k = 0; k < t.n; k++) {
+			t.buf[t.v[k].norm + t.v[k].norm_len] = ' ';
+			sum += t.v[k].norm_len + 1;
+		}
+		contiguous = !t.n || (t.v[0].norm == 0 && sum == t.len);
 	}
-	contiguous = k == t.n;
 	for (i = 0; i < n; i++) {
 		size_t last = i + SHINGLE - 1 < t.n ? i + SHINGLE - 1 : t.n - 1;
 		uint64_t h;
@@ -70,8 +75,15 @@ uint64_t pm_fingerprint(const char *text, size_t len)
 			if (sh != local)
 				free(sh);
 		}
-		for (int j = 0; j < 8; j++)
-			lanes[j] += byte_bits[(h >> (8 * j)) & 0xFF];
+		/* written out: gcc -O2 keeps the loop, at three times the cost */
+		lanes[0] += byte_bits[h & 0xFF];
+		lanes[1] += byte_bits[(h >> 8) & 0xFF];
+		lanes[2] += byte_bits[(h >> 16) & 0xFF];
+		lanes[3] += byte_bits[(h >> 24) & 0xFF];
+		lanes[4] += byte_bits[(h >> 32) & 0xFF];
+		lanes[5] += byte_bits[(h >> 40) & 0xFF];
+		lanes[6] += byte_bits[(h >> 48) & 0xFF];
+		lanes[7] += byte_bits[h >> 56];
 		/* a byte counter holds 255: empty the lanes before one can overflow */
 		if (++pending == 255 || i + 1 == n) {
 			for (int j = 0; j < 8; j++) {
