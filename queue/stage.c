@@ -152,7 +152,7 @@ struct jw {
 	size_t last_off, last_n; /* summary are often one json_t */
 };
 
-static void jw_need(struct jw *w, size_t n)
+static inline void jw_need(struct jw *w, size_t n)
 {
 	if (w->cap - w->len >= n)
 		return;
@@ -166,6 +166,12 @@ static void jw_put(struct jw *w, const char *s, size_t n)
 	jw_need(w, n);
 	memcpy(w->p + w->len, s, n);
 	w->len += n;
+}
+
+static inline void jw_putc(struct jw *w, char c)
+{
+	jw_need(w, 1);
+	w->p[w->len++] = c;
 }
 
 #define JW_ONES 0x0101010101010101ULL
@@ -313,30 +319,30 @@ static int jw_value(struct jw *w, const json_t *v, int depth)
 	case JSON_ARRAY:
 		if (depth >= JW_MAX_DEPTH)
 			return -1;
-		jw_put(w, "[", 1);
+		jw_putc(w, '[');
 		for (size_t i = 0, n = json_array_size(v); i < n; i++) {
 			if (i)
-				jw_put(w, ",", 1);
+				jw_putc(w, ',');
 			if (jw_value(w, json_array_get(v, i), depth + 1) < 0)
 				return -1;
 		}
-		jw_put(w, "]", 1);
+		jw_putc(w, ']');
 		return 0;
 	case JSON_OBJECT: {
 		void *it = json_object_iter((json_t *)v);
 		if (depth >= JW_MAX_DEPTH)
 			return -1;
-		jw_put(w, "{", 1);
+		jw_putc(w, '{');
 		for (int first = 1; it; it = json_object_iter_next((json_t *)v, it), first = 0) {
 			if (!first)
-				jw_put(w, ",", 1);
+				jw_putc(w, ',');
 			if (jw_string(w, json_object_iter_key(it), json_object_iter_key_len(it)) < 0)
 				return -1;
-			jw_put(w, ":", 1);
+			jw_putc(w, ':');
 			if (jw_value(w, json_object_iter_value(it), depth + 1) < 0)
 				return -1;
 		}
-		jw_put(w, "}", 1);
+		jw_putc(w, '}');
 		return 0;
 	}
 	default: {
