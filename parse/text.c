@@ -11,32 +11,68 @@
 
 #define MAX_DEPTH 256 /* deeper markup is flattened: no real page nests deeper */
 
-static const char *const block_tags[] = {
-	"address", "article", "aside", "blockquote", "body", "caption", "center", "dd",
-	"details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure",
-	"footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr",
-	"html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
-	"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", NULL };
+/* What the walker does with an element, by its name (any case). <object>
+ * and <embed> are not skipped: the text inside <object> is its fallback,
+ * what a reader without the plugin sees, and libxml2 reads the void
+ * <embed> as a container of whatever follows it. */
+enum tag_class { TAG_INLINE, TAG_BLOCK, TAG_SKIP, TAG_BR, TAG_PRE };
 
-/* <object> and <embed> are not skipped: the text inside <object> is its
- * fallback, what a reader without the plugin sees, and libxml2 reads the
- * void <embed> as a container of whatever follows it. */
-static const char *const skip_tags[] = {
-	"script", "style", "noscript", "template", "head", "iframe",
-	"select", "button", "textarea", NULL };
+/* sorted by name for bsearch: one lookup per element instead of a
+ * strcasecmp against each of the 57 names */
+static const struct tag {
+	const char *name;
+	unsigned char cls;
+} tags[] = {
+	{ "address", TAG_BLOCK }, { "article", TAG_BLOCK }, { "aside", TAG_BLOCK },
+	{ "blockquote", TAG_BLOCK }, { "body", TAG_BLOCK }, { "br", TAG_BR },
+	{ "button", TAG_SKIP }, { "caption", TAG_BLOCK }, { "center", TAG_BLOCK },
+	{ "dd", TAG_BLOCK }, { "details", TAG_BLOCK }, { "dialog", TAG_BLOCK },
+	{ "dir", TAG_BLOCK }, { "div", TAG_BLOCK }, { "dl", TAG_BLOCK }, { "dt", TAG_BLOCK },
+	{ "fieldset", TAG_BLOCK }, { "figcaption", TAG_BLOCK }, { "figure", TAG_BLOCK },
+	{ "footer", TAG_BLOCK }, { "form", TAG_BLOCK }, { "h1", TAG_BLOCK }, { "h2", TAG_BLOCK },
+	{ "h3", TAG_BLOCK }, { "h4", TAG_BLOCK }, { "h5", TAG_BLOCK }, { "h6", TAG_BLOCK },
+	{ "head", TAG_SKIP }, { "header", TAG_BLOCK }, { "hgroup", TAG_BLOCK },
+	{ "hr", TAG_BLOCK }, { "html", TAG_BLOCK }, { "iframe", TAG_SKIP },
+	{ "legend", TAG_BLOCK }, { "li", TAG_BLOCK }, { "main", TAG_BLOCK },
+	{ "menu", TAG_BLOCK }, { "nav", TAG_BLOCK }, { "noscript", TAG_SKIP },
+	{ "ol", TAG_BLOCK }, { "p", TAG_BLOCK }, { "pre", TAG_PRE }, { "script", TAG_SKIP },
+	{ "section", TAG_BLOCK }, { "select", TAG_SKIP }, { "style", TAG_SKIP },
+	{ "summary", TAG_BLOCK }, { "table", TAG_BLOCK }, { "tbody", TAG_BLOCK },
+	{ "td", TAG_BLOCK }, { "template", TAG_SKIP }, { "textarea", TAG_SKIP },
+	{ "tfoot", TAG_BLOCK }, { "th", TAG_BLOCK }, { "thead", TAG_BLOCK },
+	{ "tr", TAG_BLOCK }, { "ul", TAG_BLOCK },
+};
 
-static int in_list(const char *name, const char *const *list)
+static int tag_cmp(const void *key, const void *elem)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (!strcasecmp(name, list[i]))
-			return 1;
-	return 0;
+	return strcmp(key, ((const struct tag *)elem)->name);
+}
+
+static enum tag_class tag_class(const char *name)
+{
+	char low[12];
+	const struct tag *t;
+	size_t i;
+
+	/* lower-cased as strcasecmp compares (ASCII letters only); a longer
+	 * name than any listed is inline */
+	for (i = 0; name[i]; i++) {
+		if (i + 1 >= sizeof(low))
+			return TAG_INLINE;
+		low[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] + 32) : name[i];
+	}
+	low[i] = '\0';
+	t = bsearch(low, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
+	return t ? (enum tag_class)t->cls : TAG_INLINE;
 }
 
 int pm_tag_is_block(const char *name);
 int pm_tag_is_block(const char *name)
 {
-	return in_list(name, block_tags);
+	enum tag_class c = tag_class(name);
+
+	/* <pre> is a block too */
+	return c == TAG_BLOCK || c == TAG_PRE;
 }
 
 static void para(struct pm_buf *out)
@@ -84,18 +120,18 @@ static void walk(const xmlNode *n, struct pm_buf *out, int depth, int flow, int 
 			break;
 		}
 		case XML_ELEMENT_NODE: {
-			const char *name = (const char *)n->name;
-			if (in_list(name, skip_tags))
+			enum tag_class cls = tag_class((const char *)n->name);
+			if (cls == TAG_SKIP)
 				break;
-			if (!strcasecmp(name, "br")) {
+			if (cls == TAG_BR) {
 				pm_buf_addc(out, '\n');
 				break;
 			}
-			int block = in_list(name, block_tags);
+			int block = cls == TAG_BLOCK || cls == TAG_PRE;
 			if (block)
 				para(out);
 			if (depth < MAX_DEPTH)
-				walk(n->children, out, depth + 1, flow && strcasecmp(name, "pre"), 0);
+				walk(n->children, out, depth + 1, flow && cls != TAG_PRE, 0);
 			else if (n->children)
 				pm_buf_addc(out, ' ');
 			if (block)
