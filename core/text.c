@@ -16,6 +16,24 @@
 
 #define MAX_TOKEN_BYTES 256 /* longer words are cut: nothing real is longer */
 
+/* SSE2 (every x86-64) takes 16 bytes where the portable loops take 8 */
+#if defined(__SSE2__) && !defined(PM_TEXT_NO_SSE2)
+#include <emmintrin.h>
+#define PM_SSE2 1
+
+static inline __m128i load16(const char *p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Bit k set when byte k of the 16 at p is printable ASCII, [0x20, 0x80)
+ * (a signed compare: bytes >= 0x80 are negative). */
+static inline unsigned printable16(const char *p)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(load16(p), _mm_set1_epi8(0x1F)));
+}
+#endif
+
 /* Eight bytes at a time over plain ASCII, the bulk of news text: the
  * loops below look at each byte only where these say they must. */
 #define ONES 0x0101010101010101ULL
@@ -111,6 +129,10 @@ int pm_text_valid_utf8(const char *s, size_t len)
 	while (p < end) {
 		if (*p < 0x80) {
 			p++;
+#ifdef PM_SSE2
+			while (end - p >= 16 && !_mm_movemask_epi8(load16((const char *)p)))
+				p += 16;
+#endif
 			while (end - p >= 8 && !(load8((const char *)p) & HIGH))
 				p += 8;
 			continue;
@@ -181,6 +203,12 @@ static int plain_ascii(const char *s, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
+#ifdef PM_SSE2
+		if (i + 16 <= len && printable16(s + i) == 0xFFFF) {
+			i += 16;
+			continue;
+		}
+#endif
 		if (i + 8 <= len && all_from(load8(s + i), 0x20)) {
 			i += 8;
 			continue;
@@ -209,7 +237,20 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 		utf8proc_ssize_t k;
 
 		/* eight bytes of words and single spaces, none of them last or
-		 * (at the start of the text) first, come out as they are */
+		 * (at the start of the text) first, come out as they are; so
+		 * do sixteen, tested at once (no two spaces side by side
+		 * covers the pair the two halves meet at) */
+#ifdef PM_SSE2
+		if (!in_space && i + 16 <= n) {
+			unsigned sp = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(load16(nfc + i), _mm_set1_epi8(' ')));
+			if (printable16(nfc + i) == 0xFFFF && !(sp & ((sp << 1) | 0x8000)) &&
+			    (i > word || !(sp & 1))) {
+				i += 16;
+				continue;
+			}
+		}
+#endif
 		if (!in_space && i + 8 <= n) {
 			uint64_t w = load8(nfc + i), sp = space_bytes(w);
 			if (all_from(w, 0x20) && !(sp & ((sp << 8) | LAST_BYTE_HIGH)) &&
@@ -263,6 +304,21 @@ char *pm_text_squash(const char *s, size_t len, int keep_paragraphs)
 void pm_tokens_init(struct pm_tokens *t)
 {
 	memset(t, 0, sizeof(*t));
+}
+
+void pm_tokens_reserve(struct pm_tokens *t, size_t len)
+{
+	/* a word and its separator take two bytes at least, and the folded
+	 * text is about as long as the source (the ASCII path asks for
+	 * MAX_TOKEN_BYTES + 16 spare bytes) */
+	size_t words = len / 6 + 16, bytes = len + MAX_TOKEN_BYTES + 64;
+
+	if (t->alloc < words)
+		XGROW(t->v, t->alloc, words);
+	if (t->cap < bytes) {
+		t->buf = xrealloc(t->buf, bytes);
+		t->cap = bytes;
+	}
 }
 
 void pm_tokens_reset(struct pm_tokens *t)
@@ -465,6 +521,171 @@ static inline size_t ascii_run(struct tok_state *st, const char *s, size_t len, 
 	return j;
 }
 
+
+/* One block of ASCII word bytes at a time for the whole-word path: 16
+ * with SSE2 (every x86-64), else 8 in a 64-bit word. word_block folds the
+ * block at p into out (all of it written: letters lower-cased, the rest as
+ * it is), returns a mask of the bytes that are no ASCII letter or digit
+ * (stops) and sets *lower to the mask of lower-case letters; WM_BYTE(m) is
+ * the block offset of the lowest-order marked byte, which is the first in
+ * text order. Hand-written because no library classifies bytes this way. */
+#ifdef PM_SSE2
+#define WBLOCK 16
+typedef uint32_t wmask;
+#define WM_BYTE(m) ((size_t)__builtin_ctz(m))
+
+/* 0xFF in each byte of x within [lo, lo + n): x - lo, as an unsigned byte,
+ * is below n; moved by 0x80, that is a signed compare. */
+static inline __m128i in_range(__m128i x, char lo, int n)
+{
+	return _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8((char)(0x80 - lo))),
+			      _mm_set1_epi8((char)(-128 + n)));
+}
+
+static inline wmask word_block(const char *p, char *out, wmask *lower)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i let = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26);
+	__m128i dig = in_range(x, '0', 10), low = in_range(x, 'a', 26);
+
+	_mm_storeu_si128((__m128i *)(void *)out,
+			 _mm_or_si128(x, _mm_and_si128(let, _mm_set1_epi8(0x20))));
+	*lower = (wmask)_mm_movemask_epi8(low);
+	return ~(wmask)_mm_movemask_epi8(_mm_or_si128(let, dig)) & 0xFFFFu;
+}
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WBLOCK 8
+typedef uint64_t wmask;
+#define WM_BYTE(m) ((size_t)__builtin_ctzll(m) / 8)
+
+/* 0x80 in each byte of w that is an ASCII letter or digit (exact). For a
+ * 7-bit byte x, x + (0x80 - lo) has its top bit set when x >= lo, and
+ * x + (0x7F - hi) when x > hi; x | 0x20 maps A-Z onto a-z and no other
+ * byte onto a-z. */
+static inline uint64_t alnum_bytes(uint64_t w, uint64_t *letters)
+{
+	uint64_t t = w & ~HIGH, l = t | (0x20 * ONES);
+	uint64_t let = (l + (0x80 - 'a') * ONES) & ~(l + (0x7F - 'z') * ONES);
+	uint64_t dig = (t + (0x80 - '0') * ONES) & ~(t + (0x7F - '9') * ONES);
+
+	*letters = let & ~w & HIGH;
+	return (let | dig) & ~w & HIGH;
+}
+
+static inline wmask word_block(const char *p, char *out, wmask *lower)
+{
+	uint64_t x = load8(p), letters, word = alnum_bytes(x, &letters);
+
+	*lower = letters & (x << 2); /* 0x20 (lower case) moved to 0x80 */
+	x |= letters >> 2;           /* a letter gains 0x20; a digit has it */
+	memcpy(out, &x, 8);
+	return ~word & HIGH;
+}
+#endif
+
+/* Whole ASCII words from s[i] (a letter or digit; no token open), each
+ * ending before an ASCII byte, and the single spaces between them, as
+ * tokens: what tok_open, ascii_run and tok_close make of them, with each
+ * word classified and lower-cased a block at a time and its record written
+ * at once. Returns where it stopped: at i when the first word is not such
+ * a word (longer than MAX_TOKEN_BYTES - WBLOCK, followed by a byte >= 0x80
+ * that may continue it, or within a block of the text's end), which the
+ * general path then takes. Without SSE2 on a big-endian machine the
+ * general path does all. */
+/* not inlined: alone, it keeps its state in registers */
+static __attribute__((noinline)) size_t ascii_words_fast(struct tok_state *st, const char *s,
+							 size_t len, size_t i)
+{
+#ifdef WBLOCK
+	struct pm_tokens *t = st->t;
+	/* the buffers in locals: stores through them cannot alias these */
+	char *buf = t->buf;
+	size_t blen = t->len, bcap = t->cap, tn = t->n, alloc = t->alloc;
+	struct pm_token *v = t->v;
+	const uint32_t sentence = st->sentence, para = st->para;
+
+	for (;;) {
+		wmask lower = 0, lw, stop;
+		unsigned flags = 0, c;
+		size_t j = i, n;
+		char *w;
+
+		/* room for the longest word taken here, the block the last
+		 * store may write past it, and its record */
+		if (blen + MAX_TOKEN_BYTES + WBLOCK + 1 > bcap) {
+			t->len = blen;
+			buf_reserve(t, MAX_TOKEN_BYTES + WBLOCK);
+			buf = t->buf;
+			bcap = t->cap;
+		}
+		if (tn + 1 > alloc) {
+			XGROW(t->v, t->alloc, tn + 1);
+			v = t->v;
+			alloc = t->alloc;
+		}
+		w = buf + blen;
+		for (;;) {
+			/* the last bytes of the text are left to the general
+			 * path: no block may be read past its end */
+			if (j - i > MAX_TOKEN_BYTES - WBLOCK || len - j < WBLOCK)
+				goto out;
+			stop = word_block(s + j, w + (j - i), &lw);
+			if (stop) {
+				lower |= lw & ((stop & (0 - stop)) - 1); /* before the stop */
+				j += WM_BYTE(stop);
+				break;
+			}
+			lower |= lw;
+			j += WBLOCK;
+		}
+		c = (unsigned char)s[j]; /* j < len: the block held it */
+		if (c >= 0x80)
+			goto out;
+		n = j - i;
+		w[n] = '\0';
+		if (!lower) {
+			/* no lower-case letter (rare): count capitals and digits
+			 * for the flags as ascii_run does */
+			unsigned up = 0, dig = 0;
+			for (size_t k = i; k < j; k++) {
+				up += ascii_word[(unsigned char)s[k]] == A_UP;
+				dig |= ascii_word[(unsigned char)s[k]] == A_DI;
+			}
+			if (up >= 2)
+				flags |= PM_TOK_UPPER;
+			if (dig && !up)
+				flags |= PM_TOK_NUM;
+		}
+		v[tn++] = (struct pm_token){ (uint32_t)blen, (uint32_t)n, (uint32_t)i, (uint32_t)j,
+					     sentence, para, flags };
+		blen += n + 1;
+		i = j;
+		/* one space and another word: the common case, kept here */
+		if (c != ' ' || i + 1 >= len || !ascii_word[(unsigned char)s[i + 1]])
+			break;
+		i++;
+	}
+out:
+	if (tn != t->n) {
+		st->end = v[tn - 1].end;
+		st->last_token_len = v[tn - 1].norm_len;
+		st->newlines = 0;
+		st->sentence_has_token = 1;
+	}
+	t->len = blen;
+	t->n = tn;
+	/* i: after the last word taken, or at the start of a word that is
+	 * not for this path (the first, when it was the first), where the
+	 * general path goes on */
+	return i;
+#else
+	(void)st;
+	(void)s;
+	(void)len;
+	return i;
+#endif
+}
+
 /* A word code point that was folded to f[0..n) (kind k) at [i, i+cl). */
 static inline void word_cp(struct tok_state *st, size_t i, size_t cl, enum pm_fold_kind k,
 			   const char *f, size_t n)
@@ -488,7 +709,7 @@ static inline void cjk_cp(struct tok_state *st, size_t i, size_t cl, enum pm_fol
 		st->t->v[st->t->n - 1].flags |= PM_TOK_CJK;
 }
 
-void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
+static void tokenize(const char *s, size_t len, struct pm_tokens *t, int fast)
 {
 	struct tok_state st;
 	size_t i = 0;
@@ -506,7 +727,11 @@ void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 		int fl;
 
 		if (b < 0x80) {
-			if (ascii_word[b])
+			size_t j;
+			if (ascii_word[b] && !st.open && fast &&
+			    (j = ascii_words_fast(&st, s, len, i)) != i)
+				i = j;
+			else if (ascii_word[b])
 				i = ascii_run(&st, s, len, i);
 			else if (b == ' ')
 				tok_close(&st), i++;
@@ -565,6 +790,16 @@ void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
 		i += (size_t)n;
 	}
 	tok_close(&st);
+}
+
+void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t)
+{
+	tokenize(s, len, t, 1);
+}
+
+void pm_text_tokenize_ref(const char *s, size_t len, struct pm_tokens *t)
+{
+	tokenize(s, len, t, 0);
 }
 
 char *pm_text_fold(const char *s, size_t len)

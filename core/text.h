@@ -45,6 +45,9 @@ struct pm_tokens {
 };
 
 void pm_tokens_init(struct pm_tokens *t);
+/* Room for the tokens of a text of about len bytes at once, instead of
+ * growing step by step (a guess: more is still added when needed). */
+void pm_tokens_reserve(struct pm_tokens *t, size_t len);
 void pm_tokens_reset(struct pm_tokens *t);
 void pm_tokens_release(struct pm_tokens *t);
 /* Borrowed: the folded text of token i, valid until t changes. */
@@ -62,6 +65,10 @@ static inline const char *pm_token_str(const struct pm_tokens *t, size_t i)
  * token. Invalid UTF-8 separates words. ASCII takes a fast path.
  * Replaces the contents of t. Texts longer than 4 GiB are cut. */
 void pm_text_tokenize(const char *s, size_t len, struct pm_tokens *t);
+
+/* pm_text_tokenize without its whole-word ASCII path (words go through
+ * the general loop): the same tokens, for the test that says so. */
+void pm_text_tokenize_ref(const char *s, size_t len, struct pm_tokens *t);
 
 /* The folded tokens of s joined by single spaces ("Cour Pénale" ->
  * "cour penale"). Returned string belongs to the caller. */

@@ -83,6 +83,10 @@ json_t *pm_articles_from_feed(json_t *parsed, json_t *source, const char *src_la
 	json_t *out = json_array(), *entries = json_object_get(parsed, "entries"), *e;
 	json_t *feed = json_object_get(parsed, "feed");
 	const char *feed_lang = sget(feed, "language");
+	/* one source object and one tag array for all the feed's articles:
+	 * two allocations per article fewer, and nothing changes them */
+	json_t *src = source_of(source);
+	json_t *ftags = json_is_array(feed_tags) ? json_deep_copy(feed_tags) : json_array();
 	size_t i;
 
 	if (pages)
@@ -117,8 +121,8 @@ json_t *pm_articles_from_feed(json_t *parsed, json_t *source, const char *src_la
 			lang = primary_lang(src_lang);
 		}
 		json_object_set_new_nocheck(a, "lang", lang);
-		json_object_set_new_nocheck(a, "source", source_of(source));
-		json_object_set_new_nocheck(a, "feed_tags", json_is_array(feed_tags) ? json_deep_copy(feed_tags) : json_array());
+		json_object_set_nocheck(a, "source", src);
+		json_object_set_nocheck(a, "feed_tags", ftags);
 		set_fingerprint(a);
 		if (fetch_pages && pages && url &&
 		    (!content || strlen(text ? text : "") < PM_SHORT_TEXT))
@@ -126,6 +130,8 @@ json_t *pm_articles_from_feed(json_t *parsed, json_t *source, const char *src_la
 		json_array_append_new(out, a);
 		free(url);
 	}
+	json_decref(src);
+	json_decref(ftags);
 	return out;
 }
 

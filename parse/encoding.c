@@ -15,7 +15,8 @@ void pm_decoded_release(struct pm_decoded *d)
 {
 	if (!d)
 		return;
-	free(d->text);
+	free(d->own);
+	d->own = NULL;
 	d->text = NULL;
 	d->len = 0;
 }
@@ -143,7 +144,8 @@ static int is_latin1_label(const char *e)
 	       !strcmp(e, "windows-1252") || !strcmp(e, "cp1252") || !strcmp(e, "ascii-8bit");
 }
 
-/* Tries one encoding: 0 and the UTF-8 text on success. */
+/* Tries one encoding: 0 and the UTF-8 text on success, in *out (new) or,
+ * when in is that text already, *out NULL. */
 static int try_decode(const char *enc, const char *in, size_t len, char **out, size_t *outlen)
 {
 	const char *name = enc;
@@ -151,8 +153,9 @@ static int try_decode(const char *enc, const char *in, size_t len, char **out, s
 	if (!*enc)
 		return -1;
 	if ((!strcmp(enc, "utf-8") || !strcmp(enc, "utf8")) && pm_text_valid_utf8(in, len)) {
-		/* the common case needs a check, not a conversion */
-		*out = xstrndup(in, len);
+		/* the common case needs a check, not a conversion, and not
+		 * even a copy (a feed is a few hundred KB) */
+		*out = NULL;
 		*outlen = len;
 		return 0;
 	}
@@ -254,14 +257,19 @@ static void set_bozo(struct pm_decoded *out, const char *fmt, const char *a, con
 	snprintf(out->reason, sizeof(out->reason), fmt, a, b);
 }
 
-static void finish(struct pm_decoded *out, char *text, size_t len, const char *enc)
+/* text is what try_decode gave for in (NULL: in itself). */
+static void finish(struct pm_decoded *out, const char *in, char *text, size_t len,
+		   const char *enc)
 {
+	const char *t = text ? text : in;
+
 	/* a BOM left over by an explicit-endian decoder */
-	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
-		memmove(text, text + 3, len - 2);
+	if (len >= 3 && !memcmp(t, "\xEF\xBB\xBF", 3)) {
+		t += 3;
 		len -= 3;
 	}
-	out->text = text;
+	out->own = text;
+	out->text = t;
 	out->len = len;
 	snprintf(out->encoding, sizeof(out->encoding), "%s", enc);
 }
@@ -327,13 +335,13 @@ void pm_decode_xml(const char *body, size_t len, const char *content_type,
 		if (!try_decode(cands[i], body + bom, len - bom, &text, &tlen)) {
 			if (i > 0)
 				set_bozo(out, "document declared as %s, but parsed as %s", rfc, cands[i]);
-			finish(out, text, tlen, cands[i]);
+			finish(out, body + bom, text, tlen, cands[i]);
 			return;
 		}
 	}
 	/* unreachable: windows-1252 decodes every byte */
 	decode_cp1252(body + bom, len - bom, &text, &tlen);
-	finish(out, text, tlen, "windows-1252");
+	finish(out, body + bom, text, tlen, "windows-1252");
 }
 
 /* charset of <meta charset=...> or <meta http-equiv content="...; charset=...">
@@ -374,7 +382,7 @@ void pm_decode_other(const char *body, size_t len, const char *content_type, int
 	pm_content_type_split(content_type, type, sizeof(type), http_enc, sizeof(http_enc));
 	bom_enc = sniff((const unsigned char *)body, len, &bom);
 	if (bom_enc && bom && !try_decode(bom_enc, body + bom, len - bom, &text, &tlen)) {
-		finish(out, text, tlen, bom_enc);
+		finish(out, body + bom, text, tlen, bom_enc);
 		return;
 	}
 	meta[0] = '\0';
@@ -388,20 +396,20 @@ void pm_decode_other(const char *body, size_t len, const char *content_type, int
 	if (!strcmp(meta, "gb2312"))
 		snprintf(meta, sizeof(meta), "gb18030");
 	if (http_enc[0] && !try_decode(http_enc, body, len, &text, &tlen)) {
-		finish(out, text, tlen, http_enc);
+		finish(out, body, text, tlen, http_enc);
 		return;
 	}
 	if (meta[0] && !try_decode(meta, body, len, &text, &tlen)) {
-		finish(out, text, tlen, meta);
+		finish(out, body, text, tlen, meta);
 		return;
 	}
 	if (!try_decode("utf-8", body, len, &text, &tlen)) {
-		finish(out, text, tlen, "utf-8");
+		finish(out, body, text, tlen, "utf-8");
 		return;
 	}
 	if (http_enc[0] || meta[0])
 		set_bozo(out, "document declared as %s, but parsed as %s",
 			 http_enc[0] ? http_enc : meta, "windows-1252");
 	decode_cp1252(body, len, &text, &tlen);
-	finish(out, text, tlen, "windows-1252");
+	finish(out, body, text, tlen, "windows-1252");
 }

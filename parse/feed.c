@@ -23,6 +23,7 @@ struct fctx {
 	size_t max_text;
 	size_t max_entries;
 	int atom03;
+	struct pm_html_reuse *html; /* for escaped markup in text fields */
 };
 
 /* ---- entity repair ---------------------------------------------------- */
@@ -363,7 +364,7 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 	if (has_elements(n) && !(mode && !strcasecmp(mode, "base64"))) {
 		r = pm_clean_text(s, len, paragraphs, c->max_text);
 	} else if (html && len && (memchr(s, '<', len) || memchr(s, '&', len))) {
-		r = pm_html_fragment_text(s, len, paragraphs, c->max_text);
+		r = pm_html_fragment_text_in(c->html, s, len, paragraphs, c->max_text);
 	} else {
 		r = pm_clean_text(s, len, paragraphs, c->max_text);
 	}
@@ -845,6 +846,7 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	const char *xml;
 	size_t xml_len;
 	struct fctx c;
+	struct pm_html_reuse html = { NULL };
 	const char *format = NULL;
 	char reason[300];
 
@@ -892,6 +894,7 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	} else {
 		json_object_set_new_nocheck(out, "format", json_string(format));
 		c.doc = doc;
+		c.html = &html;
 		c.root_ns = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
 		c.atom = !strcmp((const char *)root->name, "feed");
 		c.max_text = opts && opts->max_text ? opts->max_text : PM_MAX_TEXT_DEFAULT;
@@ -919,5 +922,6 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 		xmlFreeDoc(doc);
 	if (ctxt)
 		xmlFreeParserCtxt(ctxt);
+	pm_html_reuse_release(&html);
 	return out;
 }

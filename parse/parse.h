@@ -56,7 +56,9 @@ int pm_fingerprint_distance(uint64_t a, uint64_t b);
  * else updated, else null), fetched (fetched_at), lang (feed language, else
  * src_lang; primary subtag, lower case), source {id,name,country,region,type}
  * (copied from the given JSON object), feed_tags (array), fingerprint (16
- * hex of pm_fingerprint over title + text). Entries without link and
+ * hex of pm_fingerprint over title + text). The articles share one source
+ * object and one feed_tags array (and strings with parsed): copy an
+ * article before changing what is inside it. Entries without link and
  * without guid are skipped. When fetch_pages and the entry has a URL and
  * carries only a summary (no content, or text shorter than
  * PM_SHORT_TEXT bytes), a copy of the article is also appended to *pages

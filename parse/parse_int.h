@@ -16,8 +16,10 @@
 
 /* A document decoded to UTF-8 (BOM removed). */
 struct pm_decoded {
-	char *text;            /* owned, NUL-terminated */
+	const char *text;      /* len bytes, not NUL-terminated: own, or the
+				* body itself when that was valid UTF-8 */
 	size_t len;
+	char *own;             /* what pm_decoded_release frees */
 	char encoding[64];     /* lower-case name it was decoded from */
 	int bozo;
 	char reason[256];      /* why bozo, "" otherwise */
@@ -63,6 +65,16 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max);
 htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options);
 /* Text of an HTML fragment (escaped markup in a feed). Caller frees; NULL if empty. */
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max);
+/* The HTML parser context kept for the fragments of one document ({NULL}
+ * to start; pm_html_reuse_release frees it). */
+struct pm_html_reuse {
+	htmlParserCtxtPtr plain;
+};
+void pm_html_reuse_release(struct pm_html_reuse *h);
+/* pm_html_fragment_text through h's contexts (h NULL: a new one each time);
+ * the same text. */
+char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
+			       int paragraphs, size_t max);
 
 /* The parsers behind pm_parse_document; each returns a new object or NULL. */
 json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,

@@ -55,11 +55,16 @@ static json_t *feed_tags_json(const struct pm_source *src)
 static void content_hash(json_t *article, char out[17])
 {
 	const char *fields[] = { "title", "text", "summary", "published" };
-	uint64_t h = 0;
+	const char *prev = NULL;
+	uint64_t h = 0, hv = 0;
 
 	for (size_t i = 0; i < 4; i++) {
 		const char *v = json_string_value(json_object_get(article, fields[i]));
-		h = h * 31 + (v ? pm_hash64_str(v) : 0);
+		/* summary is often text itself: hashed once */
+		if (v != prev)
+			hv = v ? pm_hash64_str(v) : 0;
+		prev = v;
+		h = h * 31 + hv;
 	}
 	pm_id_hex(h, out);
 }

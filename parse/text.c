@@ -5,37 +5,74 @@
 #include "core/text.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <string.h>
 #include <strings.h>
 
 #define MAX_DEPTH 256 /* deeper markup is flattened: no real page nests deeper */
 
-static const char *const block_tags[] = {
-	"address", "article", "aside", "blockquote", "body", "caption", "center", "dd",
-	"details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure",
-	"footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr",
-	"html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
-	"summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", NULL };
+/* What the walker does with an element, by its name (any case). <object>
+ * and <embed> are not skipped: the text inside <object> is its fallback,
+ * what a reader without the plugin sees, and libxml2 reads the void
+ * <embed> as a container of whatever follows it. */
+enum tag_class { TAG_INLINE, TAG_BLOCK, TAG_SKIP, TAG_BR, TAG_PRE };
 
-/* <object> and <embed> are not skipped: the text inside <object> is its
- * fallback, what a reader without the plugin sees, and libxml2 reads the
- * void <embed> as a container of whatever follows it. */
-static const char *const skip_tags[] = {
-	"script", "style", "noscript", "template", "head", "iframe",
-	"select", "button", "textarea", NULL };
+/* sorted by name for bsearch: one lookup per element instead of a
+ * strcasecmp against each of the 57 names */
+static const struct tag {
+	const char *name;
+	unsigned char cls;
+} tags[] = {
+	{ "address", TAG_BLOCK }, { "article", TAG_BLOCK }, { "aside", TAG_BLOCK },
+	{ "blockquote", TAG_BLOCK }, { "body", TAG_BLOCK }, { "br", TAG_BR },
+	{ "button", TAG_SKIP }, { "caption", TAG_BLOCK }, { "center", TAG_BLOCK },
+	{ "dd", TAG_BLOCK }, { "details", TAG_BLOCK }, { "dialog", TAG_BLOCK },
+	{ "dir", TAG_BLOCK }, { "div", TAG_BLOCK }, { "dl", TAG_BLOCK }, { "dt", TAG_BLOCK },
+	{ "fieldset", TAG_BLOCK }, { "figcaption", TAG_BLOCK }, { "figure", TAG_BLOCK },
+	{ "footer", TAG_BLOCK }, { "form", TAG_BLOCK }, { "h1", TAG_BLOCK }, { "h2", TAG_BLOCK },
+	{ "h3", TAG_BLOCK }, { "h4", TAG_BLOCK }, { "h5", TAG_BLOCK }, { "h6", TAG_BLOCK },
+	{ "head", TAG_SKIP }, { "header", TAG_BLOCK }, { "hgroup", TAG_BLOCK },
+	{ "hr", TAG_BLOCK }, { "html", TAG_BLOCK }, { "iframe", TAG_SKIP },
+	{ "legend", TAG_BLOCK }, { "li", TAG_BLOCK }, { "main", TAG_BLOCK },
+	{ "menu", TAG_BLOCK }, { "nav", TAG_BLOCK }, { "noscript", TAG_SKIP },
+	{ "ol", TAG_BLOCK }, { "p", TAG_BLOCK }, { "pre", TAG_PRE }, { "script", TAG_SKIP },
+	{ "section", TAG_BLOCK }, { "select", TAG_SKIP }, { "style", TAG_SKIP },
+	{ "summary", TAG_BLOCK }, { "table", TAG_BLOCK }, { "tbody", TAG_BLOCK },
+	{ "td", TAG_BLOCK }, { "template", TAG_SKIP }, { "textarea", TAG_SKIP },
+	{ "tfoot", TAG_BLOCK }, { "th", TAG_BLOCK }, { "thead", TAG_BLOCK },
+	{ "tr", TAG_BLOCK }, { "ul", TAG_BLOCK },
+};
 
-static int in_list(const char *name, const char *const *list)
+static int tag_cmp(const void *key, const void *elem)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (!strcasecmp(name, list[i]))
-			return 1;
-	return 0;
+	return strcmp(key, ((const struct tag *)elem)->name);
+}
+
+static enum tag_class tag_class(const char *name)
+{
+	char low[12];
+	const struct tag *t;
+	size_t i;
+
+	/* lower-cased as strcasecmp compares (ASCII letters only); a longer
+	 * name than any listed is inline */
+	for (i = 0; name[i]; i++) {
+		if (i + 1 >= sizeof(low))
+			return TAG_INLINE;
+		low[i] = name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] + 32) : name[i];
+	}
+	low[i] = '\0';
+	t = bsearch(low, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
+	return t ? (enum tag_class)t->cls : TAG_INLINE;
 }
 
 int pm_tag_is_block(const char *name);
 int pm_tag_is_block(const char *name)
 {
-	return in_list(name, block_tags);
+	enum tag_class c = tag_class(name);
+
+	/* <pre> is a block too */
+	return c == TAG_BLOCK || c == TAG_PRE;
 }
 
 static void para(struct pm_buf *out)
@@ -83,18 +120,18 @@ static void walk(const xmlNode *n, struct pm_buf *out, int depth, int flow, int 
 			break;
 		}
 		case XML_ELEMENT_NODE: {
-			const char *name = (const char *)n->name;
-			if (in_list(name, skip_tags))
+			enum tag_class cls = tag_class((const char *)n->name);
+			if (cls == TAG_SKIP)
 				break;
-			if (!strcasecmp(name, "br")) {
+			if (cls == TAG_BR) {
 				pm_buf_addc(out, '\n');
 				break;
 			}
-			int block = in_list(name, block_tags);
+			int block = cls == TAG_BLOCK || cls == TAG_PRE;
 			if (block)
 				para(out);
 			if (depth < MAX_DEPTH)
-				walk(n->children, out, depth + 1, flow && strcasecmp(name, "pre"), 0);
+				walk(n->children, out, depth + 1, flow && cls != TAG_PRE, 0);
 			else if (n->children)
 				pm_buf_addc(out, ' ');
 			if (block)
@@ -194,21 +231,75 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	return r;
 }
 
-htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options)
+/* UTF-8 text that libxml2 can read in place (see parse_int.h). */
+static int plain_utf8(const char *s, size_t len)
 {
 	int plain = len >= 4 && len <= 0x7fffffff && pm_text_valid_utf8(s, len);
 
 	for (size_t i = 0; i < 4 && plain; i++)
 		plain = s[i] > 0 && (unsigned char)s[i] < 0x80;
-	if (plain)
+	return plain;
+}
+
+htmlDocPtr pm_html_read(const char *s, size_t len, const char *url, int options)
+{
+	if (plain_utf8(s, len))
 		return htmlReadMemory(s, (int)len, url, NULL, options | HTML_PARSE_IGNORE_ENC);
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
 	return htmlReadMemory(s, (int)len, url, "UTF-8", options);
 }
 
-char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
+void pm_html_reuse_release(struct pm_html_reuse *h)
 {
+	if (!h)
+		return;
+	htmlFreeParserCtxt(h->plain);
+	h->plain = NULL;
+}
+
+/* pm_html_read of plain UTF-8 through a kept context, reset instead of
+ * built and freed per fragment (a seventh of a short fragment's
+ * instructions). Not htmlCtxtReadMemory: on a context of its own, libxml2
+ * 2.9 leaves the charset unset and reads the bytes as Latin-1, where
+ * htmlReadMemory's context says UTF-8; so this is htmlDoRead's reuse path
+ * with that one field as htmlReadMemory has it. Text that is not plain
+ * goes to pm_html_read. */
+static htmlDocPtr html_read_reusing(struct pm_html_reuse *h, const char *s, size_t len,
+				    int options)
+{
+	xmlParserInputBufferPtr buf;
+	xmlParserInputPtr in;
+	htmlDocPtr doc;
+
+	if (!plain_utf8(s, len))
+		return pm_html_read(s, len, NULL, options);
+	if (!h->plain && !(h->plain = htmlNewParserCtxt()))
+		return pm_html_read(s, len, NULL, options);
+	htmlCtxtReset(h->plain);
+	buf = xmlParserInputBufferCreateMem(s, (int)len, XML_CHAR_ENCODING_NONE);
+	if (!buf)
+		return pm_html_read(s, len, NULL, options);
+	in = xmlNewIOInputStream(h->plain, buf, XML_CHAR_ENCODING_NONE);
+	if (!in) {
+		xmlFreeParserInputBuffer(buf);
+		return pm_html_read(s, len, NULL, options);
+	}
+	inputPush(h->plain, in);
+	htmlCtxtUseOptions(h->plain, options | HTML_PARSE_IGNORE_ENC);
+	h->plain->html = 1;
+	h->plain->charset = XML_CHAR_ENCODING_UTF8;
+	htmlParseDocument(h->plain);
+	doc = h->plain->myDoc;
+	h->plain->myDoc = NULL;
+	return doc;
+}
+
+char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
+			       int paragraphs, size_t max)
+{
+	const int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+			    HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT;
 	htmlDocPtr doc;
 	struct pm_buf b;
 	char *r;
@@ -217,9 +308,7 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 		return NULL;
 	if (len > (size_t)0x7fffffff)
 		len = 0x7fffffff;
-	doc = pm_html_read(html, len, NULL,
-			   HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
-			   HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT);
+	doc = h ? html_read_reusing(h, html, len, options) : pm_html_read(html, len, NULL, options);
 	if (!doc)
 		return pm_clean_text(html, len, paragraphs, max);
 	pm_buf_init(&b, max ? max * 2 : 0);
@@ -228,6 +317,11 @@ char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t
 	r = pm_clean_text(b.data, b.len, paragraphs, max);
 	pm_buf_release(&b);
 	return r;
+}
+
+char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
+{
+	return pm_html_fragment_text_in(NULL, html, len, paragraphs, max);
 }
 
 json_t *pm_json_text(const char *s)

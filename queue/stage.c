@@ -6,6 +6,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,17 +134,262 @@ json_t *pm_entry_object(const struct pm_entry *e, const char *field, struct pm_e
 	return o;
 }
 
+/* ---- article encoding ----
+ * json_dumps(JSON_COMPACT) walks every string one code point at a time
+ * through a callback; on the parse worker that was a quarter of its CPU.
+ * This writer produces the same bytes (jansson 2.14's dump.c: members in
+ * insertion order, "," and ":" without spaces, escapes only '"', '\\' and
+ * code points below 0x20 — \b \f \n \r \t, else \u00XX in upper case —
+ * and refuses text that is not UTF-8 as jansson's utf8_check_* does) and
+ * copies runs of plain ASCII 8 bytes at a time. What it does not write
+ * itself (reals, deep nesting) it asks json_dumps for, so the two never
+ * differ; test_queue compares them. */
+
+struct jw {
+	char *p;
+	size_t len, cap;
+	const json_t *last; /* the last string written, and where: text and */
+	size_t last_off, last_n; /* summary are often one json_t */
+};
+
+static inline void jw_need(struct jw *w, size_t n)
+{
+	if (w->cap - w->len >= n)
+		return;
+	while (w->cap - w->len < n)
+		w->cap = w->cap ? w->cap * 2 : 4096;
+	w->p = xrealloc(w->p, w->cap);
+}
+
+static void jw_put(struct jw *w, const char *s, size_t n)
+{
+	jw_need(w, n);
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+static inline void jw_putc(struct jw *w, char c)
+{
+	jw_need(w, 1);
+	w->p[w->len++] = c;
+}
+
+#define JW_ONES 0x0101010101010101ULL
+#define JW_HIGH 0x8080808080808080ULL
+
+/* Nonzero when one of the 8 bytes needs a look: non-ASCII, below 0x20,
+ * '"' or '\\'. (x - 0x20..) & ~x & 0x80.. flags a byte below 0x20; the
+ * other two are the zero-byte test on x xor the character. */
+static inline uint64_t jw_special(uint64_t x)
+{
+	uint64_t q = x ^ (JW_ONES * '"'), b = x ^ (JW_ONES * '\\');
+
+	return (x | ((x - JW_ONES * 0x20) & ~x) | ((q - JW_ONES) & ~q) | ((b - JW_ONES) & ~b)) &
+	       JW_HIGH;
+}
+
+/* Length of the UTF-8 sequence at s (at most n bytes), 0 when jansson would
+ * refuse it: a bad lead or continuation byte, overlong, surrogate, past
+ * U+10FFFF, or cut short. */
+static size_t jw_utf8(const unsigned char *s, size_t n)
+{
+	unsigned char u = s[0];
+	size_t k;
+	uint32_t v;
+
+	if (u >= 0xC2 && u <= 0xDF)
+		k = 2, v = u & 0x1F;
+	else if (u >= 0xE0 && u <= 0xEF)
+		k = 3, v = u & 0x0F;
+	else if (u >= 0xF0 && u <= 0xF4)
+		k = 4, v = u & 0x07;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	for (size_t i = 1; i < k; i++) {
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (k == 3 && v < 0x800) ||
+	    (k == 4 && v < 0x10000))
+		return 0;
+	return k;
+}
+
+static int jw_string(struct jw *w, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	char *o;
+
+	/* one reservation for the worst case: every byte as \u00XX */
+	jw_need(w, n * 6 + 2);
+	o = w->p + w->len;
+	*o++ = '"';
+	while (i < n) {
+		uint64_t x;
+
+		if (n - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if (!jw_special(x)) {
+				memcpy(o, s + i, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
+		}
+		unsigned char c = s[i];
+		if (c >= 0x80) {
+			size_t k = jw_utf8(s + i, n - i);
+			if (!k)
+				return -1;
+			memcpy(o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		i++;
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		*o++ = '\\';
+		switch (c) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			memcpy(o, "u00", 3);
+			o[3] = hex[c >> 4];
+			o[4] = hex[c & 15];
+			o += 5;
+		}
+	}
+	*o++ = '"';
+	w->len = (size_t)(o - w->p);
+	return 0;
+}
+
+/* Nesting past this goes to json_dumps whole: articles are two deep. */
+#define JW_MAX_DEPTH 32
+
+static int jw_value(struct jw *w, const json_t *v, int depth)
+{
+	char num[32];
+	int k;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING: {
+		size_t off = w->len, n = json_string_length(v);
+		if (v == w->last) {
+			jw_need(w, w->last_n);
+			memcpy(w->p + w->len, w->p + w->last_off, w->last_n);
+			w->len += w->last_n;
+			return 0;
+		}
+		if (jw_string(w, json_string_value(v), n) < 0)
+			return -1;
+		w->last = v;
+		w->last_off = off;
+		w->last_n = w->len - off;
+		return 0;
+	}
+	case JSON_NULL:
+		jw_put(w, "null", 4);
+		return 0;
+	case JSON_TRUE:
+		jw_put(w, "true", 4);
+		return 0;
+	case JSON_FALSE:
+		jw_put(w, "false", 5);
+		return 0;
+	case JSON_INTEGER:
+		k = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		if (k < 0 || (size_t)k >= sizeof(num))
+			return -1;
+		jw_put(w, num, (size_t)k);
+		return 0;
+	case JSON_ARRAY:
+		if (depth >= JW_MAX_DEPTH)
+			return -1;
+		jw_putc(w, '[');
+		for (size_t i = 0, n = json_array_size(v); i < n; i++) {
+			if (i)
+				jw_putc(w, ',');
+			if (jw_value(w, json_array_get(v, i), depth + 1) < 0)
+				return -1;
+		}
+		jw_putc(w, ']');
+		return 0;
+	case JSON_OBJECT: {
+		void *it = json_object_iter((json_t *)v);
+		if (depth >= JW_MAX_DEPTH)
+			return -1;
+		jw_putc(w, '{');
+		for (int first = 1; it; it = json_object_iter_next((json_t *)v, it), first = 0) {
+			if (!first)
+				jw_putc(w, ',');
+			if (jw_string(w, json_object_iter_key(it), json_object_iter_key_len(it)) < 0)
+				return -1;
+			jw_putc(w, ':');
+			if (jw_value(w, json_object_iter_value(it), depth + 1) < 0)
+				return -1;
+		}
+		jw_putc(w, '}');
+		return 0;
+	}
+	default: {
+		/* a real: jansson's own shortest round-trip form */
+		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (!s)
+			return -1;
+		jw_put(w, s, strlen(s));
+		free(s);
+		return 0;
+	}
+	}
+}
+
+char *pm_article_json(json_t *article, size_t *out_len)
+{
+	struct jw w = { 0 };
+	char *s;
+
+	if (json_is_object(article) && jw_value(&w, article, 0) == 0) {
+		jw_need(&w, 1);
+		w.p[w.len] = '\0';
+		if (out_len)
+			*out_len = w.len;
+		return w.p;
+	}
+	/* text that is not UTF-8, or nesting we leave to jansson (which
+	 * refuses the first too) */
+	free(w.p);
+	s = json_dumps(article, JSON_COMPACT);
+	if (s && out_len)
+		*out_len = strlen(s);
+	return s;
+}
+
 int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article,
 			 struct pm_err *err)
 {
 	const char *id = json_string_value(json_object_get(article, "id"));
-	char *out = json_dumps(article, JSON_COMPACT);
+	size_t n = 0;
+	char *out = pm_article_json(article, &n);
 
 	if (!out)
 		return pm_err_set(err, PM_EINPUT, "article cannot be serialized");
 	{
 		struct pm_field f[2] = { { "id", id ? id : "", id ? strlen(id) : 0 },
-					 { "article", out, strlen(out) } };
+					 { "article", out, n } };
 		pm_queue_pipe_add(q, stream, f, 2);
 	}
 	free(out);

@@ -51,6 +51,11 @@ json_t *pm_entry_object(const struct pm_entry *e, const char *field, struct pm_e
 int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article,
 			 struct pm_err *err);
 
+/* article's compact JSON, byte for byte what json_dumps(article,
+ * JSON_COMPACT) writes (a new string, *out_len its length; NULL where
+ * json_dumps fails: text that is not UTF-8). */
+char *pm_article_json(json_t *article, size_t *out_len /* OUT, may be NULL */);
+
 /* The same, for an article that is the entry field raw (len bytes, the
  * compact JSON that `parsed` was read from) plus the members of `added`:
  * raw is written with those members spliced in before its closing brace

@@ -215,6 +215,119 @@ static void test_text_fast_paths(void)
 	pm_tokens_release(&t);
 }
 
+/* The whole-word ASCII path against the general loop: every record (folded
+ * text, offsets, sentence, paragraph, flags) and the folded buffer, on text
+ * made of the pieces where they could part: words of every length around
+ * the 8-byte steps and the 256-byte cut, capitals, digits, mixed, sentence
+ * ends and "U.N.", blank lines, tabs, CR, NUL, non-ASCII letters, marks and
+ * ignorables right after an ASCII word, invalid bytes, the text's end. */
+static unsigned long long tok_rng = 0x9E3779B97F4A7C15ULL;
+
+static unsigned tok_rand(unsigned n)
+{
+	tok_rng ^= tok_rng << 13;
+	tok_rng ^= tok_rng >> 7;
+	tok_rng ^= tok_rng << 17;
+	return (unsigned)(tok_rng % n);
+}
+
+static size_t tok_text(char *out, size_t max)
+{
+	static const char *const seps[] = {
+		" ", " ", " ", " ", "  ", ". ", ", ", ".\n\n", "\n", "\t", "\r\n", "! ", "? ",
+		"\"", ".\"", "-", "'", "/", ":", "\0", "(", ")", "U.N. ", "\xC3\xA9", "\xC2\xAD",
+		"\xCC\x81", "\xE2\x80\x94", "\xE5\x9B\xBD", "\xFF", "\xC3", "\xD8\xA7\xD9\x84",
+		"\xE2\x80\x8B", "\xEF\xBC\xA9", "\xC2\xA0", "\xE2\x80\xA9", "\x7F", "@", "[", "`",
+		"{",
+	};
+	static const char alpha[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t n = 0;
+
+	while (n + 300 < max && tok_rand(60)) {
+		unsigned kind = tok_rand(10), wl;
+
+		/* word lengths: mostly short, some near 8 and 16, some past 248 */
+		wl = kind < 6 ? 1 + tok_rand(12) : kind < 9 ? 1 + tok_rand(40) : 240 + tok_rand(30);
+		for (unsigned k = 0; k < wl; k++) {
+			unsigned style = tok_rand(20);
+			char c = alpha[tok_rand(style < 14 ? 26 : style < 18 ? 52 : 62)];
+			out[n++] = c;
+		}
+		if (kind == 5) /* an all-capitals or all-digits word */
+			for (unsigned k = 0; k < 3; k++)
+				out[n++] = tok_rand(2) ? (char)('A' + tok_rand(26)) : (char)('0' + tok_rand(10));
+		if (tok_rand(3)) {
+			out[n++] = ' ';
+		} else {
+			const char *p = seps[tok_rand(sizeof(seps) / sizeof(seps[0]))];
+			size_t k = p[0] ? strlen(p) : 1;
+			memcpy(out + n, p, k);
+			n += k;
+		}
+	}
+	/* end inside a word half the time */
+	if (n > 1 && tok_rand(2))
+		n--;
+	return n;
+}
+
+static void test_text_ascii_words(void)
+{
+	struct pm_tokens a, b;
+	static char text[20000];
+	int same = 0, runs = 3000;
+	size_t tokens = 0;
+
+	pm_tokens_init(&a);
+	pm_tokens_init(&b);
+	TEST("text: whole-word ASCII path gives the general loop's tokens");
+	for (int r = 0; r < runs; r++) {
+		size_t n = tok_text(text, sizeof(text));
+		/* sometimes only a piece, so that words meet the text's end */
+		size_t off = tok_rand(4) ? 0 : tok_rand((unsigned)n + 1);
+		int ok;
+
+		if (r % 2) /* reserved room or grown step by step: the same */
+			pm_tokens_reserve(&a, n - off);
+		pm_text_tokenize(text + off, n - off, &a);
+		pm_text_tokenize_ref(text + off, n - off, &b);
+		ok = a.n == b.n && a.len == b.len && !memcmp(a.buf, b.buf, a.len);
+		for (size_t i = 0; ok && i < a.n; i++)
+			ok = !memcmp(&a.v[i], &b.v[i], sizeof(a.v[i]));
+		if (!ok && same + 3 > r)
+			fprintf(stderr, "  run %d: %zu tokens vs %zu\n", r, a.n, b.n);
+		same += ok;
+		tokens += a.n;
+	}
+	CHECK_INT(same, runs);
+	CHECK(tokens > 100000);
+	{
+		/* one word per case at every length from 1 to 300, ending the text
+		 * or before a space, a full stop or a non-ASCII letter */
+		static const char *const ends[] = { "", " x", ". X", "\xC3\xA9", "\xC2\xAD", "\n\nY" };
+		int bad = 0;
+		for (size_t wl = 1; wl <= 300; wl++)
+			for (size_t e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+				size_t n = 0;
+				int ok;
+				for (size_t k = 0; k < wl; k++)
+					text[n++] = (char)(k % 7 == 3 ? 'Q' : 'a' + (char)(k % 26));
+				memcpy(text + n, ends[e], strlen(ends[e]));
+				n += strlen(ends[e]);
+				pm_text_tokenize(text, n, &a);
+				pm_text_tokenize_ref(text, n, &b);
+				ok = a.n == b.n && a.len == b.len && !memcmp(a.buf, b.buf, a.len);
+				for (size_t i = 0; ok && i < a.n; i++)
+					ok = !memcmp(&a.v[i], &b.v[i], sizeof(a.v[i]));
+				bad += !ok;
+			}
+		CHECK_INT(bad, 0);
+	}
+	pm_tokens_release(&a);
+	pm_tokens_release(&b);
+}
+
 static const char *write_tmp(const char *text)
 {
 	static char path[64];
@@ -285,6 +398,7 @@ int main(void)
 	test_time();
 	test_text();
 	test_text_fast_paths();
+	test_text_ascii_words();
 	test_config();
 	return tl_summary();
 }

@@ -950,6 +950,55 @@ static void test_fingerprint_reference(void)
 	pm_buf_release(&b);
 }
 
+/* one kept parser context for a feed's fragments gives each the text a
+ * fresh context gives it, whatever came before (non-ASCII, broken markup,
+ * a named charset, a cut-off tag, nothing) */
+static void test_html_reuse(void)
+{
+	static const char *const frags[] = {
+		"<p>The Court said <b>on Monday</b> &amp; more</p>",
+		"<p>\xD0\x9D\xD0\xB5\xD0\xB2\xD0\xB8\xD0\xB4 &amp; \xD0\xB1\xD1\x80\xD0\xBE\xD0\xBD\xD1\x8F</p>",
+		"<meta charset=\"iso-8859-1\"><p>caf\xC3\xA9</p>",
+		"\xC3\xA9<p>first byte not ASCII</p>",
+		"<div><p>unclosed <i>italic<p>next <script>var x = '<p>';</script>tail",
+		"<table><tr><td>a<td>b</table><ul><li>one<li>two</ul>",
+		"<p>bad \xFF byte</p>",
+		"<?xml version=\"1.0\" encoding=\"latin1\"?><p>na\xC3\xAFve</p>",
+		"<p>x</p><",
+		"<p>&eacute;&hellip;&#8212;&#x1F600;&bogus; &</p>",
+		"<br>",
+		"<!-- only a comment -->",
+		"<p>\xE4\xB8\xAD\xE6\x96\x87 \xD8\xA7\xD9\x84\xD8\xB9\xD8\xB1\xD8\xA8\xD9\x8A\xD8\xA9</p>",
+	};
+	const size_t n = sizeof(frags) / sizeof(frags[0]);
+	struct pm_html_reuse h = { NULL };
+	int same = 0;
+
+	TEST("one HTML context per feed: each fragment's text unchanged");
+	for (size_t r = 0; r < 3; r++)
+		for (size_t i = 0; i < n; i++) {
+			/* a different order each round */
+			const char *f = frags[(i * (r + 1) + r) % n];
+			for (int para = 0; para < 2; para++) {
+				char *want = pm_html_fragment_text(f, strlen(f), para, 1000);
+				char *got = pm_html_fragment_text_in(&h, f, strlen(f), para, 1000);
+				if ((!want && !got) || (want && got && !strcmp(want, got)))
+					same++;
+				else
+					fprintf(stderr, "fragment %zu: want \"%s\", got \"%s\"\n", i,
+						want ? want : "(null)", got ? got : "(null)");
+				free(want);
+				free(got);
+			}
+		}
+	CHECK_INT(same, (int)(3 * n * 2));
+	CHECK(h.plain != NULL);
+	pm_html_reuse_release(&h);
+	CHECK(h.plain == NULL);
+	pm_html_reuse_release(&h);
+	pm_html_reuse_release(NULL);
+}
+
 int main(void)
 {
 	test_rss20();
@@ -970,5 +1019,6 @@ int main(void)
 	test_json_text();
 	test_text_caps();
 	test_html_in_place();
+	test_html_reuse();
 	return tl_summary();
 }

@@ -672,6 +672,157 @@ static void test_splice(void)
 	json_decref(added);
 }
 
+/* ---- pm_article_json against json_dumps ---- */
+
+static unsigned long long enc_rng = 88172645463325252ULL;
+
+static unsigned enc_rand(unsigned n)
+{
+	enc_rng ^= enc_rng << 13;
+	enc_rng ^= enc_rng >> 7;
+	enc_rng ^= enc_rng << 17;
+	return (unsigned)(enc_rng % n);
+}
+
+/* Text mostly of plain words, with every kind of byte jansson treats
+ * specially: controls, quotes, backslashes, slashes, DEL, 2-4 byte UTF-8,
+ * and (when bad) sequences it refuses: stray continuations, overlong forms,
+ * surrogates, past U+10FFFF, cut-short sequences, a NUL. */
+static size_t enc_text(char *out, size_t max, int bad)
+{
+	static const char *const pieces[] = {
+		"The Court ", "said ", "on Monday ", "prosecutors ", "a", " ", "  ",
+		"\"", "\\", "/", "\n", "\r\n", "\t", "\b", "\f", "\x01", "\x1f",
+		"\x7f", "caf\xc3\xa9 ", "\xd8\xa7\xd9\x84", "\xe2\x80\x94",
+		"\xe2\x80\xa8", "\xef\xbb\xbf", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf",
+		"\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", "0123456789abcdefXYZ",
+	};
+	static const char *const broken[] = {
+		"\x80", "\xbf", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80",
+		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\xc3", "\xe2\x80",
+		"\xc3\x28", "\xf0\x9f\x98",
+	};
+	size_t n = 0, parts = enc_rand(40);
+
+	for (size_t i = 0; i < parts; i++) {
+		const char *p = pieces[enc_rand(sizeof(pieces) / sizeof(pieces[0]))];
+		size_t k = strlen(p);
+		if (bad && enc_rand(8) == 0) {
+			p = broken[enc_rand(sizeof(broken) / sizeof(broken[0]))];
+			k = strlen(p);
+		}
+		if (bad && enc_rand(30) == 0)
+			p = "\0", k = 1;
+		if (n + k > max)
+			break;
+		memcpy(out + n, p, k);
+		n += k;
+	}
+	return n;
+}
+
+static json_t *enc_string(int bad)
+{
+	char buf[1024];
+	size_t n = enc_text(buf, sizeof(buf), bad);
+
+	return json_stringn_nocheck(buf, n);
+}
+
+static json_t *enc_value(int depth, int bad)
+{
+	switch (enc_rand(depth > 2 ? 6 : 8)) {
+	case 0: return json_null();
+	case 1: return json_integer((json_int_t)enc_rand(2000000) - 1000000);
+	case 2: return json_real((double)enc_rand(100000) / 7.0);
+	case 3: return enc_rand(2) ? json_true() : json_false();
+	case 4:
+	case 5: return enc_string(bad);
+	case 6: {
+		json_t *a = json_array();
+		for (unsigned i = 0, n = enc_rand(4); i < n; i++)
+			json_array_append_new(a, enc_value(depth + 1, bad));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		for (unsigned i = 0, n = enc_rand(4); i < n; i++) {
+			char key[64];
+			size_t k = enc_text(key, sizeof(key) - 1, bad);
+			json_object_setn_new_nocheck(o, key, k, enc_value(depth + 1, bad));
+		}
+		return o;
+	}
+	}
+}
+
+/* an article as the parse stage builds one, text and summary one json_t */
+static json_t *enc_article(int bad)
+{
+	json_t *a = json_object(), *text = enc_string(bad);
+
+	json_object_set_new(a, "id", json_string("0123456789abcdef"));
+	json_object_set_new(a, "url", enc_rand(3) ? json_string("https://x.example/a?b=1") : json_null());
+	json_object_set_new(a, "guid", enc_string(bad));
+	json_object_set_new(a, "title", enc_string(bad));
+	json_object_set(a, "text", text);
+	json_object_set(a, "summary", enc_rand(2) ? text : json_null());
+	json_object_set_new(a, "author", enc_rand(2) ? enc_string(bad) : json_null());
+	json_object_set_new(a, "source", enc_value(0, bad));
+	json_object_set_new(a, "feed_tags", enc_rand(2) ? json_array() : enc_value(1, bad));
+	if (enc_rand(4) == 0)
+		json_object_set_new(a, "extra", enc_value(0, bad));
+	json_decref(text);
+	return a;
+}
+
+static void test_article_json(void)
+{
+	int same = 0, refused = 0, cases = 0;
+
+	TEST("article JSON is json_dumps's, byte for byte");
+	for (int i = 0; i < 20000; i++) {
+		json_t *a = enc_article(i % 3 == 0);
+		char *want = json_dumps(a, JSON_COMPACT);
+		size_t n = 12345;
+		char *got = pm_article_json(a, &n);
+
+		cases++;
+		if (!want) {
+			refused += got == NULL;
+		} else if (got && n == strlen(want) && !strcmp(got, want)) {
+			same++;
+		} else if (same + refused + 5 > cases) {
+			fprintf(stderr, "want %s\ngot  %s\n", want, got ? got : "(null)");
+		}
+		free(want);
+		free(got);
+		json_decref(a);
+	}
+	CHECK_INT(same + refused, cases);
+	/* both kinds occur, or the comparison proves little */
+	CHECK(refused > 1000);
+	CHECK(same > 10000);
+	{
+		/* empty containers, a deep nest (left to jansson), a lone string */
+		json_t *o = json_pack("{s:{},s:[],s:s,s:[[[]]]}", "a", "b", "", "", "c");
+		json_t *deep = json_array(), *cur = deep;
+		char *w, *g;
+		for (int d = 0; d < 100; d++) {
+			json_t *n = json_array();
+			json_array_append_new(cur, n);
+			cur = n;
+		}
+		json_object_set_new(o, "deep", deep);
+		w = json_dumps(o, JSON_COMPACT);
+		g = pm_article_json(o, NULL);
+		CHECK(w && g && !strcmp(w, g));
+		free(w);
+		free(g);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	struct pm_embedded emb;
@@ -694,6 +845,7 @@ int main(void)
 	test_rate(emb.url);
 	test_urls();
 	test_splice();
+	test_article_json();
 	test_loading();
 	pm_embedded_stop(&emb);
 	{
