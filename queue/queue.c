@@ -296,8 +296,13 @@ int pm_queue_max_deliveries(const struct pm_queue *q)
 struct argv_buf {
 	const char *argv[64];
 	size_t lens[64];
-	char *owned[64];     /* prefixed key names we allocated */
+	char *owned[64];     /* key names too long for the arena, allocated */
 	int argc, nowned;
+	/* Key names and numbers are built here: a worker sends several keyed
+	 * commands per article, and a malloc plus a vsnprintf for each was a
+	 * tenth of the parse worker's instructions. */
+	size_t arena_used;
+	char arena[2048];
 };
 
 static void av_add(struct argv_buf *a, const char *s, size_t n)
@@ -313,20 +318,48 @@ static void av_str(struct argv_buf *a, const char *s)
 	av_add(a, s, strlen(s));
 }
 
+/* Adds the argument made of up to three parts, built in the arena when it
+ * fits (else allocated and owned). */
+static void av_join(struct argv_buf *a, const char *p1, const char *p2, const char *p3)
+{
+	size_t n1 = strlen(p1), n2 = strlen(p2), n3 = strlen(p3), n = n1 + n2 + n3;
+	char *k;
+
+	if (a->argc >= 64)
+		return;
+	if (n + 1 <= sizeof(a->arena) - a->arena_used) {
+		k = a->arena + a->arena_used;
+		a->arena_used += n + 1;
+	} else {
+		if (a->nowned >= 64)
+			return;
+		k = xmalloc(n + 1);
+		a->owned[a->nowned++] = k;
+	}
+	memcpy(k, p1, n1);
+	memcpy(k + n1, p2, n2);
+	memcpy(k + n1 + n2, p3, n3);
+	k[n] = '\0';
+	av_add(a, k, n);
+}
+
 static void av_key(struct argv_buf *a, struct pm_queue *q, const char *name)
 {
-	char *k = xasprintf("%s%s", q->prefix, name);
-	if (a->nowned < 64)
-		a->owned[a->nowned++] = k;
-	av_str(a, k);
+	av_join(a, q->prefix, name, "");
+}
+
+/* The key "seen:NAME" under the prefix. */
+static void av_seen_key(struct argv_buf *a, struct pm_queue *q, const char *name)
+{
+	av_join(a, q->prefix, "seen:", name);
 }
 
 static void av_num(struct argv_buf *a, long long v)
 {
-	char *k = xasprintf("%lld", v);
-	if (a->nowned < 64)
-		a->owned[a->nowned++] = k;
-	av_str(a, k);
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	av_join(a, num, "", "");
 }
 
 static void av_release(struct argv_buf *a)
@@ -334,6 +367,7 @@ static void av_release(struct argv_buf *a)
 	for (int i = 0; i < a->nowned; i++)
 		free(a->owned[i]);
 	a->nowned = a->argc = 0;
+	a->arena_used = 0;
 }
 
 /* Error replies that say the server cannot serve yet, not that the command
@@ -1496,15 +1530,13 @@ int pm_queue_seen_check(struct pm_queue *q, const char *key, const char *value,
 			struct pm_err *err)
 {
 	struct argv_buf a = { 0 };
-	char *k = xasprintf("seen:%s", key);
 	redisReply *r;
 	int res;
 
 	av_str(&a, "GET");
-	av_key(&a, q, k);
+	av_seen_key(&a, q, key);
 	r = run(q, &a, err);
 	av_release(&a);
-	free(k);
 	if (!r)
 		return -1;
 	if (r->type != REDIS_REPLY_STRING)
@@ -1526,11 +1558,8 @@ int pm_queue_seen_check_many(struct pm_queue *q, const char *const *keys,
 		redisReply *r;
 
 		av_str(&a, "MGET");
-		for (size_t i = 0; i < chunk; i++) {
-			char *k = xasprintf("seen:%s", keys[at + i]);
-			av_key(&a, q, k);
-			free(k);
-		}
+		for (size_t i = 0; i < chunk; i++)
+			av_seen_key(&a, q, keys[at + i]);
 		r = run(q, &a, err);
 		av_release(&a);
 		if (!r)
@@ -1552,11 +1581,8 @@ int pm_queue_seen_check_many(struct pm_queue *q, const char *const *keys,
 static void cmd_seen_set(struct pm_queue *q, struct argv_buf *a, const char *key,
 			 const char *value, int ttl_s)
 {
-	char *k = xasprintf("seen:%s", key);
-
 	av_str(a, "SET");
-	av_key(a, q, k);
-	free(k);
+	av_seen_key(a, q, key);
 	av_str(a, value);
 	av_str(a, "EX");
 	av_num(a, ttl_s > 0 ? ttl_s : 30 * 86400);
