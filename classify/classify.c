@@ -34,7 +34,7 @@ struct val {
 };
 
 /* Per-article list state bits. */
-enum { LS_TOUCHED = 1, LS_HIT = 2, LS_LANG = 4, LS_ON = 8, LS_DONE = 16 };
+enum { LS_HIT = 2, LS_LANG = 4, LS_ON = 8, LS_UNSORTED = 16 };
 
 /* The per-article state, sized by the rule set once and kept in pm_rules
  * for the next article (see pm_rules.spare): after an article only what it
@@ -70,6 +70,7 @@ struct cl_scratch {
 	uint32_t *claims;           /* claims to evaluate */
 	size_t nclaims;
 	struct occv *pool;          /* spare vectors for evaluation temporaries */
+	struct occv sorttmp;        /* room for occ_sort */
 	size_t npool, apool;
 	size_t nuterms, nlists, ntags, nrules; /* the sizes of the rule set */
 };
@@ -129,33 +130,75 @@ static int occ_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-static void occ_sort(struct occ *v, size_t n)
+/* Sorts v[0..n) by (field, t0, t1); tmp is room for n more. The vectors
+ * sorted here are a few runs already in order (the occurrences of each
+ * term of a list, one after the other), so a natural merge sort takes
+ * about log2(runs) passes; compared inline, not through qsort's pointer. */
+static void occ_sort(struct occ *v, size_t n, struct occ *tmp)
 {
-	if (n > 24) {
-		qsort(v, n, sizeof(*v), occ_cmp);
+	struct occ *src = v, *dst = tmp, *x;
+	size_t runs;
+
+	if (n <= 24) {
+		/* the usual handful: insertion sort */
+		for (size_t i = 1; i < n; i++) {
+			struct occ o = v[i];
+			size_t j = i;
+			while (j > 0 && occ_cmp(&v[j - 1], &o) > 0) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = o;
+		}
 		return;
 	}
-	/* the usual handful: insertion sort, without qsort's set-up */
-	for (size_t i = 1; i < n; i++) {
-		struct occ x = v[i];
-		size_t j = i;
-		while (j > 0 && occ_cmp(&v[j - 1], &x) > 0) {
-			v[j] = v[j - 1];
-			j--;
+	do {
+		size_t i = 0;
+		runs = 0;
+		while (i < n) {
+			size_t m = i + 1, e, a = i, b, k = i;
+			while (m < n && occ_cmp(&src[m - 1], &src[m]) <= 0)
+				m++;
+			e = m;
+			if (m < n)
+				for (e = m + 1; e < n && occ_cmp(&src[e - 1], &src[e]) <= 0; e++)
+					;
+			b = m;
+			while (a < m && b < e)
+				dst[k++] = occ_cmp(&src[b], &src[a]) < 0 ? src[b++] : src[a++];
+			while (a < m)
+				dst[k++] = src[a++];
+			while (b < e)
+				dst[k++] = src[b++];
+			runs++;
+			i = e;
 		}
-		v[j] = x;
-	}
+		x = src, src = dst, dst = x;
+	} while (runs > 1);
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 }
 
 /* Sorts v by (field, t0, t1) and drops repeats, keeping the smallest
- * anchor (repeats differ in nothing else). */
-static void occv_sort_unique(struct occv *v)
+ * anchor (repeats differ in nothing else). Most vectors come here sorted
+ * already (every val keeps that order): one look settles it. tmp is a
+ * spare vector for the sort. */
+static void occv_sort_unique(struct occv *v, struct occv *tmp)
 {
-	size_t w = 0;
+	size_t w = 0, i;
+	int d = -1, repeats = 0;
 
 	if (v->n < 2)
 		return;
-	occ_sort(v->v, v->n);
+	for (i = 1; i < v->n && (d = occ_cmp(&v->v[i - 1], &v->v[i])) <= 0; i++)
+		repeats |= d == 0;
+	if (i == v->n && !repeats)
+		return;
+	if (i < v->n) {
+		tmp->n = 0;
+		occv_reserve(tmp, v->n);
+		occ_sort(v->v, v->n, tmp->v);
+	}
 	for (size_t i = 1; i < v->n; i++) {
 		if (occ_cmp(&v->v[w], &v->v[i]))
 			v->v[++w] = v->v[i];
@@ -302,6 +345,7 @@ static void scratch_reset(struct cl_scratch *s)
 		s->rule_fired[i] = s->rule_queued[i] = 0;
 		occv_clear(&s->ruleocc[i]);
 	}
+	occv_clear(&s->sorttmp);
 	s->ntag_done = 0;
 	s->nevald = 0;
 	s->nheap = 0;
@@ -326,6 +370,7 @@ void cl_scratch_free(struct cl_scratch *s)
 		occv_free(&s->ruleocc[i]);
 	for (size_t i = 0; i < s->npool; i++)
 		occv_free(&s->pool[i]);
+	occv_free(&s->sorttmp);
 	free(s->uterms);
 	free(s->uterm_hit);
 	free(s->lists);
@@ -436,17 +481,15 @@ static int list_on(struct ctx *c, int l)
 	return (c->s->list_state[l] & LS_ON) != 0;
 }
 
-/* The occurrences of list l: its distinct terms' occurrences, merged. */
+/* The occurrences of list l: gather_lists appended those of its matched
+ * terms one term after the other; they are put in order when first used. */
 static const struct occv *list_occ(struct ctx *c, int l)
 {
-	const struct pm_rules *r = c->r;
 	struct cl_scratch *s = c->s;
 
-	if (!(s->list_state[l] & LS_DONE)) {
-		int on = list_on(c, l);
-		list_mark(c, l, LS_DONE);
-		for (size_t k = 0; on && k < r->list_nuterms[l]; k++)
-			occv_merge_into(c, &s->lists[l], &s->uterms[r->list_uterms[l][k]]);
+	if (s->list_state[l] & LS_UNSORTED) {
+		s->list_state[l] &= (unsigned char)~LS_UNSORTED;
+		occv_sort_unique(&s->lists[l], &s->sorttmp);
 	}
 	return &s->lists[l];
 }
@@ -549,16 +592,41 @@ static void queue_claim(struct ctx *c, uint32_t k)
 	}
 }
 
-/* Queues the rules and claims whose value may differ from the one they
- * have on an empty document (false, or they are queued anyway): those
- * naming a list with an occurrence in the document's language, and those
- * true on an empty document. With all set (PM_CLASSIFY_EVAL_ALL), every
- * rule, tag and claim. */
-static void queue_candidates(struct ctx *c, int all)
+/* Gives every list the occurrences of its matched distinct terms (when
+ * the list applies to the document's language), and queues the rules and
+ * claims whose value may differ from the one they have on an empty
+ * document (false, or they are queued anyway): those naming a list with an
+ * occurrence, and those true on an empty document. Walking the matched
+ * terms, not each list's terms, keeps a list of a thousand names as cheap
+ * as its hits. With all set (PM_CLASSIFY_EVAL_ALL), every rule, tag and
+ * claim is queued. */
+static void gather_lists(struct ctx *c, int all)
 {
 	const struct pm_rules *r = c->r;
 	struct cl_scratch *s = c->s;
 
+	for (size_t h = 0; h < s->nuterm_hit; h++) {
+		uint32_t u = s->uterm_hit[h];
+		for (uint32_t x = r->uterm_lists.start[u]; x < r->uterm_lists.start[u + 1]; x++) {
+			uint32_t l = r->uterm_lists.v[x];
+			if (!list_on(c, (int)l))
+				continue;
+			struct occv *lo = &s->lists[l];
+			const struct occv *uo = &s->uterms[u];
+			if (lo->n)
+				s->list_state[l] |= LS_UNSORTED;
+			occv_reserve(lo, uo->n);
+			memcpy(lo->v + lo->n, uo->v, uo->n * sizeof(*uo->v));
+			lo->n += uo->n;
+			if (all || (s->list_state[l] & LS_HIT))
+				continue;
+			list_mark(c, (int)l, LS_HIT);
+			for (uint32_t y = r->list_rules.start[l]; y < r->list_rules.start[l + 1]; y++)
+				queue_rule(c, r->list_rules.v[y]);
+			for (uint32_t y = r->list_claims.start[l]; y < r->list_claims.start[l + 1]; y++)
+				queue_claim(c, r->list_claims.v[y]);
+		}
+	}
 	if (all) {
 		for (size_t i = 0; i < r->nrules; i++)
 			queue_rule(c, (uint32_t)i);
@@ -567,19 +635,6 @@ static void queue_candidates(struct ctx *c, int all)
 		for (size_t k = 0; k < r->nclaims; k++)
 			queue_claim(c, (uint32_t)k);
 		return;
-	}
-	for (size_t h = 0; h < s->nuterm_hit; h++) {
-		uint32_t u = s->uterm_hit[h];
-		for (uint32_t x = r->uterm_lists.start[u]; x < r->uterm_lists.start[u + 1]; x++) {
-			uint32_t l = r->uterm_lists.v[x];
-			if ((s->list_state[l] & LS_HIT) || !list_on(c, (int)l))
-				continue;
-			list_mark(c, (int)l, LS_HIT);
-			for (uint32_t y = r->list_rules.start[l]; y < r->list_rules.start[l + 1]; y++)
-				queue_rule(c, r->list_rules.v[y]);
-			for (uint32_t y = r->list_claims.start[l]; y < r->list_claims.start[l + 1]; y++)
-				queue_claim(c, r->list_claims.v[y]);
-		}
 	}
 	for (size_t k = 0; k < r->nalways_rules; k++)
 		queue_rule(c, r->always_rules[k]);
@@ -676,6 +731,7 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
 	struct val a, b;
+	struct occv ys;
 	int dist = (n->kind == N_NEAR || n->kind == N_NOTNEAR) ? n->n : -1;
 	int keep_unpaired = n->kind == N_NOTNEAR || n->kind == N_NOTSENT;
 
@@ -684,20 +740,37 @@ static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct
 	eval(c, n->a, mask, &a);
 	if (a.o.n)
 		eval(c, n->b, mask, &b);
-	for (size_t i = 0; i < a.o.n; i++) {
-		long p = b.o.n ? partner(&a.o.v[i], &b.o, dist) : -1;
-		if (keep_unpaired) {
-			if (p < 0)
-				occv_push(&out->o, a.o.v[i]);
-		} else if (p >= 0) {
-			struct occ x = a.o.v[i], y = b.o.v[p];
-			uint32_t an = x.anchor < y.anchor ? x.anchor : y.anchor;
-			x.anchor = y.anchor = an;
-			occv_push(&out->o, x);
-			occv_push(&out->o, y);
-		}
+	if (keep_unpaired) {
+		/* a subset of a, in a's order: sorted and unique as it comes */
+		occv_reserve(&out->o, a.o.n);
+		for (size_t i = 0; i < a.o.n; i++)
+			if (!b.o.n || partner(&a.o.v[i], &b.o, dist) < 0)
+				out->o.v[out->o.n++] = a.o.v[i];
+		goto done;
 	}
-	occv_sort_unique(&out->o);
+	/* each paired a (in a's order, so sorted and unique) and its partner
+	 * (nearly always in order too), both given the pair's first anchor;
+	 * then the two runs are merged */
+	ys = pool_take(c);
+	for (size_t i = 0; i < a.o.n && b.o.n; i++) {
+		long p = partner(&a.o.v[i], &b.o, dist);
+		if (p < 0)
+			continue;
+		struct occ x = a.o.v[i], y = b.o.v[p];
+		uint32_t an = x.anchor < y.anchor ? x.anchor : y.anchor;
+		x.anchor = y.anchor = an;
+		occv_push(&out->o, x);
+		occv_push(&ys, y);
+	}
+	occv_sort_unique(&ys, &c->s->sorttmp);
+	if (ys.n) {
+		struct occv xs = out->o;
+		out->o = pool_take(c);
+		occv_union(&out->o, &xs, &ys);
+		pool_give(c, &xs);
+	}
+	pool_give(c, &ys);
+done:
 	out->truth = out->o.n > 0;
 	val_free(c, &a);
 	val_free(c, &b);
@@ -775,6 +848,23 @@ static int u32_cmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
+/* Sorts indices ascending: the usual few by insertion, without qsort's
+ * set-up and calls through a pointer. */
+static void u32_sort(uint32_t *v, size_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), u32_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Evaluates the queued rules of tag t in file order (the others have their
  * empty-document value: false) and, when the tag is emitted, gathers its
  * evidence and queues what names it. */
@@ -788,7 +878,7 @@ static void eval_tag(struct ctx *c, uint32_t t)
 	for (int32_t i = s->tag_first[t]; i >= 0; i = s->rule_next[i])
 		s->evald[s->nevald++] = (uint32_t)i;
 	/* rule indices grow in file order */
-	qsort(s->evald + from, s->nevald - from, sizeof(*s->evald), u32_cmp);
+	u32_sort(s->evald + from, s->nevald - from);
 	s->tag_ev0[t] = (uint32_t)from;
 	s->tag_evn[t] = (uint32_t)(s->nevald - from);
 	for (size_t k = from; k < s->nevald; k++) {
@@ -992,7 +1082,7 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 			val_free(c, &v);
 			continue;
 		}
-		occv_sort_unique(&v.o);
+		occv_sort_unique(&v.o, &c->s->sorttmp);
 		if (v.o.n > 1) /* a NOT-only claim has none (and no vector) */
 			qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
 		/* one flag per group of occurrences anchored in one sentence; it
@@ -1061,10 +1151,10 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 
 	/* tags in dependency order (a min-heap on the rank), only those that
 	 * can differ from an empty document's */
-	queue_candidates(&c, (flags & PM_CLASSIFY_EVAL_ALL) != 0);
+	gather_lists(&c, (flags & PM_CLASSIFY_EVAL_ALL) != 0);
 	while (s->nheap)
 		eval_tag(&c, pop_tag(&c));
-	qsort(s->tag_done, s->ntag_done, sizeof(*s->tag_done), u32_cmp);
+	u32_sort(s->tag_done, s->ntag_done);
 	tags = json_array();
 	below = json_array();
 	for (size_t k = 0; k < s->ntag_done; k++) {
@@ -1084,7 +1174,7 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 	sort_tags(tags);
 	sort_tags(below);
 	mis = json_array();
-	qsort(s->claims, s->nclaims, sizeof(*s->claims), u32_cmp);
+	u32_sort(s->claims, s->nclaims);
 	claims_json(&c, mis, flags);
 	res = json_pack("{s:o, s:o}", "tags", tags, "misinfo", mis);
 	if (flags & PM_CLASSIFY_EXPLAIN)
