@@ -398,18 +398,18 @@ void cl_scratch_free(struct cl_scratch *s)
 
 /* ---- term matching ------------------------------------------------------- */
 
-static int tok_matches(const struct ctx *c, int f, size_t i, const struct term_tok *tt)
+/* Whether token i of field f is tok tt (folded form, or a prefix of it
+ * for tt->prefix; and the source spelling for an exact-case token). */
+static inline int tok_matches(const struct ctx *c, int f, size_t i, const struct term_tok *tt)
 {
 	const struct pm_tokens *tk = &c->tok[f];
 	const struct pm_token *k = &tk->v[i];
 	const char *s = pm_token_str(tk, i);
 
-	if (tt->prefix) {
-		if (k->norm_len < tt->len || memcmp(s, tt->norm, tt->len))
-			return 0;
-	} else if (k->norm_len != tt->len || memcmp(s, tt->norm, tt->len)) {
+	if (tt->prefix ? k->norm_len < tt->len : k->norm_len != tt->len)
 		return 0;
-	}
+	if (s[0] != tt->norm[0] || memcmp(s, tt->norm, tt->len))
+		return 0;
 	if (tt->exact) {
 		size_t el = strlen(tt->exact);
 		if (k->end - k->start != el || memcmp(c->src[f] + k->start, tt->exact, el))
@@ -418,35 +418,33 @@ static int tok_matches(const struct ctx *c, int f, size_t i, const struct term_t
 	return 1;
 }
 
-static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t nids)
+/* Verifies the candidates cd[0..n) whose first token's folded form
+ * matched token i of field f, and records each one found; o is the
+ * occurrence of token i (t1 set per term). */
+static void try_terms(struct ctx *c, int f, size_t i, const struct dt_cand *cd, uint32_t n,
+		      struct occ o)
 {
 	const struct pm_tokens *tk = &c->tok[f];
 	struct cl_scratch *s = c->s;
 
-	for (size_t k = 0; k < nids; k++) {
-		const struct term *t = &c->r->terms[c->r->uterm_rep[ids[k]]];
-		size_t j;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct term_tok *tt = cd[k].tok;
+		uint32_t nt = cd[k].ntok, j;
 
-		if (i + t->ntok > tk->n)
+		if (i + nt > tk->n)
 			continue;
 		/* the index matched the first token's folded form; only an
 		 * exact-case spelling is left to test there */
-		for (j = t->tok[0].exact ? 0 : 1; j < t->ntok; j++)
-			if (!tok_matches(c, f, i + j, &t->tok[j]))
+		for (j = tt[0].exact ? 0 : 1; j < nt; j++)
+			if (!tok_matches(c, f, i + j, &tt[j]))
 				break;
-		if (j < t->ntok)
+		if (j < nt)
 			continue;
-		struct occ o = { (uint32_t)i, (uint32_t)(i + t->ntok), tk->v[i].sentence,
-				 tk->v[i].sentence, (uint8_t)f, 0 };
-		if (f == F_TITLE)
-			o.mask = SC_TITLE;
-		else if (f == F_SUMMARY)
-			o.mask = SC_SUMMARY | SC_LEAD;
-		else
-			o.mask = SC_TEXT | (tk->v[i].para < 2 ? SC_LEAD : 0);
-		if (!s->uterms[ids[k]].n)
-			s->uterm_hit[s->nuterm_hit++] = (uint32_t)ids[k];
-		occv_push(&s->uterms[ids[k]], o);
+		struct occv *uv = &s->uterms[cd[k].u];
+		if (!uv->n)
+			s->uterm_hit[s->nuterm_hit++] = cd[k].u;
+		o.t1 = (uint32_t)(i + nt);
+		occv_push(uv, o);
 	}
 }
 
@@ -496,30 +494,34 @@ static const struct occv *list_occ(struct ctx *c, int l)
 
 static void match_field(struct ctx *c, int f)
 {
-	const struct trie *tr = &c->r->index;
+	const struct dtrie *tr = &c->r->index;
+	const struct dt_state *st = tr->s;
 	const struct pm_tokens *tk = &c->tok[f];
 
-	if (!tr->n)
-		return;
 	for (size_t i = 0; i < tk->n; i++) {
 		const uint8_t *s = (const uint8_t *)pm_token_str(tk, i);
-		uint32_t len = tk->v[i].norm_len, d = 1, nd;
+		const struct pm_token *k = &tk->v[i];
+		uint32_t len = k->norm_len, x = 0;
+		struct occ o = { (uint32_t)i, 0, k->sentence, k->sentence, (uint8_t)f, 0 };
 
-		if (tr->v[0].nprefix) /* a prefix that folded to nothing */
-			try_terms(c, f, i, tr->v[0].prefix, tr->v[0].nprefix);
-		if (!len)
-			continue;
-		/* one walk down the trie: each node passed is a prefix of the
+		if (f == F_TITLE)
+			o.mask = SC_TITLE;
+		else if (f == F_SUMMARY)
+			o.mask = SC_SUMMARY | SC_LEAD;
+		else
+			o.mask = SC_TEXT | (k->para < 2 ? SC_LEAD : 0);
+		if (st[0].nprefix) /* a prefix that folded to nothing */
+			try_terms(c, f, i, tr->cands + st[0].cand + st[0].nexact, st[0].nprefix, o);
+		/* one walk down the trie: each state passed is a prefix of the
 		 * token, the last one (if reached) its whole spelling */
-		for (nd = tr->root[s[0]]; nd; nd = trie_child(&tr->v[nd], s[d++])) {
-			const struct trie_node *x = &tr->v[nd];
-			if (x->nprefix)
-				try_terms(c, f, i, x->prefix, x->nprefix);
-			if (d == len) {
-				if (x->nexact)
-					try_terms(c, f, i, x->exact, x->nexact);
+		for (uint32_t d = 0; d < len; d++) {
+			if (!(x = dt_step(tr, x, s[d])))
 				break;
-			}
+			if (st[x].nprefix)
+				try_terms(c, f, i, tr->cands + st[x].cand + st[x].nexact,
+					  st[x].nprefix, o);
+			if (d + 1 == len && st[x].nexact)
+				try_terms(c, f, i, tr->cands + st[x].cand, st[x].nexact, o);
 		}
 	}
 }
