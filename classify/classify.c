@@ -922,14 +922,33 @@ static json_t *span_string(const char *s, size_t len)
 	return j;
 }
 
+/* Sets key k of object o to v (stolen) and returns o. A NULL v (a string
+ * that is not UTF-8) frees o and gives NULL, as json_pack would: the
+ * objects of the output are built this way because json_pack copies every
+ * string through a buffer of its own, several times the cost of the
+ * object (it was half the time of a document with many tags). */
+static json_t *jset(json_t *o, const char *k, json_t *v)
+{
+	if (!o || !v) {
+		json_decref(o);
+		json_decref(v);
+		return NULL;
+	}
+	json_object_set_new_nocheck(o, k, v);
+	return o;
+}
+
 static json_t *evidence_json(const struct ctx *c, const struct occ *o, const char *rule)
 {
 	const struct pm_tokens *tk = &c->tok[o->field];
 	uint32_t st = tk->v[o->t0].start, en = tk->v[o->t1 - 1].end;
+	json_t *j = json_object();
 
-	return json_pack("{s:s, s:I, s:I, s:o, s:s}", "field", field_names[o->field],
-			 "start", (json_int_t)st, "end", (json_int_t)en, "text",
-			 span_string(c->src[o->field] + st, en - st), "rule", rule);
+	j = jset(j, "field", json_string_nocheck(field_names[o->field]));
+	j = jset(j, "start", json_integer((json_int_t)st));
+	j = jset(j, "end", json_integer((json_int_t)en));
+	j = jset(j, "text", span_string(c->src[o->field] + st, en - st));
+	return jset(j, "rule", json_string(rule));
 }
 
 struct ev {
@@ -981,8 +1000,9 @@ static json_t *rules_fired_json(const struct ctx *c, int tag)
 	for (uint32_t k = 0; k < c->s->tag_evn[tag]; k++) {
 		size_t i = c->s->evald[c->s->tag_ev0[tag] + k];
 		if (c->s->rule_fired[i])
-			json_array_append_new(a, json_pack("{s:s, s:i}", "rule", r->rules[i].name,
-							   "weight", r->rules[i].weight));
+			json_array_append_new(a, jset(jset(json_object(), "rule",
+								json_string(r->rules[i].name)),
+							   "weight", json_integer(r->rules[i].weight)));
 	}
 	return a;
 }
@@ -1036,8 +1056,9 @@ static json_t *tag_json(struct ctx *c, int t, unsigned flags)
 	for (size_t k = 0; k < nev && k < CL_MAX_EVIDENCE_PER_TAG; k++)
 		json_array_append_new(evj, evidence_json(c, &ev[k].o, ev[k].rule));
 	free(ev);
-	o = json_pack("{s:s, s:i, s:o}", "tag", r->tags[t].name, "score", c->s->tag_score[t],
-		      "evidence", evj);
+	o = jset(json_object(), "tag", json_string(r->tags[t].name));
+	o = jset(o, "score", json_integer(c->s->tag_score[t]));
+	o = jset(o, "evidence", evj);
 	if (flags & PM_CLASSIFY_EXPLAIN) {
 		json_object_set_new(o, "threshold", json_integer(r->tags[t].threshold));
 		json_object_set_new(o, "rules", rules_fired_json(c, t));
@@ -1105,9 +1126,11 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 				k = q;
 				continue;
 			}
-			json_t *m = json_pack("{s:s, s:s, s:o, s:s, s:s}", "claim", cl->id,
-					      "verdict", cl->verdict, "sentence", sent,
-					      "correction", cl->correction, "reference", cl->reference);
+			json_t *m = jset(json_object(), "claim", json_string(cl->id));
+			m = jset(m, "verdict", json_string(cl->verdict));
+			m = jset(m, "sentence", sent);
+			m = jset(m, "correction", json_string(cl->correction));
+			m = jset(m, "reference", json_string(cl->reference));
 			if (flags & PM_CLASSIFY_EXPLAIN) {
 				json_t *evj = json_array();
 				for (size_t e = k; e < q; e++)
