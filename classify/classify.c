@@ -28,9 +28,15 @@ struct occv {
 	size_t n, a;
 };
 
+/* The value of an expression: its truth and its occurrences, o. o is
+ * either own (filled by the expression) or, for a bare list or tag
+ * evaluated unscoped, that list's or tag's vector itself, borrowed
+ * read-only until the rule is evaluated: copying them was most of the cost
+ * of a rule. */
 struct val {
 	int truth;
-	struct occv o;
+	const struct occv *o;
+	struct occv own;
 };
 
 /* Per-article list state bits. */
@@ -646,15 +652,28 @@ static void gather_lists(struct ctx *c, int all)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
-static void val_init(struct ctx *c, struct val *v)
+/* An empty value; it takes a vector from the pool only when it fills own. */
+static void val_init(struct val *v)
 {
 	v->truth = 0;
-	v->o = pool_take(c);
+	v->own.v = NULL;
+	v->own.n = v->own.a = 0;
+	v->o = &v->own;
+}
+
+/* v's own vector, to fill (empty, from the pool). */
+static struct occv *val_own(struct ctx *c, struct val *v)
+{
+	if (!v->own.v)
+		v->own = pool_take(c);
+	v->o = &v->own;
+	return &v->own;
 }
 
 static void val_free(struct ctx *c, struct val *v)
 {
-	pool_give(c, &v->o);
+	if (v->own.v)
+		pool_give(c, &v->own);
 }
 
 static void copy_masked(struct occv *dst, const struct occv *src, unsigned mask)
@@ -733,52 +752,68 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
 	struct val a, b;
-	struct occv ys;
+	struct occv ys, *o;
+	const struct occv *ao, *bo;
 	int dist = (n->kind == N_NEAR || n->kind == N_NOTNEAR) ? n->n : -1;
 	int keep_unpaired = n->kind == N_NOTNEAR || n->kind == N_NOTSENT;
 
-	val_init(c, &a);
-	val_init(c, &b);
+	val_init(&a);
+	val_init(&b);
 	eval(c, n->a, mask, &a);
-	if (a.o.n)
+	if (a.o->n)
 		eval(c, n->b, mask, &b);
+	ao = a.o;
+	bo = b.o;
+	if (!ao->n)
+		goto done;
+	o = val_own(c, out);
 	if (keep_unpaired) {
 		/* a subset of a, in a's order: sorted and unique as it comes */
-		occv_reserve(&out->o, a.o.n);
-		for (size_t i = 0; i < a.o.n; i++)
-			if (!b.o.n || partner(&a.o.v[i], &b.o, dist) < 0)
-				out->o.v[out->o.n++] = a.o.v[i];
+		occv_reserve(o, ao->n);
+		for (size_t i = 0; i < ao->n; i++)
+			if (!bo->n || partner(&ao->v[i], bo, dist) < 0)
+				o->v[o->n++] = ao->v[i];
 		goto done;
 	}
 	/* each paired a (in a's order, so sorted and unique) and its partner
 	 * (nearly always in order too), both given the pair's first anchor;
 	 * then the two runs are merged */
 	ys = pool_take(c);
-	for (size_t i = 0; i < a.o.n && b.o.n; i++) {
-		long p = partner(&a.o.v[i], &b.o, dist);
+	for (size_t i = 0; i < ao->n && bo->n; i++) {
+		long p = partner(&ao->v[i], bo, dist);
 		if (p < 0)
 			continue;
-		struct occ x = a.o.v[i], y = b.o.v[p];
+		struct occ x = ao->v[i], y = bo->v[p];
 		uint32_t an = x.anchor < y.anchor ? x.anchor : y.anchor;
 		x.anchor = y.anchor = an;
-		occv_push(&out->o, x);
+		occv_push(o, x);
 		occv_push(&ys, y);
 	}
 	occv_sort_unique(&ys, &c->s->sorttmp);
 	if (ys.n) {
-		struct occv xs = out->o;
-		out->o = pool_take(c);
-		occv_union(&out->o, &xs, &ys);
+		struct occv xs = *o;
+		*o = pool_take(c);
+		occv_union(o, &xs, &ys);
 		pool_give(c, &xs);
 	}
 	pool_give(c, &ys);
 done:
-	out->truth = out->o.n > 0;
+	out->truth = out->o->n > 0;
 	val_free(c, &a);
 	val_free(c, &b);
 }
 
-/* out->o must be empty. */
+/* Occurrences of v (a list's or a tag's) inside mask, into out: borrowed
+ * when the mask keeps them all. */
+static void take_masked(struct ctx *c, struct val *out, const struct occv *v, unsigned mask)
+{
+	if (mask == SC_ALL) /* every occurrence has a bit of SC_ALL */
+		out->o = v;
+	else if (v->n)
+		copy_masked(val_own(c, out), v, mask);
+}
+
+/* out must be as val_init left it. */
 static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
 	struct val a, b;
@@ -786,15 +821,15 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 	out->truth = 0;
 	switch (n->kind) {
 	case N_LIST:
-		copy_masked(&out->o, list_occ(c, n->ref), mask);
-		out->truth = out->o.n > 0;
+		take_masked(c, out, list_occ(c, n->ref), mask);
+		out->truth = out->o->n > 0;
 		return;
 	case N_TAG:
 		if (!c->s->tag_on[n->ref])
 			return;
-		copy_masked(&out->o, &c->s->tagocc[n->ref], mask);
+		take_masked(c, out, &c->s->tagocc[n->ref], mask);
 		/* in a scope the tag counts only with evidence inside it */
-		out->truth = mask == SC_ALL ? 1 : out->o.n > 0;
+		out->truth = mask == SC_ALL ? 1 : out->o->n > 0;
 		return;
 	case N_SCOPE:
 		eval(c, n->a, mask & n->scope, out);
@@ -805,8 +840,8 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 	default:
 		break;
 	}
-	val_init(c, &a);
-	val_init(c, &b);
+	val_init(&a);
+	val_init(&b);
 	switch (n->kind) {
 	case N_NOT:
 		eval(c, n->a, mask, &a);
@@ -818,7 +853,8 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 			eval(c, n->b, mask, &b);
 		if (a.truth && b.truth) {
 			out->truth = 1;
-			occv_union(&out->o, &a.o, &b.o);
+			if (a.o->n || b.o->n)
+				occv_union(val_own(c, out), a.o, b.o);
 		}
 		break;
 	case N_OR:
@@ -826,14 +862,20 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 		eval(c, n->b, mask, &b);
 		out->truth = a.truth || b.truth;
 		if (a.truth && b.truth) {
-			occv_union(&out->o, &a.o, &b.o);
+			if (a.o->n || b.o->n)
+				occv_union(val_own(c, out), a.o, b.o);
 		} else if (a.truth || b.truth) {
 			/* one side: hand its vector over (out's empty one goes back
-			 * to the pool with the temporary) */
+			 * to the pool with the temporary), or what it borrowed */
 			struct val *w = a.truth ? &a : &b;
-			struct occv t = out->o;
-			out->o = w->o;
-			w->o = t;
+			if (w->o == &w->own) {
+				struct occv t = out->own;
+				out->own = w->own;
+				w->own = t;
+				out->o = &out->own;
+			} else {
+				out->o = w->o;
+			}
 		}
 		break;
 	default:
@@ -886,13 +928,13 @@ static void eval_tag(struct ctx *c, uint32_t t)
 	for (size_t k = from; k < s->nevald; k++) {
 		size_t i = s->evald[k];
 		struct val v;
-		val_init(c, &v);
+		val_init(&v);
 		eval(c, r->rules[i].expr, SC_ALL, &v);
 		if (v.truth) {
 			s->rule_fired[i] = 1;
 			s->tag_score[t] += r->rules[i].weight;
 			if (r->rules[i].weight > 0)
-				occv_merge_into(c, &s->ruleocc[i], &v.o);
+				occv_merge_into(c, &s->ruleocc[i], v.o);
 		}
 		val_free(c, &v);
 	}
@@ -1099,24 +1141,32 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 		struct val v;
 		size_t emitted = 0;
 
-		val_init(c, &v);
+		val_init(&v);
 		eval(c, cl->expr, SC_ALL, &v);
 		if (!v.truth) {
 			val_free(c, &v);
 			continue;
 		}
-		occv_sort_unique(&v.o, &c->s->sorttmp);
-		if (v.o.n > 1) /* a NOT-only claim has none (and no vector) */
-			qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
+		if (v.o != &v.own && v.o->n) {
+			/* borrowed: a copy to reorder */
+			const struct occv *b = v.o;
+			struct occv *w = val_own(c, &v);
+			occv_reserve(w, b->n);
+			memcpy(w->v, b->v, b->n * sizeof(*b->v));
+			w->n = b->n;
+		}
+		occv_sort_unique(&v.own, &c->s->sorttmp);
+		if (v.own.n > 1) /* a NOT-only claim has none (and no vector) */
+			qsort(v.own.v, v.own.n, sizeof(*v.own.v), anchor_cmp);
 		/* one flag per group of occurrences anchored in one sentence; it
 		 * shows every sentence the group touches */
-		for (size_t k = 0; k < v.o.n && emitted < CL_MAX_MISINFO_PER_CLAIM;) {
-			const struct occ *o = &v.o.v[k];
+		for (size_t k = 0; k < v.own.n && emitted < CL_MAX_MISINFO_PER_CLAIM;) {
+			const struct occ *o = &v.own.v[k];
 			size_t q = k;
 			uint32_t to = o->sent;
-			while (q < v.o.n && v.o.v[q].field == o->field && v.o.v[q].anchor == o->anchor) {
-				if (v.o.v[q].sent > to)
-					to = v.o.v[q].sent;
+			while (q < v.own.n && v.own.v[q].field == o->field && v.own.v[q].anchor == o->anchor) {
+				if (v.own.v[q].sent > to)
+					to = v.own.v[q].sent;
 				q++;
 			}
 			json_t *sent = sentence_json(c, o->field, o->t0, o->anchor, to);
@@ -1134,14 +1184,14 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 			if (flags & PM_CLASSIFY_EXPLAIN) {
 				json_t *evj = json_array();
 				for (size_t e = k; e < q; e++)
-					json_array_append_new(evj, evidence_json(c, &v.o.v[e], cl->id));
+					json_array_append_new(evj, evidence_json(c, &v.own.v[e], cl->id));
 				json_object_set_new(m, "evidence", evj);
 			}
 			json_array_append_new(out, m);
 			emitted++;
 			k = q;
 		}
-		if (!v.o.n) /* true without a matched word (a NOT-only claim) */
+		if (!v.own.n) /* true without a matched word (a NOT-only claim) */
 			json_array_append_new(out, json_pack("{s:s, s:s, s:n, s:s, s:s}", "claim",
 							     cl->id, "verdict", cl->verdict,
 							     "sentence", "correction", cl->correction,
