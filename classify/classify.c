@@ -693,46 +693,33 @@ static uint32_t gap(const struct occ *a, const struct occ *b)
 	return 0;
 }
 
-/* First index in sorted v at or after (field, t0). */
-static size_t lower_bound(const struct occv *v, uint8_t field, uint32_t t0)
-{
-	size_t lo = 0, hi = v->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct occ *o = &v->v[mid];
-		if (o->field < field || (o->field == field && o->t0 < t0))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The partner of a in b within n words (NEAR) or in the same sentence
- * (n < 0); returns its index or -1. b is sorted by (field, t0). */
-static long partner(const struct occ *a, const struct occv *b, int n)
+ * (n < 0); returns its index or -1. b is sorted by (field, t0); *cur is a
+ * cursor into b, 0 for the first a: the a's come in order, so where the
+ * search starts in b only moves forward (sentences grow with t0 inside a
+ * field), and a walk replaces a bisection per a. */
+static long partner(const struct occ *a, const struct occv *b, int n, size_t *cur)
 {
+	size_t i = *cur;
+
 	if (n < 0) {
-		/* sentences grow with t0 inside a field: bisect on (field, sent) */
-		size_t lo = 0, hi = b->n;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct occ *o = &b->v[mid];
-			if (o->field < a->field || (o->field == a->field && o->sent < a->sent))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < b->n && b->v[lo].field == a->field && b->v[lo].sent == a->sent)
-			return (long)lo;
+		while (i < b->n && (b->v[i].field < a->field ||
+				    (b->v[i].field == a->field && b->v[i].sent < a->sent)))
+			i++;
+		*cur = i;
+		if (i < b->n && b->v[i].field == a->field && b->v[i].sent == a->sent)
+			return (long)i;
 		return -1;
 	}
 	uint32_t back = (uint32_t)n + RL_MAX_TERM_TOKENS;
 	uint32_t from = a->t0 > back ? a->t0 - back : 0;
 	long best = -1;
 	uint32_t best_gap = UINT32_MAX;
-	for (size_t i = lower_bound(b, a->field, from); i < b->n; i++) {
+	while (i < b->n && (b->v[i].field < a->field ||
+			    (b->v[i].field == a->field && b->v[i].t0 < from)))
+		i++;
+	*cur = i;
+	for (; i < b->n; i++) {
 		const struct occ *o = &b->v[i];
 		if (o->field != a->field || o->t0 > a->t1 + (uint32_t)n)
 			break;
@@ -754,6 +741,7 @@ static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct
 	struct val a, b;
 	struct occv ys, *o;
 	const struct occv *ao, *bo;
+	size_t cur = 0;
 	int dist = (n->kind == N_NEAR || n->kind == N_NOTNEAR) ? n->n : -1;
 	int keep_unpaired = n->kind == N_NOTNEAR || n->kind == N_NOTSENT;
 
@@ -771,7 +759,7 @@ static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct
 		/* a subset of a, in a's order: sorted and unique as it comes */
 		occv_reserve(o, ao->n);
 		for (size_t i = 0; i < ao->n; i++)
-			if (!bo->n || partner(&ao->v[i], bo, dist) < 0)
+			if (!bo->n || partner(&ao->v[i], bo, dist, &cur) < 0)
 				o->v[o->n++] = ao->v[i];
 		goto done;
 	}
@@ -780,7 +768,7 @@ static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct
 	 * then the two runs are merged */
 	ys = pool_take(c);
 	for (size_t i = 0; i < ao->n && bo->n; i++) {
-		long p = partner(&ao->v[i], bo, dist);
+		long p = partner(&ao->v[i], bo, dist, &cur);
 		if (p < 0)
 			continue;
 		struct occ x = ao->v[i], y = bo->v[p];
