@@ -1,9 +1,9 @@
 /* classify/classify: matches compiled rules against one article and builds
  * the tags JSON with evidence spans and the misinformation flags.
  * One pass over the tokens finds every term (a trie walk over the first
- * token, then phrase verification); then only the rules and claims that a found term
- * (or an emitted tag) can make true are evaluated, so the cost of an article
- * does not grow with the number of rules. */
+ * token, then phrase verification); then only the rules and claims that a
+ * found term (or an emitted tag) can make true are evaluated, so the cost
+ * of an article does not grow with the number of rules. */
 #include "classify/classify_int.h"
 #include "core/mem.h"
 #include "core/text.h"
