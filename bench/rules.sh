@@ -2,7 +2,9 @@
 # bench/rules.sh: the classifier (normalization + term matching + every rule)
 # beside Hyperscan matching the same literal terms, on the same text; the
 # cost against the number of rules (100 and 10,000 generated) and against the
-# text length. Run by bench/run.sh; MB/s by CPU time (the machine is shared).
+# text length. Run by bench/run.sh; MB/s by CPU time (the machine is shared),
+# over enough rounds (100 ms or more of CPU each) that the clock's grain
+# and a neighbour's cache traffic matter less.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -22,10 +24,10 @@ have_hs=1
 "$B" hyperscan "$DATA/gen_100.terms" "$DATA/rules_text.txt" 1 >/dev/null 2>&1 || have_hs=0
 
 echo "== rules: the taxonomy (classify/rules) on 1 MB of text, 4 KB articles"
-c=$("$B" classify classify/rules "$DATA/rules_text.txt" 3 4000)
+c=$("$B" classify classify/rules "$DATA/rules_text.txt" 10 4000)
 echo "pressmon:  $c"
 if [ $have_hs = 1 ]; then
-	h=$("$B" hyperscan "$DATA/taxonomy.terms" "$DATA/rules_text.txt" 5)
+	h=$("$B" hyperscan "$DATA/taxonomy.terms" "$DATA/rules_text.txt" 20)
 	echo "hyperscan: $h"
 	echo "ratio pressmon/hyperscan (MB/s): $(ratio "$(mb "$c")" "$(mb "$h")")"
 else
@@ -36,14 +38,14 @@ echo
 echo "== rules: 100 vs 10,000 generated rules (the same 15 matching; the rest never match)"
 for docs in 4000 0; do
 	[ "$docs" = 0 ] && what="one 1 MB document" || what="4 KB articles"
-	a=$("$B" classify "$DATA/gen_100.rules" "$DATA/rules_text.txt" 3 "$docs")
-	b=$("$B" classify "$DATA/gen_10000.rules" "$DATA/rules_text.txt" 3 "$docs")
+	a=$("$B" classify "$DATA/gen_100.rules" "$DATA/rules_text.txt" 10 "$docs")
+	b=$("$B" classify "$DATA/gen_10000.rules" "$DATA/rules_text.txt" 10 "$docs")
 	echo "pressmon, $what:   100 rules $(mb "$a") MB/s, 10,000 rules $(mb "$b") MB/s" \
 		"(ratio $(ratio "$(mb "$b")" "$(mb "$a")"))"
 done
 if [ $have_hs = 1 ]; then
-	a=$("$B" hyperscan "$DATA/gen_100.terms" "$DATA/rules_text.txt" 5)
-	b=$("$B" hyperscan "$DATA/gen_10000.terms" "$DATA/rules_text.txt" 5)
+	a=$("$B" hyperscan "$DATA/gen_100.terms" "$DATA/rules_text.txt" 20)
+	b=$("$B" hyperscan "$DATA/gen_10000.terms" "$DATA/rules_text.txt" 20)
 	echo "hyperscan:   100 rules $(mb "$a") MB/s, 10,000 rules $(mb "$b") MB/s" \
 		"(ratio $(ratio "$(mb "$b")" "$(mb "$a")"))"
 fi
@@ -74,6 +76,6 @@ echo "== rules: the taxonomy on one document of growing length (linear: MB/s sta
 for size in 0.25 0.5 1 2; do
 	f="$DATA/rules_text_$size.txt"
 	[ -f "$f" ] || python3 bench/mktext.py "$f" "$size"
-	r=$("$B" classify classify/rules "$f" 2 0)
+	r=$("$B" classify classify/rules "$f" 5 0)
 	echo "$size MB: $r"
 done

@@ -1,9 +1,9 @@
 /* classify/classify: matches compiled rules against one article and builds
  * the tags JSON with evidence spans and the misinformation flags.
- * One pass over the tokens finds every term (hash of the first token, then
- * phrase verification); then only the rules and claims that a found term
- * (or an emitted tag) can make true are evaluated, so the cost of an article
- * does not grow with the number of rules. */
+ * One pass over the tokens finds every term (a trie walk over the first
+ * token, then phrase verification); then only the rules and claims that a
+ * found term (or an emitted tag) can make true are evaluated, so the cost
+ * of an article does not grow with the number of rules. */
 #include "classify/classify_int.h"
 #include "core/mem.h"
 #include "core/text.h"
@@ -28,13 +28,19 @@ struct occv {
 	size_t n, a;
 };
 
+/* The value of an expression: its truth and its occurrences, o. o is
+ * either own (filled by the expression) or, for a bare list or tag
+ * evaluated unscoped, that list's or tag's vector itself, borrowed
+ * read-only until the rule is evaluated: copying them was most of the cost
+ * of a rule. */
 struct val {
 	int truth;
-	struct occv o;
+	const struct occv *o;
+	struct occv own;
 };
 
 /* Per-article list state bits. */
-enum { LS_TOUCHED = 1, LS_HIT = 2, LS_LANG = 4, LS_ON = 8, LS_DONE = 16 };
+enum { LS_HIT = 2, LS_LANG = 4, LS_ON = 8, LS_UNSORTED = 16 };
 
 /* The per-article state, sized by the rule set once and kept in pm_rules
  * for the next article (see pm_rules.spare): after an article only what it
@@ -70,6 +76,7 @@ struct cl_scratch {
 	uint32_t *claims;           /* claims to evaluate */
 	size_t nclaims;
 	struct occv *pool;          /* spare vectors for evaluation temporaries */
+	struct occv sorttmp;        /* room for occ_sort */
 	size_t npool, apool;
 	size_t nuterms, nlists, ntags, nrules; /* the sizes of the rule set */
 };
@@ -129,33 +136,75 @@ static int occ_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-static void occ_sort(struct occ *v, size_t n)
+/* Sorts v[0..n) by (field, t0, t1); tmp is room for n more. The vectors
+ * sorted here are a few runs already in order (the occurrences of each
+ * term of a list, one after the other), so a natural merge sort takes
+ * about log2(runs) passes; compared inline, not through qsort's pointer. */
+static void occ_sort(struct occ *v, size_t n, struct occ *tmp)
 {
-	if (n > 24) {
-		qsort(v, n, sizeof(*v), occ_cmp);
+	struct occ *src = v, *dst = tmp, *x;
+	size_t runs;
+
+	if (n <= 24) {
+		/* the usual handful: insertion sort */
+		for (size_t i = 1; i < n; i++) {
+			struct occ o = v[i];
+			size_t j = i;
+			while (j > 0 && occ_cmp(&v[j - 1], &o) > 0) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = o;
+		}
 		return;
 	}
-	/* the usual handful: insertion sort, without qsort's set-up */
-	for (size_t i = 1; i < n; i++) {
-		struct occ x = v[i];
-		size_t j = i;
-		while (j > 0 && occ_cmp(&v[j - 1], &x) > 0) {
-			v[j] = v[j - 1];
-			j--;
+	do {
+		size_t i = 0;
+		runs = 0;
+		while (i < n) {
+			size_t m = i + 1, e, a = i, b, k = i;
+			while (m < n && occ_cmp(&src[m - 1], &src[m]) <= 0)
+				m++;
+			e = m;
+			if (m < n)
+				for (e = m + 1; e < n && occ_cmp(&src[e - 1], &src[e]) <= 0; e++)
+					;
+			b = m;
+			while (a < m && b < e)
+				dst[k++] = occ_cmp(&src[b], &src[a]) < 0 ? src[b++] : src[a++];
+			while (a < m)
+				dst[k++] = src[a++];
+			while (b < e)
+				dst[k++] = src[b++];
+			runs++;
+			i = e;
 		}
-		v[j] = x;
-	}
+		x = src, src = dst, dst = x;
+	} while (runs > 1);
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 }
 
 /* Sorts v by (field, t0, t1) and drops repeats, keeping the smallest
- * anchor (repeats differ in nothing else). */
-static void occv_sort_unique(struct occv *v)
+ * anchor (repeats differ in nothing else). Most vectors come here sorted
+ * already (every val keeps that order): one look settles it. tmp is a
+ * spare vector for the sort. */
+static void occv_sort_unique(struct occv *v, struct occv *tmp)
 {
-	size_t w = 0;
+	size_t w = 0, i;
+	int d = -1, repeats = 0;
 
 	if (v->n < 2)
 		return;
-	occ_sort(v->v, v->n);
+	for (i = 1; i < v->n && (d = occ_cmp(&v->v[i - 1], &v->v[i])) <= 0; i++)
+		repeats |= d == 0;
+	if (i == v->n && !repeats)
+		return;
+	if (i < v->n) {
+		tmp->n = 0;
+		occv_reserve(tmp, v->n);
+		occ_sort(v->v, v->n, tmp->v);
+	}
 	for (size_t i = 1; i < v->n; i++) {
 		if (occ_cmp(&v->v[w], &v->v[i]))
 			v->v[++w] = v->v[i];
@@ -302,6 +351,7 @@ static void scratch_reset(struct cl_scratch *s)
 		s->rule_fired[i] = s->rule_queued[i] = 0;
 		occv_clear(&s->ruleocc[i]);
 	}
+	occv_clear(&s->sorttmp);
 	s->ntag_done = 0;
 	s->nevald = 0;
 	s->nheap = 0;
@@ -326,6 +376,7 @@ void cl_scratch_free(struct cl_scratch *s)
 		occv_free(&s->ruleocc[i]);
 	for (size_t i = 0; i < s->npool; i++)
 		occv_free(&s->pool[i]);
+	occv_free(&s->sorttmp);
 	free(s->uterms);
 	free(s->uterm_hit);
 	free(s->lists);
@@ -353,18 +404,18 @@ void cl_scratch_free(struct cl_scratch *s)
 
 /* ---- term matching ------------------------------------------------------- */
 
-static int tok_matches(const struct ctx *c, int f, size_t i, const struct term_tok *tt)
+/* Whether token i of field f is tok tt (folded form, or a prefix of it
+ * for tt->prefix; and the source spelling for an exact-case token). */
+static inline int tok_matches(const struct ctx *c, int f, size_t i, const struct term_tok *tt)
 {
 	const struct pm_tokens *tk = &c->tok[f];
 	const struct pm_token *k = &tk->v[i];
 	const char *s = pm_token_str(tk, i);
 
-	if (tt->prefix) {
-		if (k->norm_len < tt->len || memcmp(s, tt->norm, tt->len))
-			return 0;
-	} else if (k->norm_len != tt->len || memcmp(s, tt->norm, tt->len)) {
+	if (tt->prefix ? k->norm_len < tt->len : k->norm_len != tt->len)
 		return 0;
-	}
+	if (s[0] != tt->norm[0] || memcmp(s, tt->norm, tt->len))
+		return 0;
 	if (tt->exact) {
 		size_t el = strlen(tt->exact);
 		if (k->end - k->start != el || memcmp(c->src[f] + k->start, tt->exact, el))
@@ -373,35 +424,33 @@ static int tok_matches(const struct ctx *c, int f, size_t i, const struct term_t
 	return 1;
 }
 
-static void try_terms(struct ctx *c, int f, size_t i, const size_t *ids, size_t nids)
+/* Verifies the candidates cd[0..n) whose first token's folded form
+ * matched token i of field f, and records each one found; o is the
+ * occurrence of token i (t1 set per term). */
+static void try_terms(struct ctx *c, int f, size_t i, const struct dt_cand *cd, uint32_t n,
+		      struct occ o)
 {
 	const struct pm_tokens *tk = &c->tok[f];
 	struct cl_scratch *s = c->s;
 
-	for (size_t k = 0; k < nids; k++) {
-		const struct term *t = &c->r->terms[c->r->uterm_rep[ids[k]]];
-		size_t j;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct term_tok *tt = cd[k].tok;
+		uint32_t nt = cd[k].ntok, j;
 
-		if (i + t->ntok > tk->n)
+		if (i + nt > tk->n)
 			continue;
 		/* the index matched the first token's folded form; only an
 		 * exact-case spelling is left to test there */
-		for (j = t->tok[0].exact ? 0 : 1; j < t->ntok; j++)
-			if (!tok_matches(c, f, i + j, &t->tok[j]))
+		for (j = tt[0].exact ? 0 : 1; j < nt; j++)
+			if (!tok_matches(c, f, i + j, &tt[j]))
 				break;
-		if (j < t->ntok)
+		if (j < nt)
 			continue;
-		struct occ o = { (uint32_t)i, (uint32_t)(i + t->ntok), tk->v[i].sentence,
-				 tk->v[i].sentence, (uint8_t)f, 0 };
-		if (f == F_TITLE)
-			o.mask = SC_TITLE;
-		else if (f == F_SUMMARY)
-			o.mask = SC_SUMMARY | SC_LEAD;
-		else
-			o.mask = SC_TEXT | (tk->v[i].para < 2 ? SC_LEAD : 0);
-		if (!s->uterms[ids[k]].n)
-			s->uterm_hit[s->nuterm_hit++] = (uint32_t)ids[k];
-		occv_push(&s->uterms[ids[k]], o);
+		struct occv *uv = &s->uterms[cd[k].u];
+		if (!uv->n)
+			s->uterm_hit[s->nuterm_hit++] = cd[k].u;
+		o.t1 = (uint32_t)(i + nt);
+		occv_push(uv, o);
 	}
 }
 
@@ -436,47 +485,49 @@ static int list_on(struct ctx *c, int l)
 	return (c->s->list_state[l] & LS_ON) != 0;
 }
 
-/* The occurrences of list l: its distinct terms' occurrences, merged. */
+/* The occurrences of list l: gather_lists appended those of its matched
+ * terms one term after the other; they are put in order when first used. */
 static const struct occv *list_occ(struct ctx *c, int l)
 {
-	const struct pm_rules *r = c->r;
 	struct cl_scratch *s = c->s;
 
-	if (!(s->list_state[l] & LS_DONE)) {
-		int on = list_on(c, l);
-		list_mark(c, l, LS_DONE);
-		for (size_t k = 0; on && k < r->list_nuterms[l]; k++)
-			occv_merge_into(c, &s->lists[l], &s->uterms[r->list_uterms[l][k]]);
+	if (s->list_state[l] & LS_UNSORTED) {
+		s->list_state[l] &= (unsigned char)~LS_UNSORTED;
+		occv_sort_unique(&s->lists[l], &s->sorttmp);
 	}
 	return &s->lists[l];
 }
 
 static void match_field(struct ctx *c, int f)
 {
-	const struct trie *tr = &c->r->index;
+	const struct dtrie *tr = &c->r->index;
+	const struct dt_state *st = tr->s;
 	const struct pm_tokens *tk = &c->tok[f];
 
-	if (!tr->n)
-		return;
 	for (size_t i = 0; i < tk->n; i++) {
 		const uint8_t *s = (const uint8_t *)pm_token_str(tk, i);
-		uint32_t len = tk->v[i].norm_len, d = 1, nd;
+		const struct pm_token *k = &tk->v[i];
+		uint32_t len = k->norm_len, x = 0;
+		struct occ o = { (uint32_t)i, 0, k->sentence, k->sentence, (uint8_t)f, 0 };
 
-		if (tr->v[0].nprefix) /* a prefix that folded to nothing */
-			try_terms(c, f, i, tr->v[0].prefix, tr->v[0].nprefix);
-		if (!len)
-			continue;
-		/* one walk down the trie: each node passed is a prefix of the
+		if (f == F_TITLE)
+			o.mask = SC_TITLE;
+		else if (f == F_SUMMARY)
+			o.mask = SC_SUMMARY | SC_LEAD;
+		else
+			o.mask = SC_TEXT | (k->para < 2 ? SC_LEAD : 0);
+		if (st[0].nprefix) /* a prefix that folded to nothing */
+			try_terms(c, f, i, tr->cands + st[0].cand + st[0].nexact, st[0].nprefix, o);
+		/* one walk down the trie: each state passed is a prefix of the
 		 * token, the last one (if reached) its whole spelling */
-		for (nd = tr->root[s[0]]; nd; nd = trie_child(&tr->v[nd], s[d++])) {
-			const struct trie_node *x = &tr->v[nd];
-			if (x->nprefix)
-				try_terms(c, f, i, x->prefix, x->nprefix);
-			if (d == len) {
-				if (x->nexact)
-					try_terms(c, f, i, x->exact, x->nexact);
+		for (uint32_t d = 0; d < len; d++) {
+			if (!(x = dt_step(tr, x, s[d])))
 				break;
-			}
+			if (st[x].nprefix)
+				try_terms(c, f, i, tr->cands + st[x].cand + st[x].nexact,
+					  st[x].nprefix, o);
+			if (d + 1 == len && st[x].nexact)
+				try_terms(c, f, i, tr->cands + st[x].cand, st[x].nexact, o);
 		}
 	}
 }
@@ -549,16 +600,41 @@ static void queue_claim(struct ctx *c, uint32_t k)
 	}
 }
 
-/* Queues the rules and claims whose value may differ from the one they
- * have on an empty document (false, or they are queued anyway): those
- * naming a list with an occurrence in the document's language, and those
- * true on an empty document. With all set (PM_CLASSIFY_EVAL_ALL), every
- * rule, tag and claim. */
-static void queue_candidates(struct ctx *c, int all)
+/* Gives every list the occurrences of its matched distinct terms (when
+ * the list applies to the document's language), and queues the rules and
+ * claims whose value may differ from the one they have on an empty
+ * document (false, or they are queued anyway): those naming a list with an
+ * occurrence, and those true on an empty document. Walking the matched
+ * terms, not each list's terms, keeps a list of a thousand names as cheap
+ * as its hits. With all set (PM_CLASSIFY_EVAL_ALL), every rule, tag and
+ * claim is queued. */
+static void gather_lists(struct ctx *c, int all)
 {
 	const struct pm_rules *r = c->r;
 	struct cl_scratch *s = c->s;
 
+	for (size_t h = 0; h < s->nuterm_hit; h++) {
+		uint32_t u = s->uterm_hit[h];
+		for (uint32_t x = r->uterm_lists.start[u]; x < r->uterm_lists.start[u + 1]; x++) {
+			uint32_t l = r->uterm_lists.v[x];
+			if (!list_on(c, (int)l))
+				continue;
+			struct occv *lo = &s->lists[l];
+			const struct occv *uo = &s->uterms[u];
+			if (lo->n)
+				s->list_state[l] |= LS_UNSORTED;
+			occv_reserve(lo, uo->n);
+			memcpy(lo->v + lo->n, uo->v, uo->n * sizeof(*uo->v));
+			lo->n += uo->n;
+			if (all || (s->list_state[l] & LS_HIT))
+				continue;
+			list_mark(c, (int)l, LS_HIT);
+			for (uint32_t y = r->list_rules.start[l]; y < r->list_rules.start[l + 1]; y++)
+				queue_rule(c, r->list_rules.v[y]);
+			for (uint32_t y = r->list_claims.start[l]; y < r->list_claims.start[l + 1]; y++)
+				queue_claim(c, r->list_claims.v[y]);
+		}
+	}
 	if (all) {
 		for (size_t i = 0; i < r->nrules; i++)
 			queue_rule(c, (uint32_t)i);
@@ -568,19 +644,6 @@ static void queue_candidates(struct ctx *c, int all)
 			queue_claim(c, (uint32_t)k);
 		return;
 	}
-	for (size_t h = 0; h < s->nuterm_hit; h++) {
-		uint32_t u = s->uterm_hit[h];
-		for (uint32_t x = r->uterm_lists.start[u]; x < r->uterm_lists.start[u + 1]; x++) {
-			uint32_t l = r->uterm_lists.v[x];
-			if ((s->list_state[l] & LS_HIT) || !list_on(c, (int)l))
-				continue;
-			list_mark(c, (int)l, LS_HIT);
-			for (uint32_t y = r->list_rules.start[l]; y < r->list_rules.start[l + 1]; y++)
-				queue_rule(c, r->list_rules.v[y]);
-			for (uint32_t y = r->list_claims.start[l]; y < r->list_claims.start[l + 1]; y++)
-				queue_claim(c, r->list_claims.v[y]);
-		}
-	}
 	for (size_t k = 0; k < r->nalways_rules; k++)
 		queue_rule(c, r->always_rules[k]);
 	for (size_t k = 0; k < r->nalways_claims; k++)
@@ -589,15 +652,28 @@ static void queue_candidates(struct ctx *c, int all)
 
 /* ---- evaluation ------------------------------------------------------------ */
 
-static void val_init(struct ctx *c, struct val *v)
+/* An empty value; it takes a vector from the pool only when it fills own. */
+static void val_init(struct val *v)
 {
 	v->truth = 0;
-	v->o = pool_take(c);
+	v->own.v = NULL;
+	v->own.n = v->own.a = 0;
+	v->o = &v->own;
+}
+
+/* v's own vector, to fill (empty, from the pool). */
+static struct occv *val_own(struct ctx *c, struct val *v)
+{
+	if (!v->own.v)
+		v->own = pool_take(c);
+	v->o = &v->own;
+	return &v->own;
 }
 
 static void val_free(struct ctx *c, struct val *v)
 {
-	pool_give(c, &v->o);
+	if (v->own.v)
+		pool_give(c, &v->own);
 }
 
 static void copy_masked(struct occv *dst, const struct occv *src, unsigned mask)
@@ -617,46 +693,33 @@ static uint32_t gap(const struct occ *a, const struct occ *b)
 	return 0;
 }
 
-/* First index in sorted v at or after (field, t0). */
-static size_t lower_bound(const struct occv *v, uint8_t field, uint32_t t0)
-{
-	size_t lo = 0, hi = v->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct occ *o = &v->v[mid];
-		if (o->field < field || (o->field == field && o->t0 < t0))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The partner of a in b within n words (NEAR) or in the same sentence
- * (n < 0); returns its index or -1. b is sorted by (field, t0). */
-static long partner(const struct occ *a, const struct occv *b, int n)
+ * (n < 0); returns its index or -1. b is sorted by (field, t0); *cur is a
+ * cursor into b, 0 for the first a: the a's come in order, so where the
+ * search starts in b only moves forward (sentences grow with t0 inside a
+ * field), and a walk replaces a bisection per a. */
+static long partner(const struct occ *a, const struct occv *b, int n, size_t *cur)
 {
+	size_t i = *cur;
+
 	if (n < 0) {
-		/* sentences grow with t0 inside a field: bisect on (field, sent) */
-		size_t lo = 0, hi = b->n;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct occ *o = &b->v[mid];
-			if (o->field < a->field || (o->field == a->field && o->sent < a->sent))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < b->n && b->v[lo].field == a->field && b->v[lo].sent == a->sent)
-			return (long)lo;
+		while (i < b->n && (b->v[i].field < a->field ||
+				    (b->v[i].field == a->field && b->v[i].sent < a->sent)))
+			i++;
+		*cur = i;
+		if (i < b->n && b->v[i].field == a->field && b->v[i].sent == a->sent)
+			return (long)i;
 		return -1;
 	}
 	uint32_t back = (uint32_t)n + RL_MAX_TERM_TOKENS;
 	uint32_t from = a->t0 > back ? a->t0 - back : 0;
 	long best = -1;
 	uint32_t best_gap = UINT32_MAX;
-	for (size_t i = lower_bound(b, a->field, from); i < b->n; i++) {
+	while (i < b->n && (b->v[i].field < a->field ||
+			    (b->v[i].field == a->field && b->v[i].t0 < from)))
+		i++;
+	*cur = i;
+	for (; i < b->n; i++) {
 		const struct occ *o = &b->v[i];
 		if (o->field != a->field || o->t0 > a->t1 + (uint32_t)n)
 			break;
@@ -676,34 +739,69 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 static void eval_prox(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
 	struct val a, b;
+	struct occv ys, *o;
+	const struct occv *ao, *bo;
+	size_t cur = 0;
 	int dist = (n->kind == N_NEAR || n->kind == N_NOTNEAR) ? n->n : -1;
 	int keep_unpaired = n->kind == N_NOTNEAR || n->kind == N_NOTSENT;
 
-	val_init(c, &a);
-	val_init(c, &b);
+	val_init(&a);
+	val_init(&b);
 	eval(c, n->a, mask, &a);
-	if (a.o.n)
+	if (a.o->n)
 		eval(c, n->b, mask, &b);
-	for (size_t i = 0; i < a.o.n; i++) {
-		long p = b.o.n ? partner(&a.o.v[i], &b.o, dist) : -1;
-		if (keep_unpaired) {
-			if (p < 0)
-				occv_push(&out->o, a.o.v[i]);
-		} else if (p >= 0) {
-			struct occ x = a.o.v[i], y = b.o.v[p];
-			uint32_t an = x.anchor < y.anchor ? x.anchor : y.anchor;
-			x.anchor = y.anchor = an;
-			occv_push(&out->o, x);
-			occv_push(&out->o, y);
-		}
+	ao = a.o;
+	bo = b.o;
+	if (!ao->n)
+		goto done;
+	o = val_own(c, out);
+	if (keep_unpaired) {
+		/* a subset of a, in a's order: sorted and unique as it comes */
+		occv_reserve(o, ao->n);
+		for (size_t i = 0; i < ao->n; i++)
+			if (!bo->n || partner(&ao->v[i], bo, dist, &cur) < 0)
+				o->v[o->n++] = ao->v[i];
+		goto done;
 	}
-	occv_sort_unique(&out->o);
-	out->truth = out->o.n > 0;
+	/* each paired a (in a's order, so sorted and unique) and its partner
+	 * (nearly always in order too), both given the pair's first anchor;
+	 * then the two runs are merged */
+	ys = pool_take(c);
+	for (size_t i = 0; i < ao->n && bo->n; i++) {
+		long p = partner(&ao->v[i], bo, dist, &cur);
+		if (p < 0)
+			continue;
+		struct occ x = ao->v[i], y = bo->v[p];
+		uint32_t an = x.anchor < y.anchor ? x.anchor : y.anchor;
+		x.anchor = y.anchor = an;
+		occv_push(o, x);
+		occv_push(&ys, y);
+	}
+	occv_sort_unique(&ys, &c->s->sorttmp);
+	if (ys.n) {
+		struct occv xs = *o;
+		*o = pool_take(c);
+		occv_union(o, &xs, &ys);
+		pool_give(c, &xs);
+	}
+	pool_give(c, &ys);
+done:
+	out->truth = out->o->n > 0;
 	val_free(c, &a);
 	val_free(c, &b);
 }
 
-/* out->o must be empty. */
+/* Occurrences of v (a list's or a tag's) inside mask, into out: borrowed
+ * when the mask keeps them all. */
+static void take_masked(struct ctx *c, struct val *out, const struct occv *v, unsigned mask)
+{
+	if (mask == SC_ALL) /* every occurrence has a bit of SC_ALL */
+		out->o = v;
+	else if (v->n)
+		copy_masked(val_own(c, out), v, mask);
+}
+
+/* out must be as val_init left it. */
 static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val *out)
 {
 	struct val a, b;
@@ -711,15 +809,15 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 	out->truth = 0;
 	switch (n->kind) {
 	case N_LIST:
-		copy_masked(&out->o, list_occ(c, n->ref), mask);
-		out->truth = out->o.n > 0;
+		take_masked(c, out, list_occ(c, n->ref), mask);
+		out->truth = out->o->n > 0;
 		return;
 	case N_TAG:
 		if (!c->s->tag_on[n->ref])
 			return;
-		copy_masked(&out->o, &c->s->tagocc[n->ref], mask);
+		take_masked(c, out, &c->s->tagocc[n->ref], mask);
 		/* in a scope the tag counts only with evidence inside it */
-		out->truth = mask == SC_ALL ? 1 : out->o.n > 0;
+		out->truth = mask == SC_ALL ? 1 : out->o->n > 0;
 		return;
 	case N_SCOPE:
 		eval(c, n->a, mask & n->scope, out);
@@ -730,8 +828,8 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 	default:
 		break;
 	}
-	val_init(c, &a);
-	val_init(c, &b);
+	val_init(&a);
+	val_init(&b);
 	switch (n->kind) {
 	case N_NOT:
 		eval(c, n->a, mask, &a);
@@ -743,7 +841,8 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 			eval(c, n->b, mask, &b);
 		if (a.truth && b.truth) {
 			out->truth = 1;
-			occv_union(&out->o, &a.o, &b.o);
+			if (a.o->n || b.o->n)
+				occv_union(val_own(c, out), a.o, b.o);
 		}
 		break;
 	case N_OR:
@@ -751,14 +850,20 @@ static void eval(struct ctx *c, const struct node *n, unsigned mask, struct val 
 		eval(c, n->b, mask, &b);
 		out->truth = a.truth || b.truth;
 		if (a.truth && b.truth) {
-			occv_union(&out->o, &a.o, &b.o);
+			if (a.o->n || b.o->n)
+				occv_union(val_own(c, out), a.o, b.o);
 		} else if (a.truth || b.truth) {
 			/* one side: hand its vector over (out's empty one goes back
-			 * to the pool with the temporary) */
+			 * to the pool with the temporary), or what it borrowed */
 			struct val *w = a.truth ? &a : &b;
-			struct occv t = out->o;
-			out->o = w->o;
-			w->o = t;
+			if (w->o == &w->own) {
+				struct occv t = out->own;
+				out->own = w->own;
+				w->own = t;
+				out->o = &out->own;
+			} else {
+				out->o = w->o;
+			}
 		}
 		break;
 	default:
@@ -775,6 +880,23 @@ static int u32_cmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
+/* Sorts indices ascending: the usual few by insertion, without qsort's
+ * set-up and calls through a pointer. */
+static void u32_sort(uint32_t *v, size_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), u32_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Evaluates the queued rules of tag t in file order (the others have their
  * empty-document value: false) and, when the tag is emitted, gathers its
  * evidence and queues what names it. */
@@ -788,19 +910,19 @@ static void eval_tag(struct ctx *c, uint32_t t)
 	for (int32_t i = s->tag_first[t]; i >= 0; i = s->rule_next[i])
 		s->evald[s->nevald++] = (uint32_t)i;
 	/* rule indices grow in file order */
-	qsort(s->evald + from, s->nevald - from, sizeof(*s->evald), u32_cmp);
+	u32_sort(s->evald + from, s->nevald - from);
 	s->tag_ev0[t] = (uint32_t)from;
 	s->tag_evn[t] = (uint32_t)(s->nevald - from);
 	for (size_t k = from; k < s->nevald; k++) {
 		size_t i = s->evald[k];
 		struct val v;
-		val_init(c, &v);
+		val_init(&v);
 		eval(c, r->rules[i].expr, SC_ALL, &v);
 		if (v.truth) {
 			s->rule_fired[i] = 1;
 			s->tag_score[t] += r->rules[i].weight;
 			if (r->rules[i].weight > 0)
-				occv_merge_into(c, &s->ruleocc[i], &v.o);
+				occv_merge_into(c, &s->ruleocc[i], v.o);
 		}
 		val_free(c, &v);
 	}
@@ -830,14 +952,33 @@ static json_t *span_string(const char *s, size_t len)
 	return j;
 }
 
+/* Sets key k of object o to v (stolen) and returns o. A NULL v (a string
+ * that is not UTF-8) frees o and gives NULL, as json_pack would: the
+ * objects of the output are built this way because json_pack copies every
+ * string through a buffer of its own, several times the cost of the
+ * object (it was half the time of a document with many tags). */
+static json_t *jset(json_t *o, const char *k, json_t *v)
+{
+	if (!o || !v) {
+		json_decref(o);
+		json_decref(v);
+		return NULL;
+	}
+	json_object_set_new_nocheck(o, k, v);
+	return o;
+}
+
 static json_t *evidence_json(const struct ctx *c, const struct occ *o, const char *rule)
 {
 	const struct pm_tokens *tk = &c->tok[o->field];
 	uint32_t st = tk->v[o->t0].start, en = tk->v[o->t1 - 1].end;
+	json_t *j = json_object();
 
-	return json_pack("{s:s, s:I, s:I, s:o, s:s}", "field", field_names[o->field],
-			 "start", (json_int_t)st, "end", (json_int_t)en, "text",
-			 span_string(c->src[o->field] + st, en - st), "rule", rule);
+	j = jset(j, "field", json_string_nocheck(field_names[o->field]));
+	j = jset(j, "start", json_integer((json_int_t)st));
+	j = jset(j, "end", json_integer((json_int_t)en));
+	j = jset(j, "text", span_string(c->src[o->field] + st, en - st));
+	return jset(j, "rule", json_string(rule));
 }
 
 struct ev {
@@ -889,8 +1030,9 @@ static json_t *rules_fired_json(const struct ctx *c, int tag)
 	for (uint32_t k = 0; k < c->s->tag_evn[tag]; k++) {
 		size_t i = c->s->evald[c->s->tag_ev0[tag] + k];
 		if (c->s->rule_fired[i])
-			json_array_append_new(a, json_pack("{s:s, s:i}", "rule", r->rules[i].name,
-							   "weight", r->rules[i].weight));
+			json_array_append_new(a, jset(jset(json_object(), "rule",
+								json_string(r->rules[i].name)),
+							   "weight", json_integer(r->rules[i].weight)));
 	}
 	return a;
 }
@@ -944,8 +1086,9 @@ static json_t *tag_json(struct ctx *c, int t, unsigned flags)
 	for (size_t k = 0; k < nev && k < CL_MAX_EVIDENCE_PER_TAG; k++)
 		json_array_append_new(evj, evidence_json(c, &ev[k].o, ev[k].rule));
 	free(ev);
-	o = json_pack("{s:s, s:i, s:o}", "tag", r->tags[t].name, "score", c->s->tag_score[t],
-		      "evidence", evj);
+	o = jset(json_object(), "tag", json_string(r->tags[t].name));
+	o = jset(o, "score", json_integer(c->s->tag_score[t]));
+	o = jset(o, "evidence", evj);
 	if (flags & PM_CLASSIFY_EXPLAIN) {
 		json_object_set_new(o, "threshold", json_integer(r->tags[t].threshold));
 		json_object_set_new(o, "rules", rules_fired_json(c, t));
@@ -986,24 +1129,32 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 		struct val v;
 		size_t emitted = 0;
 
-		val_init(c, &v);
+		val_init(&v);
 		eval(c, cl->expr, SC_ALL, &v);
 		if (!v.truth) {
 			val_free(c, &v);
 			continue;
 		}
-		occv_sort_unique(&v.o);
-		if (v.o.n > 1) /* a NOT-only claim has none (and no vector) */
-			qsort(v.o.v, v.o.n, sizeof(*v.o.v), anchor_cmp);
+		if (v.o != &v.own && v.o->n) {
+			/* borrowed: a copy to reorder */
+			const struct occv *b = v.o;
+			struct occv *w = val_own(c, &v);
+			occv_reserve(w, b->n);
+			memcpy(w->v, b->v, b->n * sizeof(*b->v));
+			w->n = b->n;
+		}
+		occv_sort_unique(&v.own, &c->s->sorttmp);
+		if (v.own.n > 1) /* a NOT-only claim has none (and no vector) */
+			qsort(v.own.v, v.own.n, sizeof(*v.own.v), anchor_cmp);
 		/* one flag per group of occurrences anchored in one sentence; it
 		 * shows every sentence the group touches */
-		for (size_t k = 0; k < v.o.n && emitted < CL_MAX_MISINFO_PER_CLAIM;) {
-			const struct occ *o = &v.o.v[k];
+		for (size_t k = 0; k < v.own.n && emitted < CL_MAX_MISINFO_PER_CLAIM;) {
+			const struct occ *o = &v.own.v[k];
 			size_t q = k;
 			uint32_t to = o->sent;
-			while (q < v.o.n && v.o.v[q].field == o->field && v.o.v[q].anchor == o->anchor) {
-				if (v.o.v[q].sent > to)
-					to = v.o.v[q].sent;
+			while (q < v.own.n && v.own.v[q].field == o->field && v.own.v[q].anchor == o->anchor) {
+				if (v.own.v[q].sent > to)
+					to = v.own.v[q].sent;
 				q++;
 			}
 			json_t *sent = sentence_json(c, o->field, o->t0, o->anchor, to);
@@ -1013,20 +1164,22 @@ static void claims_json(struct ctx *c, json_t *out, unsigned flags)
 				k = q;
 				continue;
 			}
-			json_t *m = json_pack("{s:s, s:s, s:o, s:s, s:s}", "claim", cl->id,
-					      "verdict", cl->verdict, "sentence", sent,
-					      "correction", cl->correction, "reference", cl->reference);
+			json_t *m = jset(json_object(), "claim", json_string(cl->id));
+			m = jset(m, "verdict", json_string(cl->verdict));
+			m = jset(m, "sentence", sent);
+			m = jset(m, "correction", json_string(cl->correction));
+			m = jset(m, "reference", json_string(cl->reference));
 			if (flags & PM_CLASSIFY_EXPLAIN) {
 				json_t *evj = json_array();
 				for (size_t e = k; e < q; e++)
-					json_array_append_new(evj, evidence_json(c, &v.o.v[e], cl->id));
+					json_array_append_new(evj, evidence_json(c, &v.own.v[e], cl->id));
 				json_object_set_new(m, "evidence", evj);
 			}
 			json_array_append_new(out, m);
 			emitted++;
 			k = q;
 		}
-		if (!v.o.n) /* true without a matched word (a NOT-only claim) */
+		if (!v.own.n) /* true without a matched word (a NOT-only claim) */
 			json_array_append_new(out, json_pack("{s:s, s:s, s:n, s:s, s:s}", "claim",
 							     cl->id, "verdict", cl->verdict,
 							     "sentence", "correction", cl->correction,
@@ -1061,10 +1214,10 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 
 	/* tags in dependency order (a min-heap on the rank), only those that
 	 * can differ from an empty document's */
-	queue_candidates(&c, (flags & PM_CLASSIFY_EVAL_ALL) != 0);
+	gather_lists(&c, (flags & PM_CLASSIFY_EVAL_ALL) != 0);
 	while (s->nheap)
 		eval_tag(&c, pop_tag(&c));
-	qsort(s->tag_done, s->ntag_done, sizeof(*s->tag_done), u32_cmp);
+	u32_sort(s->tag_done, s->ntag_done);
 	tags = json_array();
 	below = json_array();
 	for (size_t k = 0; k < s->ntag_done; k++) {
@@ -1084,7 +1237,7 @@ json_t *pm_classify_ex(const struct pm_rules *r, const struct pm_doc *doc, unsig
 	sort_tags(tags);
 	sort_tags(below);
 	mis = json_array();
-	qsort(s->claims, s->nclaims, sizeof(*s->claims), u32_cmp);
+	u32_sort(s->claims, s->nclaims);
 	claims_json(&c, mis, flags);
 	res = json_pack("{s:o, s:o}", "tags", tags, "misinfo", mis);
 	if (flags & PM_CLASSIFY_EXPLAIN)

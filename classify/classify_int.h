@@ -107,44 +107,41 @@ struct claim {
 };
 
 /* The term index: a byte trie over the first folded token of every
- * distinct term. One walk along a token reaches the node of its whole
- * spelling (terms whose first token is exactly it) and passes the node of
+ * distinct term. One walk along a token reaches the state of its whole
+ * spelling (terms whose first token is exactly it) and passes the state of
  * each of its prefixes (terms whose first token was written prefix*): no
- * hashing, and one walk whatever the number of prefix lengths. */
-struct trie_node {
-	uint8_t *bytes;     /* edge bytes to the children, sorted */
-	uint32_t *kids;     /* child node indices, beside bytes */
-	uint32_t nkids;
+ * hashing, and one walk whatever the number of prefix lengths. It is laid
+ * out as a double array: the child of state x along byte b is slot
+ * base + b when that slot's check names x, so a step costs two loads
+ * instead of a search among the children. */
+struct dt_state {
+	int32_t base;       /* children at base + byte (>= 1); 0: none */
+	uint32_t check;     /* parent state + 1; 0: a free slot */
+	uint32_t cand;      /* candidates: cands[cand .. + nexact) whole, then nprefix prefix */
 	uint32_t nexact, nprefix;
-	size_t *exact;      /* distinct terms whose first token is this key */
-	size_t *prefix;     /* distinct terms whose first token is key* */
 };
 
-struct trie {
-	struct trie_node *v;    /* v[0] is the root (the empty key) */
-	size_t n, a;
-	uint32_t root[256];     /* first byte -> node; 0: none */
+/* A distinct term to verify where its first token matched. */
+struct dt_cand {
+	const struct term_tok *tok; /* its tokens (terms[uterm_rep[u]].tok) */
+	uint32_t u;                 /* distinct term */
+	uint32_t ntok;
 };
 
-/* The child of node x along byte b, or 0. */
-static inline uint32_t trie_child(const struct trie_node *x, uint8_t b)
+struct dtrie {
+	struct dt_state *s;  /* s[0] is the root (the empty key) */
+	size_t n;            /* slots; base + 255 < n for every base */
+	struct dt_cand *cands;
+	size_t ncands;
+};
+
+/* The state after x along byte b, or 0 (no path: 0 is the root, never a
+ * child). A state without children has base 0, and no slot names it. */
+static inline uint32_t dt_step(const struct dtrie *t, uint32_t x, uint8_t b)
 {
-	uint32_t lo = 0, hi = x->nkids;
+	uint32_t y = (uint32_t)t->s[x].base + b;
 
-	if (hi <= 8) {
-		for (; lo < hi; lo++)
-			if (x->bytes[lo] >= b)
-				return x->bytes[lo] == b ? x->kids[lo] : 0;
-		return 0;
-	}
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		if (x->bytes[mid] < b)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < x->nkids && x->bytes[lo] == b ? x->kids[lo] : 0;
+	return t->s[y].check == x + 1 ? y : 0;
 }
 
 /* A compressed reverse index: the entries of key k are v[start[k] ..
@@ -180,7 +177,7 @@ struct pm_rules {
 	size_t nuterms;
 	size_t **list_uterms;   /* list -> its distinct uterms */
 	size_t *list_nuterms;
-	struct trie index;      /* first token (or its prefix) -> uterms */
+	struct dtrie index;     /* first token (or its prefix) -> uterms */
 	/* What an article can fire: a rule or claim whose lists all stayed
 	 * empty and whose @tags all stayed off has the value it has on an
 	 * empty document, so only those reached from a matched term (or an
