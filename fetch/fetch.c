@@ -6,13 +6,7 @@
  * of permanent redirects can be told from a temporary one, which libcurl's
  * own follower does not report. The socket callbacks then enforce the
  * private-address rule on the address actually connected to, so DNS cannot
- * be used to slip past it.
- *
- * libcurl is driven by curl_multi_socket_action on an epoll set, not by
- * curl_multi_perform and curl_multi_poll: those visit every transfer on
- * every wake-up (a poll of each socket, a pollfd of each), so at 256
- * transfers a request cost twice its CPU at 64. With epoll a wake-up costs
- * what is ready on it. */
+ * be used to slip past it. */
 #include "fetch/fetch.h"
 #include "fetch/fetch_int.h"
 #include "core/buf.h"
@@ -22,19 +16,15 @@
 #include "core/time.h"
 
 #include <curl/curl.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define GROUP "fetch"
 #define NO_SOURCE ((size_t)-1)
-/* Events taken from epoll per wake-up; more stay ready for the next. */
-#define MAX_EVENTS 128
 
 enum job_kind { JOB_FEED, JOB_PAGE };
 
@@ -104,15 +94,10 @@ struct pm_fetcher {
 	char *ua;
 	CURLM *multi;
 	CURLSH *share;
-	CURL **idle;              /* easy handles of finished jobs, to reuse */
-	size_t nidle, aidle;
-	int epfd;                 /* the sockets libcurl asked to watch */
-	int64_t timer_at;         /* monotonic ms when libcurl's timer is due; -1: none */
 	struct src_state *ss;
 	size_t *src_slot;         /* open-addressing index: feed id -> source + 1 */
 	size_t nslots;            /* a power of two, at least 2 x nsources */
 	struct job *waiting;      /* claimed, not started (FIFO) */
-	struct job **waiting_end; /* the next field of its last job (or &waiting) */
 	size_t nwaiting;
 	struct job *inflight;     /* in the multi handle */
 	int running;
@@ -251,31 +236,12 @@ static struct job *job_new(struct pm_fetcher *f, enum job_kind kind, size_t src,
 	return j;
 }
 
-/* Keeps a finished job's easy handle for the next job (up to the
- * concurrency): a new handle costs an allocation of libcurl's buffers and
- * every option again, per request. What points into the job is cleared. */
-static void easy_put(struct pm_fetcher *f, CURL *e)
-{
-	if (f->nidle >= (size_t)f->o.concurrency) {
-		curl_easy_cleanup(e);
-		return;
-	}
-	curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, NULL);
-	curl_easy_setopt(e, CURLOPT_PREREQDATA, NULL);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
-	XGROW(f->idle, f->aidle, f->nidle + 1);
-	f->idle[f->nidle++] = e;
-}
-
 static void job_free(struct job *j)
 {
 	if (!j)
 		return;
 	if (j->easy)
-		easy_put(j->f, j->easy); /* out of the multi handle by now */
+		curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->hdrs);
 	pm_buf_release(&j->body);
 	free(j->feed);
@@ -288,33 +254,17 @@ static void job_free(struct job *j)
 
 static void waiting_push(struct pm_fetcher *f, struct job *j, int front)
 {
-	if (front) {
+	j->next = NULL;
+	if (front || !f->waiting) {
 		j->next = f->waiting;
 		f->waiting = j;
-		if (!j->next)
-			f->waiting_end = &j->next;
 	} else {
-		/* at the end without a walk: a claim of 256 feeds walked
-		 * 256 x 128 links */
-		j->next = NULL;
-		*f->waiting_end = j;
-		f->waiting_end = &j->next;
+		struct job *t = f->waiting;
+		while (t->next)
+			t = t->next;
+		t->next = j;
 	}
 	f->nwaiting++;
-}
-
-/* Takes the first waiting job off the list (NULL if none). */
-static struct job *waiting_pop(struct pm_fetcher *f)
-{
-	struct job *j = f->waiting;
-
-	if (j) {
-		f->waiting = j->next;
-		if (!f->waiting)
-			f->waiting_end = &f->waiting;
-		f->nwaiting--;
-	}
-	return j;
 }
 
 /* ---- libcurl callbacks -------------------------------------------------- */
@@ -370,82 +320,13 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
 	return CURL_PREREQFUNC_OK;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: libcurl says what to wait for on a socket.
- * socketp is non-NULL once the socket is in the epoll set (libcurl keeps it
- * until it says CURL_POLL_REMOVE), which saves a failing epoll_ctl. */
-static int on_socket(CURL *e, curl_socket_t s, int what, void *ud, void *socketp)
-{
-	struct pm_fetcher *f = ud;
-	struct epoll_event ev;
-	int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		/* fails when the socket is closed already: epoll dropped it then */
-		epoll_ctl(f->epfd, EPOLL_CTL_DEL, s, NULL);
-		return 0;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-	ev.data.fd = s;
-	if (epoll_ctl(f->epfd, op, s, &ev) < 0) {
-		/* a number reused by a new socket, or one libcurl forgot: the
-		 * other operation fits */
-		op = errno == EEXIST ? EPOLL_CTL_MOD : errno == ENOENT ? EPOLL_CTL_ADD : -1;
-		if (op < 0 || epoll_ctl(f->epfd, op, s, &ev) < 0) {
-			pm_error("fetch_epoll", "socket=%d error=\"%s\"", (int)s, strerror(errno));
-			return 0; /* the transfer's timeouts end it */
-		}
-	}
-	if (!socketp)
-		curl_multi_assign(f->multi, s, f);
-	return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: when libcurl wants curl_multi_socket_action
- * with CURL_SOCKET_TIMEOUT (timeouts, new transfers, speed checks). It is
- * called from inside libcurl, so it only notes the time. */
-static int on_timer(CURLM *m, long timeout_ms, void *ud)
-{
-	struct pm_fetcher *f = ud;
-
-	(void)m;
-	f->timer_at = timeout_ms < 0 ? -1 : pm_mono_ms() + timeout_ms;
-	return 0;
-}
-
-/* Waits at most wait_ms for ready sockets, hands each to libcurl, then
- * runs libcurl's timer if due. At most MAX_EVENTS sockets per call, so a
- * call is bounded however many transfers run. */
-static void drive(struct pm_fetcher *f, int wait_ms)
-{
-	struct epoll_event ev[MAX_EVENTS];
-	int n, still;
-
-	n = epoll_wait(f->epfd, ev, MAX_EVENTS, wait_ms);
-	for (int i = 0; i < n; i++) {
-		int mask = 0;
-
-		if (ev[i].events & EPOLLIN)
-			mask |= CURL_CSELECT_IN;
-		if (ev[i].events & EPOLLOUT)
-			mask |= CURL_CSELECT_OUT;
-		if (ev[i].events & (EPOLLERR | EPOLLHUP))
-			mask |= CURL_CSELECT_ERR;
-		curl_multi_socket_action(f->multi, ev[i].data.fd, mask, &still);
-	}
-	/* n < 0 is EINTR (a signal for the caller): the timers still run */
-	if (f->timer_at >= 0 && pm_mono_ms() >= f->timer_at) {
-		f->timer_at = -1; /* libcurl sets the next one */
-		curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &still);
-	}
-}
-
 /* ---- starting a hop ----------------------------------------------------- */
 
-/* The options every transfer has: set once per easy handle. */
-static void easy_common(struct pm_fetcher *f, CURL *e)
+static void easy_common(struct pm_fetcher *f, struct job *j)
 {
+	CURL *e = j->easy;
+
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(e, CURLOPT_SHARE, f->share);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, f->ua);
@@ -466,31 +347,14 @@ static void easy_common(struct pm_fetcher *f, CURL *e)
 	 * the address of the server itself. */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-}
-
-/* Gives j an easy handle, a reused one when there is one, and points its
- * per-job options at j. */
-static int easy_take(struct pm_fetcher *f, struct job *j)
-{
-	CURL *e;
-
-	if (f->nidle) {
-		e = f->idle[--f->nidle];
-	} else {
-		if (!(e = curl_easy_init()))
-			return -1;
-		easy_common(f, e);
-	}
-	j->easy = e;
-	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, j);
+	curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
 	curl_easy_setopt(e, CURLOPT_PREREQDATA, j);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
-	return 0;
+	if (j->hdrs)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
 }
 
 /* A page may be a file only when its feed's configured URL is a file and
@@ -531,8 +395,12 @@ static int job_start(struct pm_fetcher *f, struct job *j)
 	struct host_slot *h;
 	CURLMcode mc;
 
-	if (!j->easy && easy_take(f, j) < 0)
-		return -1;
+	if (!j->easy) {
+		j->easy = curl_easy_init();
+		if (!j->easy)
+			return -1;
+		easy_common(f, j);
+	}
 	pm_fetch_url_scheme(j->url, scheme, sizeof(scheme));
 	/* Only the configured URL of a feed, or a local page of a local feed,
 	 * may be a file; anything taken from a Location header is http(s). */
@@ -616,8 +484,6 @@ static void start_ready(struct pm_fetcher *f, int64_t *next)
 			continue;
 		}
 		*pp = j->next;
-		if (!j->next)
-			f->waiting_end = pp;
 		f->nwaiting--;
 		if (job_start(f, j) < 0)
 			job_finish(f, j, CURLE_FAILED_INIT);
@@ -1217,12 +1083,9 @@ int pm_fetcher_new(const struct pm_config *cfg, struct pm_queue *q,
 	src_index_build(f);
 	f->rng = (uint64_t)pm_now_ms() ^ ((uint64_t)getpid() << 32);
 	f->once_start = time(NULL);
-	f->timer_at = -1;
-	f->waiting_end = &f->waiting;
 	f->multi = curl_multi_init();
 	f->share = curl_share_init();
-	f->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!f->multi || !f->share || f->epfd < 0) {
+	if (!f->multi || !f->share) {
 		pm_fetcher_free(f);
 		return pm_err_set(err, PM_ERUNTIME, "cannot create libcurl handles");
 	}
@@ -1232,10 +1095,6 @@ int pm_fetcher_new(const struct pm_config *cfg, struct pm_queue *q,
 	curl_share_setopt(f->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)o->per_host);
 	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
 	*out = f;
 	return 0;
 }
@@ -1254,17 +1113,15 @@ void pm_fetcher_free(struct pm_fetcher *f)
 		job_free(j);
 		n++;
 	}
-	while (f->waiting)
-		job_free(waiting_pop(f));
+	while (f->waiting) {
+		struct job *j = f->waiting;
+		f->waiting = j->next;
+		job_free(j);
+	}
 	if (n)
 		pm_info("fetch_abandoned", "transfers=%d", n);
-	for (size_t i = 0; i < f->nidle; i++)
-		curl_easy_cleanup(f->idle[i]);
-	free(f->idle);
 	curl_multi_cleanup(f->multi);
 	curl_share_cleanup(f->share);
-	if (f->epfd >= 0)
-		close(f->epfd);
 	curl_global_cleanup();
 	free(f->hosts);
 	free(f->ss);
@@ -1356,16 +1213,13 @@ int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_er
 		}
 	}
 
-	{
-		int64_t next_start = -1;
-		start_ready(f, &next_start);
-	}
-	for (int wait = 0;;) {
-		int left;
+	for (;;) {
+		int still = 0, left;
 		int64_t next_start = -1, now, timeout;
 		CURLMsg *m;
 
-		drive(f, wait);
+		start_ready(f, &next_start);
+		curl_multi_perform(f->multi, &still);
 		while ((m = curl_multi_info_read(f->multi, &left))) {
 			if (m->msg == CURLMSG_DONE) {
 				struct job *j = NULL;
@@ -1382,6 +1236,7 @@ int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_er
 				note_error(f, &e);
 		}
 		refill(f);
+		next_start = -1;
 		start_ready(f, &next_start);
 		now = pm_mono_ms();
 		if ((!f->running && !f->nwaiting) || now >= deadline)
@@ -1389,9 +1244,7 @@ int pm_fetcher_step(struct pm_fetcher *f, int wait_ms, int *active, struct pm_er
 		timeout = deadline - now;
 		if (next_start >= 0 && next_start - now < timeout)
 			timeout = next_start - now > 0 ? next_start - now : 0;
-		if (f->timer_at >= 0 && f->timer_at - now < timeout)
-			timeout = f->timer_at - now > 0 ? f->timer_at - now : 0;
-		wait = (int)timeout;
+		curl_multi_poll(f->multi, NULL, 0, (int)timeout, NULL);
 	}
 
 	if (rc == 0 && f->o.once && !f->running && !f->nwaiting && once_remaining(f) &&
@@ -1416,7 +1269,9 @@ void pm_fetcher_drain(struct pm_fetcher *f)
 	/* claimed but not started: feeds go back on the schedule, pages stay
 	 * pending for another consumer */
 	while (f->waiting) {
-		struct job *j = waiting_pop(f);
+		struct job *j = f->waiting;
+		f->waiting = j->next;
+		f->nwaiting--;
 		pm_err_init(&e);
 		if (j->kind == JOB_FEED && j->src != NO_SOURCE) {
 			f->ss[j->src].want = 0;
