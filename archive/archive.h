@@ -17,7 +17,7 @@ struct pm_archive;
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define PM_ARCHIVE_SCHEMA 7
+#define PM_ARCHIVE_SCHEMA 8
 
 /* Opens (creating and migrating when mode is WRITE) the archive at path.
  * Errors: PM_EDEP when the file cannot be opened or is not an archive. */
