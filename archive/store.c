@@ -1620,9 +1620,40 @@ out:
 	return ret;
 }
 
-int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
-{
+/* An article parsed and checked for pm_archive_put_item: the work of a put
+ * that needs no database, so an importer can do it in another thread. */
+struct pm_archive_item {
+	json_t *article; /* a reference: the strings of r are borrowed from it */
 	struct art r;
+};
+
+int pm_archive_prepare(json_t *article, struct pm_archive_item **out, struct pm_err *err)
+{
+	struct pm_archive_item *it = xcalloc(1, sizeof(*it));
+
+	*out = NULL;
+	if (art_parse(article, &it->r, err)) {
+		art_release(&it->r);
+		free(it);
+		return -1;
+	}
+	it->article = json_incref(article);
+	*out = it;
+	return 0;
+}
+
+void pm_archive_item_free(struct pm_archive_item *it)
+{
+	if (!it)
+		return;
+	art_release(&it->r);
+	json_decref(it->article);
+	free(it);
+}
+
+int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct pm_err *err)
+{
+	struct art *r = &it->r;
 	int ret, wrote = 0;
 
 	if (a->mode != PM_ARCHIVE_WRITE)
@@ -1630,10 +1661,6 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 	if (a->batch_lost)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': the batch was rolled back after a failed write",
 				  a->path);
-	if (art_parse(article, &r, err)) {
-		art_release(&r);
-		return -1;
-	}
 	/* Inside a batch a put has no savepoint of its own: every page a
 	 * savepoint touches is copied to the statement journal first, and the
 	 * 20-odd pages of each put made that a third of the import's time.
@@ -1641,11 +1668,9 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 	 * first write (art_parse, load_old, choose_trid); a write that fails
 	 * after that (I/O, disk full) rolls the whole batch back, and
 	 * pm_archive_commit then fails, so the caller acknowledges nothing. */
-	if (!a->in_batch && exec(a, "BEGIN IMMEDIATE", "starting a write", err)) {
-		art_release(&r);
+	if (!a->in_batch && exec(a, "BEGIN IMMEDIATE", "starting a write", err))
 		return -1;
-	}
-	ret = put_locked(a, &r, &wrote, err);
+	ret = put_locked(a, r, &wrote, err);
 	if (a->in_batch) {
 		if (ret && wrote) {
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1662,6 +1687,22 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 		a->fts_pending = 0;
 		ret = -1;
 	}
-	art_release(&r);
+	return ret;
+}
+
+int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
+{
+	struct pm_archive_item *it;
+	int ret;
+
+	if (a->mode != PM_ARCHIVE_WRITE)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s' is open read-only", a->path);
+	if (a->batch_lost)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': the batch was rolled back after a failed write",
+				  a->path);
+	if (pm_archive_prepare(article, &it, err))
+		return -1;
+	ret = pm_archive_put_item(a, it, err);
+	pm_archive_item_free(it);
 	return ret;
 }
