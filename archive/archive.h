@@ -17,7 +17,7 @@ struct pm_archive;
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define PM_ARCHIVE_SCHEMA 7
+#define PM_ARCHIVE_SCHEMA 8
 
 /* Opens (creating and migrating when mode is WRITE) the archive at path.
  * Errors: PM_EDEP when the file cannot be opened or is not an archive. */
@@ -46,6 +46,19 @@ void pm_archive_read_end(struct pm_archive *a);
  * write (I/O, disk full) rolls the whole open batch back: later puts of
  * the batch fail, and pm_archive_commit fails and ends it. */
 int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err);
+
+/* A put in two steps, for a writer that prepares the next articles in
+ * another thread while SQLite writes: pm_archive_prepare does everything
+ * that needs no database (validation, the change hash, the folded title,
+ * the MinHash signature) and may run in any thread, with no archive;
+ * pm_archive_put_item then stores the item as pm_archive_put would (same
+ * errors, same batch rules) in the archive's thread. *out (OUT) holds a
+ * reference to article; free it with pm_archive_item_free (after a put or
+ * instead of one). pm_archive_put is the two in one. */
+struct pm_archive_item;
+int pm_archive_prepare(json_t *article, struct pm_archive_item **out, struct pm_err *err);
+int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct pm_err *err);
+void pm_archive_item_free(struct pm_archive_item *it);
 
 /* Number of articles stored. */
 long long pm_archive_count(struct pm_archive *a);

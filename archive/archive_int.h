@@ -63,6 +63,20 @@ static inline int64_t pm_trid_next(int has_ts, int64_t trid)
 	return (int64_t)(base | (((uint64_t)trid + 1) & (uint64_t)mask));
 }
 
+/* The time bucket that leads the clustering keys (schema 8): ts >> 18,
+ * 2^18 s = 3.03 days, so the ±3-day window is at most three buckets and a
+ * batch's new keys land in the buckets of its days. SQLite's >> of a
+ * negative integer rounds down; so does this (a floor, not C's >>). The
+ * same bucket is trid >> (PM_TB_SHIFT + PM_TRID_BITS). */
+#define PM_TB_SHIFT 18
+
+static inline int64_t pm_tb(int64_t ts)
+{
+	int64_t d = INT64_C(1) << PM_TB_SHIFT;
+
+	return ts >= 0 ? ts / d : -((-ts + d - 1) / d);
+}
+
 /* Registers the "pressmon" FTS5 tokenizer (core/text folding) on db. */
 int pm_archive_register_tokenizer(sqlite3 *db, struct pm_err *err);
 

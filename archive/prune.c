@@ -33,8 +33,9 @@ int pm_archive_prune(struct pm_archive *a, time_t before, time_t strip_before,
 	if (before &&
 	    /* bands carry no article id (schema 5): theirs are the rows of
 	     * trids before the cut (only dated articles have bands); tags,
-	     * evidence and flags go through the delete trigger */
-	    (step_count(a, "DELETE FROM lsh WHERE trid < ?1", pm_trid_second((int64_t)before), NULL,
+	     * evidence and flags go through the delete trigger; the time
+	     * bucket that leads their key (schema 8) bounds the range */
+	    (step_count(a, "DELETE FROM lsh WHERE tb <= (?1 >> 38) AND trid < ?1", pm_trid_second((int64_t)before), NULL,
 			"deleting old bands", err) ||
 	     step_count(a, "DELETE FROM articles WHERE ts < ?1", (sqlite3_int64)before, deleted,
 			"deleting old articles", err) ||

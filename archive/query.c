@@ -3,6 +3,7 @@
  * the daily digest needs. Every user value reaches SQL as a bound parameter. */
 #include "archive/archive_int.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "core/mem.h"
 #include "core/time.h"
 
@@ -256,11 +257,17 @@ int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
 	sqlite3_stmt *st;
 	int rc;
 	int64_t trid;
+	uint64_t rid;
 
 	*out = NULL;
-	if (pm_archive_cached(a, "SELECT trid FROM articles WHERE id = ?1", &st, err))
+	/* by rid (schema 8 has no index on the text id), then the exact text:
+	 * an id whose hex digits differ in case is not this article */
+	if (pm_id_parse(id, &rid))
+		return 0;
+	if (pm_archive_cached(a, "SELECT trid FROM articles WHERE rid = ?1 AND id = ?2", &st, err))
 		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, (int64_t)rid);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	trid = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);

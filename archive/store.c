@@ -207,6 +207,71 @@ static const char *const migrations[] = {
 	"    WHERE new.ts IS NOT NULL"
 	"    ON CONFLICT (tag, q) DO UPDATE SET n = n + 1;"
 	"END;",
+	/* 7 -> 8: what a batch of new articles writes stays in a small recent
+	 * region of every b-tree, whatever the size of the archive.
+	 * - articles is rebuilt without its text primary key: of the two
+	 *   random unique keys (id, rid) one is left, rid (the id as an
+	 *   integer, smaller than the text); lookups by id go through it and
+	 *   compare the text. The rows keep an appending rowid and trid its
+	 *   (time-ordered) unique index: with trid as the INTEGER PRIMARY KEY
+	 *   a day's articles arriving out of time order each wrote a page of
+	 *   2.7 KB rows (and split it), and the pipeline's archive stage took
+	 *   a fifth more CPU.
+	 * - The clustering keys (SimHash bands, folded title, LSH bands) lead
+	 *   with a time bucket, ts >> 18 (3.03 days; see PM_TB_SHIFT): the
+	 *   window of ±3 days is at most three buckets, looked up one by one,
+	 *   and a batch's inserts land in the buckets of its days instead of
+	 *   one random page per article per index once the index outgrew the
+	 *   batch.
+	 * - No foreign key from articles to sources: the writer stores the
+	 *   source first, and each insert probed sources for nothing.
+	 * Reads and writes every article row once; the full-text index is
+	 * kept (its rowids do not change). */
+	"CREATE TABLE articles8 ("
+	"  trid INTEGER NOT NULL,"        /* the full-text rowid, ordered by time */
+	"  id TEXT NOT NULL,"             /* 16 hex digits */
+	"  rid INTEGER NOT NULL,"         /* the id as a signed integer */
+	"  url TEXT, title TEXT, text TEXT, summary TEXT, author TEXT,"
+	"  published TEXT, fetched TEXT, ts INTEGER, lang TEXT, source_id TEXT,"
+	"  fingerprint TEXT, fp INTEGER, fp0 INTEGER, fp1 INTEGER, fp2 INTEGER, fp3 INTEGER,"
+	"  norm_title TEXT, cluster TEXT, hash TEXT, extra TEXT, minhash BLOB);"
+	"INSERT INTO articles8 (trid, id, rid, url, title, text, summary, author, published,"
+	"  fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
+	"  cluster, hash, extra, minhash)"
+	"  SELECT trid, id, rid, url, title, text, summary, author, published,"
+	"  fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
+	"  cluster, hash, extra, minhash FROM articles ORDER BY trid;"
+	"DROP TABLE articles;"
+	"ALTER TABLE articles8 RENAME TO articles;"
+	"CREATE UNIQUE INDEX articles_rid ON articles(rid);"
+	"CREATE UNIQUE INDEX articles_trid ON articles(trid);"
+	"CREATE INDEX articles_ts ON articles(ts, source_id, lang, trid);"
+	"CREATE INDEX articles_source ON articles(source_id, ts);"
+	"CREATE INDEX articles_cluster ON articles(cluster);"
+	"CREATE INDEX articles_fp0 ON articles(ts >> 18, fp0, ts);"
+	"CREATE INDEX articles_fp1 ON articles(ts >> 18, fp1, ts);"
+	"CREATE INDEX articles_fp2 ON articles(ts >> 18, fp2, ts);"
+	"CREATE INDEX articles_fp3 ON articles(ts >> 18, fp3, ts);"
+	"CREATE INDEX articles_title ON articles(ts >> 18, norm_title, ts);"
+	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.trid, old.title, old.text);"
+	"  DELETE FROM tags WHERE article = old.trid;"
+	"  DELETE FROM evidence WHERE article = old.trid;"
+	"  DELETE FROM misinfo WHERE article = old.trid;"
+	"END;"
+	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN"
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
+	"    VALUES ('delete', old.trid, old.title, old.text);"
+	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.trid, new.title, new.text);"
+	"END;"
+	/* tb = trid >> 38 = ts >> 18: the bucket of the article's time */
+	"CREATE TABLE lsh8 ("
+	"  tb INTEGER NOT NULL, band INTEGER NOT NULL, value INTEGER NOT NULL,"
+	"  trid INTEGER NOT NULL, PRIMARY KEY (tb, band, value, trid)) WITHOUT ROWID;"
+	"INSERT INTO lsh8 SELECT trid >> 38, band, value, trid FROM lsh ORDER BY 1, 2, 3, 4;"
+	"DROP TABLE lsh;"
+	"ALTER TABLE lsh8 RENAME TO lsh;",
 };
 
 /* The triggers that keep the full-text index in step on delete and update
@@ -227,7 +292,7 @@ static int migrate_4(struct pm_archive *a, struct pm_err *err);
 
 /* Work in C that migration i needs after its SQL, or NULL. */
 static int (*const migration_steps[])(struct pm_archive *, struct pm_err *) = {
-	NULL, NULL, NULL, migrate_4, NULL, NULL, NULL,
+	NULL, NULL, NULL, migrate_4, NULL, NULL, NULL, NULL,
 };
 
 _Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) == PM_ARCHIVE_SCHEMA,
@@ -375,7 +440,11 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		if (migrate(a, err))
 			goto fail_dep;
 		/* the rowids of this batch's new articles, indexed at commit */
-		if (exec(a, "CREATE TEMP TABLE fts_pending(rid INTEGER PRIMARY KEY)",
+		/* keyed by trid, so that FTS5 gets the rows in rowid order: a
+		 * rowid below the last one makes it write out its pending terms
+		 * as a segment (sqlite3Fts5IndexBeginWrite), and in id order
+		 * every other article did */
+		if (exec(a, "CREATE TEMP TABLE fts_pending(trid INTEGER PRIMARY KEY)",
 			 "creating the full-text queue", err))
 			goto fail_dep;
 	} else {
@@ -431,7 +500,7 @@ static int fts_flush(struct pm_archive *a, struct pm_err *err)
 {
 	static const char *const ins =
 		"INSERT INTO articles_fts(rowid, title, text) SELECT a.trid, a.title, a.text"
-		" FROM temp.fts_pending p JOIN articles a ON a.rid = p.rid";
+		" FROM temp.fts_pending p JOIN articles a ON a.trid = p.trid ORDER BY p.trid";
 	static const char *const del = "DELETE FROM temp.fts_pending";
 	sqlite3_stmt *st;
 	int rc;
@@ -817,21 +886,28 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 
 	char *best_cluster = NULL;
 
-	/* schema 5: the band's rows are (band, value, trid), trid ordered by
-	 * time, so the window is one range; the signature and the cluster come
-	 * from the article itself */
+	/* schema 8: the band's rows are (tb, band, value, trid), trid ordered
+	 * by time, so the window is one range in each of its (at most three)
+	 * time buckets, read oldest bucket first with what is left of the
+	 * band's limit: the same rows, in the same order, as one range over
+	 * the whole band was. The signature and the cluster come from the
+	 * article itself. */
 	if (prepare(a, "SELECT a.id, a.minhash, a.ts, a.cluster FROM lsh l JOIN articles a ON a.trid = l.trid"
-		       " WHERE l.band = ?1 AND l.value = ?2 AND l.trid >= ?3 AND l.trid < ?4"
+		       " WHERE l.tb = ?7 AND l.band = ?1 AND l.value = ?2 AND l.trid >= ?3 AND l.trid < ?4"
 		       " AND a.id <> ?5 ORDER BY l.trid LIMIT ?6", &st, err))
 		return -1;
-	for (int b = 0; b < PM_MH_BANDS; b++) {
+	for (int b = 0, seen = 0; b < PM_MH_BANDS; b++, seen = 0)
+	for (int64_t tb = pm_tb((int64_t)r->ts - CLUSTER_WINDOW);
+	     tb <= pm_tb((int64_t)r->ts + CLUSTER_WINDOW) && seen < LSH_CANDIDATES &&
+	     rc == SQLITE_DONE; tb++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int(st, 1, b);
 		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
 		sqlite3_bind_int64(st, 3, pm_trid_second((int64_t)r->ts - CLUSTER_WINDOW));
 		sqlite3_bind_int64(st, 4, pm_trid_second((int64_t)r->ts + CLUSTER_WINDOW + 1));
 		sqlite3_bind_text(st, 5, r->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 6, LSH_CANDIDATES);
+		sqlite3_bind_int(st, 6, LSH_CANDIDATES - seen);
+		sqlite3_bind_int64(st, 7, tb);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const void *blob = sqlite3_column_blob(st, 1);
 			const char *id = pm_col_text(st, 0);
@@ -839,6 +915,7 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 			double j;
 			int64_t ts = sqlite3_column_int64(st, 2);
 
+			seen++;
 			if (!blob || !id || !pm_col_text(st, 3) ||
 			    sqlite3_column_bytes(st, 1) != (int)sizeof(other))
 				continue;
@@ -853,8 +930,6 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 				best_cluster = xstrdup(pm_col_text(st, 3));
 			}
 		}
-		if (rc != SQLITE_DONE)
-			break;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -870,17 +945,18 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 
 /* Removes the LSH bands of the stored version (schema 5): its rows are
  * found from its signature, so lsh needs no index by article. */
-static int delete_lsh(struct pm_archive *a, const uint32_t *mh, int64_t trid,
+static int delete_lsh(struct pm_archive *a, const uint32_t *mh, int64_t ts, int64_t trid,
 		      struct pm_err *err)
 {
 	sqlite3_stmt *st;
 
-	if (prepare(a, "DELETE FROM lsh WHERE band = ?1 AND value = ?2 AND trid = ?3", &st, err))
+	if (prepare(a, "DELETE FROM lsh WHERE tb = ?4 AND band = ?1 AND value = ?2 AND trid = ?3", &st, err))
 		return -1;
 	for (int b = 0; b < PM_MH_BANDS; b++) {
 		sqlite3_bind_int(st, 1, b);
 		sqlite3_bind_int64(st, 2, pm_minhash_band(mh, b));
 		sqlite3_bind_int64(st, 3, trid);
+		sqlite3_bind_int64(st, 4, pm_tb(ts));
 		if (run(a, st, "replacing the article's bands", err))
 			return -1;
 	}
@@ -895,12 +971,13 @@ static int write_lsh(struct pm_archive *a, const struct art *r, int64_t trid,
 
 	if (!r->has_mh || !r->has_ts)
 		return 0;
-	if (prepare(a, "INSERT OR IGNORE INTO lsh(band, value, trid) VALUES (?1, ?2, ?3)", &st, err))
+	if (prepare(a, "INSERT OR IGNORE INTO lsh(tb, band, value, trid) VALUES (?4, ?1, ?2, ?3)", &st, err))
 		return -1;
 	for (int b = 0; b < PM_MH_BANDS; b++) {
 		sqlite3_bind_int(st, 1, b);
 		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
 		sqlite3_bind_int64(st, 3, trid);
+		sqlite3_bind_int64(st, 4, pm_tb((int64_t)r->ts));
 		if (run(a, st, "storing the article's bands", err))
 			return -1;
 	}
@@ -936,22 +1013,26 @@ static int write_lsh_v4(struct pm_archive *a, const struct art *r, struct pm_err
 
 /* The candidates of one band: earlier or later articles within the window
  * whose fingerprint band (or normalized title) is equal, oldest first.
- * One statement per band, each an ordered range of its (band, ts) index
- * with a LIMIT: an OR of the five bands under one ORDER BY made SQLite
- * collect and sort every match, and generated or spam text sharing a band
- * value with thousands of articles made each put slower than the last. */
+ * One statement per band, each an ordered range of its (bucket, band, ts)
+ * index with a LIMIT: an OR of the five bands under one ORDER BY made
+ * SQLite collect and sort every match, and generated or spam text sharing
+ * a band value with thousands of articles made each put slower than the
+ * last. Schema 8: the index leads with the time bucket (ts >> 18), so the
+ * statement reads one bucket and find_cluster walks the window's buckets
+ * oldest first with what is left of the limit. */
 static const char *const band_sql[5] = {
-	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp0 = ?1 AND ts BETWEEN ?2 AND ?3"
-	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
-	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp1 = ?1 AND ts BETWEEN ?2 AND ?3"
-	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
-	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp2 = ?1 AND ts BETWEEN ?2 AND ?3"
-	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
-	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE fp3 = ?1 AND ts BETWEEN ?2 AND ?3"
-	" AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
-	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE norm_title = ?1 AND ts BETWEEN ?2"
-	" AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE ts >> 18 = ?6 AND fp0 = ?1"
+	" AND ts BETWEEN ?2 AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE ts >> 18 = ?6 AND fp1 = ?1"
+	" AND ts BETWEEN ?2 AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE ts >> 18 = ?6 AND fp2 = ?1"
+	" AND ts BETWEEN ?2 AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE ts >> 18 = ?6 AND fp3 = ?1"
+	" AND ts BETWEEN ?2 AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
+	"SELECT fp, norm_title, cluster, ts, id FROM articles WHERE ts >> 18 = ?6 AND norm_title = ?1"
+	" AND ts BETWEEN ?2 AND ?3 AND id <> ?4 AND cluster IS NOT NULL ORDER BY ts LIMIT ?5",
 };
+_Static_assert(PM_TB_SHIFT == 18, "band_sql and migration 7 -> 8 write the bucket as ts >> 18");
 
 static int find_cluster(struct pm_archive *a, const struct art *r, char **cluster,
 			struct pm_err *err)
@@ -965,6 +1046,7 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 		goto own;
 	for (int b = 0; b < 5 && rc == SQLITE_DONE; b++) {
 		sqlite3_stmt *st;
+		int seen = 0;
 
 		if (b < 4 ? !r->has_fp : !r->norm_title)
 			continue;
@@ -973,6 +1055,10 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 			*cluster = NULL;
 			return -1;
 		}
+		for (int64_t tb = pm_tb((int64_t)r->ts - CLUSTER_WINDOW);
+		     tb <= pm_tb((int64_t)r->ts + CLUSTER_WINDOW) && seen < CLUSTER_CANDIDATES &&
+		     rc == SQLITE_DONE; tb++) {
+		sqlite3_reset(st);
 		if (b < 4)
 			sqlite3_bind_int64(st, 1, (int64_t)((r->fp >> (16 * b)) & 0xffff));
 		else
@@ -980,12 +1066,14 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 		sqlite3_bind_int64(st, 2, (int64_t)r->ts - CLUSTER_WINDOW);
 		sqlite3_bind_int64(st, 3, (int64_t)r->ts + CLUSTER_WINDOW);
 		sqlite3_bind_text(st, 4, r->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, CLUSTER_CANDIDATES);
+		sqlite3_bind_int(st, 5, CLUSTER_CANDIDATES - seen);
+		sqlite3_bind_int64(st, 6, tb);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			int d = 1000;
 			const char *nt = pm_col_text(st, 1), *id = pm_col_text(st, 4);
 			int64_t ts = sqlite3_column_int64(st, 3);
 
+			seen++;
 			if (r->norm_title && nt && !strcmp(nt, r->norm_title))
 				d = 0;
 			if (r->has_fp && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -1005,6 +1093,7 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 				free(*cluster);
 				*cluster = xstrdup(pm_col_text(st, 2));
 			}
+		}
 		}
 		sqlite3_reset(st);
 	}
@@ -1343,7 +1432,7 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 		sqlite3_bind_int64(st, 1, old.trid);
 		if (run(a, st, "replacing misinformation flags", err))
 			goto out;
-		if (old.has_mh && old.has_ts && delete_lsh(a, old.mh, old.trid, err))
+		if (old.has_mh && old.has_ts && delete_lsh(a, old.mh, old.ts, old.trid, err))
 			goto out;
 	}
 	if (prepare(a, old.exists ?
@@ -1351,7 +1440,7 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 		       " author = ?7, published = ?8, fetched = ?9, ts = ?10, lang = ?11, source_id = ?12,"
 		       " fingerprint = ?13, fp = ?14, fp0 = ?15, fp1 = ?16, fp2 = ?17, fp3 = ?18,"
 		       " norm_title = ?19, cluster = ?20, hash = ?21, extra = ?22, minhash = ?23,"
-		       " trid = ?24 WHERE id = ?1" :
+		       " trid = ?24 WHERE rid = ?2" :
 		       "INSERT INTO articles(id, rid, url, title, text, summary, author, published,"
 		       " fetched, ts, lang, source_id, fingerprint, fp, fp0, fp1, fp2, fp3, norm_title,"
 		       " cluster, hash, extra, minhash, trid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -1396,9 +1485,9 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 		goto out;
 	if (!old.exists) {
 		/* indexed for full-text search at commit (fts_flush) */
-		if (prepare(a, "INSERT OR IGNORE INTO temp.fts_pending(rid) VALUES (?1)", &st, err))
+		if (prepare(a, "INSERT OR IGNORE INTO temp.fts_pending(trid) VALUES (?1)", &st, err))
 			goto out;
-		sqlite3_bind_int64(st, 1, (int64_t)rid);
+		sqlite3_bind_int64(st, 1, trid);
 		if (run(a, st, "queueing the article for full-text search", err))
 			goto out;
 		a->fts_pending = 1;
@@ -1534,9 +1623,40 @@ out:
 	return ret;
 }
 
-int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
-{
+/* An article parsed and checked for pm_archive_put_item: the work of a put
+ * that needs no database, so an importer can do it in another thread. */
+struct pm_archive_item {
+	json_t *article; /* a reference: the strings of r are borrowed from it */
 	struct art r;
+};
+
+int pm_archive_prepare(json_t *article, struct pm_archive_item **out, struct pm_err *err)
+{
+	struct pm_archive_item *it = xcalloc(1, sizeof(*it));
+
+	*out = NULL;
+	if (art_parse(article, &it->r, err)) {
+		art_release(&it->r);
+		free(it);
+		return -1;
+	}
+	it->article = json_incref(article);
+	*out = it;
+	return 0;
+}
+
+void pm_archive_item_free(struct pm_archive_item *it)
+{
+	if (!it)
+		return;
+	art_release(&it->r);
+	json_decref(it->article);
+	free(it);
+}
+
+int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct pm_err *err)
+{
+	struct art *r = &it->r;
 	int ret, wrote = 0;
 
 	if (a->mode != PM_ARCHIVE_WRITE)
@@ -1544,10 +1664,6 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 	if (a->batch_lost)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': the batch was rolled back after a failed write",
 				  a->path);
-	if (art_parse(article, &r, err)) {
-		art_release(&r);
-		return -1;
-	}
 	/* Inside a batch a put has no savepoint of its own: every page a
 	 * savepoint touches is copied to the statement journal first, and the
 	 * 20-odd pages of each put made that a third of the import's time.
@@ -1555,11 +1671,9 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 	 * first write (art_parse, load_old, choose_trid); a write that fails
 	 * after that (I/O, disk full) rolls the whole batch back, and
 	 * pm_archive_commit then fails, so the caller acknowledges nothing. */
-	if (!a->in_batch && exec(a, "BEGIN IMMEDIATE", "starting a write", err)) {
-		art_release(&r);
+	if (!a->in_batch && exec(a, "BEGIN IMMEDIATE", "starting a write", err))
 		return -1;
-	}
-	ret = put_locked(a, &r, &wrote, err);
+	ret = put_locked(a, r, &wrote, err);
 	if (a->in_batch) {
 		if (ret && wrote) {
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1576,6 +1690,22 @@ int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
 		a->fts_pending = 0;
 		ret = -1;
 	}
-	art_release(&r);
+	return ret;
+}
+
+int pm_archive_put(struct pm_archive *a, json_t *article, struct pm_err *err)
+{
+	struct pm_archive_item *it;
+	int ret;
+
+	if (a->mode != PM_ARCHIVE_WRITE)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s' is open read-only", a->path);
+	if (a->batch_lost)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': the batch was rolled back after a failed write",
+				  a->path);
+	if (pm_archive_prepare(article, &it, err))
+		return -1;
+	ret = pm_archive_put_item(a, it, err);
+	pm_archive_item_free(it);
 	return ret;
 }

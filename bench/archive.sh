@@ -9,7 +9,8 @@
 # $BUILD/bench/data; delete archive-1m.db there to build it again.
 # Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DB=PATH
 # queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
-# 2026-03-02..08), SKIP_IMPORT=1 skips part 1.
+# 2026-03-02..08), SKIP_IMPORT=1 skips part 1; COMPARE_PM (below) compares
+# story clusters with another build.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -62,6 +63,27 @@ EOF
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),0.001):.2f}x')" "$1" "$2"; }
 
 # ---- 1. import rate ----
+# COMPARE_PM=/path/to/another/pressmon: import the same IMPORT_N articles
+# with both builds and compare every article's story cluster and the
+# clusters table (a schema change must leave clusters as they were); exits
+# 1 when they differ, and runs nothing else.
+if [ -n "${COMPARE_PM:-}" ]; then
+	python3 bench/genarchive.py "$IMPORT_N" --seed 2 --days 30 > "$TMP/cmp.ndjson"
+	for side in old new; do
+		bin=$PM; [ $side = old ] && bin=$COMPARE_PM
+		"$bin" archive import "$TMP/cmp.ndjson" --db "$TMP/$side.db" 2>/dev/null
+		sqlite3 "$TMP/$side.db" "SELECT id, cluster FROM articles ORDER BY id" > "$TMP/$side.art"
+		sqlite3 "$TMP/$side.db" "SELECT id, first_ts, size FROM clusters ORDER BY id" > "$TMP/$side.cl"
+	done
+	joined=$(awk -F'|' '$1 != $2' "$TMP/new.art" | wc -l)
+	if cmp -s "$TMP/old.art" "$TMP/new.art" && cmp -s "$TMP/old.cl" "$TMP/new.cl"; then
+		echo "clusters identical: $(wc -l < "$TMP/new.art") articles, $(wc -l < "$TMP/new.cl") clusters, $joined articles joined another's"
+		exit 0
+	fi
+	echo "clusters differ: $(diff "$TMP/old.art" "$TMP/new.art" | grep -c '^>') articles, $(diff "$TMP/old.cl" "$TMP/new.cl" | grep -c '^>') cluster rows"
+	exit 1
+fi
+
 if [ -z "${SKIP_IMPORT:-}" ]; then
 echo "== archive import: pressmon vs a plain batched FTS5 insert (sqlite3 shell), $IMPORT_N articles"
 SRC=$DATA/import-$IMPORT_N.ndjson

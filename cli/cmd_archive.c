@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,43 +99,108 @@ static int derive_id(json_t *art, struct pm_err *err)
 	return 0;
 }
 
-static int do_import(struct cli_env *env, const char *path)
-{
-	struct pm_archive *a = NULL;
-	struct pm_rules *rules = NULL;
-	struct pm_err err;
-	FILE *f;
-	struct pm_buf lb;
-	char *line;
-	size_t lineno = 0, len;
-	int rl;
-	long long n = 0, in_batch = 0;
-	int ret = PM_EINPUT;
-	const char *rules_dir = cli_rules_dir(env);
+/* The import runs in two threads: a reader parses the lines (JSON,
+ * classification of untagged articles, pm_archive_prepare: validation,
+ * change hash, MinHash) while the main thread stores the previous ones
+ * and commits. Each chunk of articles has one owner at a time, the queue
+ * between them is the only thing both touch, and the reader stays at most
+ * IMPORT_AHEAD chunks (one batch) ahead, so memory stays bounded. */
+#define IMPORT_CHUNK 250
+#define IMPORT_AHEAD (IMPORT_BATCH / IMPORT_CHUNK)
 
-	pm_err_init(&err);
+struct imp_chunk {
+	struct imp_chunk *next;
+	struct pm_archive_item *items[IMPORT_CHUNK];
+	size_t lines[IMPORT_CHUNK];
+	size_t n;
+	int end;          /* the reader's last chunk: why it stopped follows */
+	int code;         /* 0: end of input; PM_EINPUT: a bad line (msg); else err */
+	char *msg;        /* "FILE:LINE: what", printed after the items before it */
+	struct pm_err err;
+};
+
+struct imp_reader {
+	FILE *f;
+	const char *path, *rules_dir;
+	struct pm_rules *rules;
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	struct imp_chunk *head, *tail;
+	size_t queued;
+	int quit;         /* the writer stopped: the reader stops too */
+};
+
+static void imp_chunk_free(struct imp_chunk *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		pm_archive_item_free(c->items[i]);
+	free(c->msg);
+	free(c);
+}
+
+/* Hands c to the writer, waiting while the queue is full. -1 (c freed)
+ * once the writer has quit. */
+static int imp_push(struct imp_reader *rd, struct imp_chunk *c)
+{
+	pthread_mutex_lock(&rd->mu);
+	while (rd->queued >= IMPORT_AHEAD && !rd->quit)
+		pthread_cond_wait(&rd->room, &rd->mu);
+	if (rd->quit) {
+		pthread_mutex_unlock(&rd->mu);
+		imp_chunk_free(c);
+		return -1;
+	}
+	if (rd->tail)
+		rd->tail->next = c;
+	else
+		rd->head = c;
+	rd->tail = c;
+	rd->queued++;
+	pthread_cond_signal(&rd->more);
+	pthread_mutex_unlock(&rd->mu);
+	return 0;
+}
+
+static struct imp_chunk *imp_pop(struct imp_reader *rd)
+{
+	struct imp_chunk *c;
+
+	pthread_mutex_lock(&rd->mu);
+	while (!rd->head)
+		pthread_cond_wait(&rd->more, &rd->mu);
+	c = rd->head;
+	rd->head = c->next;
+	if (!rd->head)
+		rd->tail = NULL;
+	rd->queued--;
+	pthread_cond_signal(&rd->room);
+	pthread_mutex_unlock(&rd->mu);
+	return c;
+}
+
+static void *imp_read(void *arg)
+{
+	struct imp_reader *rd = arg;
+	struct imp_chunk *c = xcalloc(1, sizeof(*c));
+	struct pm_buf lb;
+	size_t lineno = 0, len;
+	struct pm_err err;
+	int rl;
+
 	pm_buf_init(&lb, IMPORT_MAX_LINE);
-	f = !strcmp(path, "-") ? stdin : fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "pressmon: cannot open '%s': %s\n", path, strerror(errno));
-		pm_buf_release(&lb);
-		return PM_EINPUT;
-	}
-	if (pm_archive_open(env->db, PM_ARCHIVE_WRITE, &a, &err)) {
-		ret = cli_fail(&err);
-		goto out;
-	}
-	while ((rl = read_line(f, &lb)) != 0) {
+	while ((rl = read_line(rd->f, &lb)) != 0) {
 		json_t *art;
 		json_error_t jerr;
+		struct pm_archive_item *it;
+		char *line;
 
 		lineno++;
 		line = lb.data;
 		len = lb.len;
 		if (rl < 0) {
-			fprintf(stderr, "pressmon: %s:%zu: line longer than %u bytes\n", path, lineno,
-				IMPORT_MAX_LINE);
-			goto bad;
+			c->msg = xasprintf("%s:%zu: line longer than %u bytes", rd->path, lineno,
+					   IMPORT_MAX_LINE);
+			break;
 		}
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
@@ -142,53 +208,120 @@ static int do_import(struct cli_env *env, const char *path)
 			continue;
 		art = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!art) {
-			fprintf(stderr, "pressmon: %s:%zu:%d: invalid JSON: %s\n", path, lineno,
-				jerr.column, jerr.text);
-			goto bad;
+			c->msg = xasprintf("%s:%zu:%d: invalid JSON: %s", rd->path, lineno,
+					   jerr.column, jerr.text);
+			break;
 		}
 		if (!json_is_object(art)) {
 			json_decref(art);
-			fprintf(stderr, "pressmon: %s:%zu: not a JSON object\n", path, lineno);
-			goto bad;
+			c->msg = xasprintf("%s:%zu: not a JSON object", rd->path, lineno);
+			break;
 		}
+		pm_err_init(&err);
 		if (derive_id(art, &err) ||
-		    (!json_object_get(art, "tags") && classify_article(art, rules_dir, &rules, &err))) {
+		    (!json_object_get(art, "tags") &&
+		     classify_article(art, rd->rules_dir, &rd->rules, &err)) ||
+		    pm_archive_prepare(art, &it, &err)) {
 			json_decref(art);
 			if (err.code != PM_EINPUT) {
-				ret = cli_fail(&err);
-				goto fail_batch;
+				c->code = err.code;
+				c->err = err;
+			} else {
+				c->msg = xasprintf("%s:%zu: %s", rd->path, lineno, err.msg);
 			}
-			fprintf(stderr, "pressmon: %s:%zu: %s\n", path, lineno, err.msg);
-			goto bad;
+			break;
 		}
-		if (!in_batch && pm_archive_begin(a, &err)) {
-			json_decref(art);
-			ret = cli_fail(&err);
-			goto out;
-		}
-		in_batch++;
-		if (pm_archive_put(a, art, &err)) {
-			json_decref(art);
-			if (err.code != PM_EINPUT) {
-				ret = cli_fail(&err);
-				goto fail_batch;
+		json_decref(art); /* the item holds its own reference */
+		c->items[c->n] = it;
+		c->lines[c->n++] = lineno;
+		if (c->n == IMPORT_CHUNK) {
+			if (imp_push(rd, c)) {
+				pm_buf_release(&lb);
+				return NULL;
 			}
-			fprintf(stderr, "pressmon: %s:%zu: %s\n", path, lineno, err.msg);
-			goto bad;
+			c = xcalloc(1, sizeof(*c));
 		}
-		json_decref(art);
-		n++;
-		if (in_batch >= IMPORT_BATCH) {
-			if (pm_archive_commit(a, &err)) {
+	}
+	if (!rl && ferror(rd->f))
+		c->msg = xasprintf("cannot read '%s': %s", rd->path, strerror(errno));
+	if (c->msg)
+		c->code = PM_EINPUT;
+	c->end = 1;
+	imp_push(rd, c);
+	pm_buf_release(&lb);
+	return NULL;
+}
+
+static int do_import(struct cli_env *env, const char *path)
+{
+	struct pm_archive *a = NULL;
+	struct imp_reader rd;
+	struct imp_chunk *c = NULL;
+	struct pm_err err;
+	pthread_t th;
+	int started = 0;
+	long long n = 0, in_batch = 0;
+	int ret = PM_EINPUT;
+
+	pm_err_init(&err);
+	memset(&rd, 0, sizeof(rd));
+	rd.path = path;
+	rd.rules_dir = cli_rules_dir(env);
+	rd.f = !strcmp(path, "-") ? stdin : fopen(path, "r");
+	if (!rd.f) {
+		fprintf(stderr, "pressmon: cannot open '%s': %s\n", path, strerror(errno));
+		return PM_EINPUT;
+	}
+	if (pm_archive_open(env->db, PM_ARCHIVE_WRITE, &a, &err)) {
+		ret = cli_fail(&err);
+		goto out;
+	}
+	pthread_mutex_init(&rd.mu, NULL);
+	pthread_cond_init(&rd.more, NULL);
+	pthread_cond_init(&rd.room, NULL);
+	if (pthread_create(&th, NULL, imp_read, &rd)) {
+		fprintf(stderr, "pressmon: cannot start the import's reader thread\n");
+		ret = PM_ERUNTIME;
+		goto out;
+	}
+	started = 1;
+	for (;;) {
+		c = imp_pop(&rd);
+		for (size_t i = 0; i < c->n; i++) {
+			if (!in_batch && pm_archive_begin(a, &err)) {
 				ret = cli_fail(&err);
 				goto out;
 			}
-			in_batch = 0;
+			in_batch++;
+			if (pm_archive_put_item(a, c->items[i], &err)) {
+				if (err.code != PM_EINPUT) {
+					ret = cli_fail(&err);
+					goto fail_batch;
+				}
+				fprintf(stderr, "pressmon: %s:%zu: %s\n", path, c->lines[i], err.msg);
+				goto bad;
+			}
+			n++;
+			if (in_batch >= IMPORT_BATCH) {
+				if (pm_archive_commit(a, &err)) {
+					ret = cli_fail(&err);
+					goto out;
+				}
+				in_batch = 0;
+			}
 		}
+		if (c->end)
+			break;
+		imp_chunk_free(c);
+		c = NULL;
 	}
-	if (ferror(f)) {
-		fprintf(stderr, "pressmon: cannot read '%s': %s\n", path, strerror(errno));
+	if (c->code == PM_EINPUT) {
+		fprintf(stderr, "pressmon: %s\n", c->msg);
 		goto bad;
+	}
+	if (c->code) {
+		ret = cli_fail(&c->err);
+		goto fail_batch;
 	}
 	if (in_batch && pm_archive_commit(a, &err)) {
 		ret = cli_fail(&err);
@@ -206,10 +339,28 @@ bad:
 fail_batch:
 	pm_archive_rollback(a);
 out:
-	pm_buf_release(&lb);
-	if (f != stdin)
-		fclose(f);
-	pm_rules_free(rules);
+	if (c)
+		imp_chunk_free(c);
+	if (started) {
+		pthread_mutex_lock(&rd.mu);
+		rd.quit = 1;
+		pthread_cond_broadcast(&rd.room);
+		pthread_mutex_unlock(&rd.mu);
+		pthread_join(th, NULL);
+		while (rd.head) {
+			c = rd.head;
+			rd.head = c->next;
+			imp_chunk_free(c);
+		}
+	}
+	if (a) {
+		pthread_mutex_destroy(&rd.mu);
+		pthread_cond_destroy(&rd.more);
+		pthread_cond_destroy(&rd.room);
+	}
+	if (rd.f != stdin)
+		fclose(rd.f);
+	pm_rules_free(rd.rules);
 	pm_archive_close(a);
 	return ret;
 }

@@ -326,6 +326,66 @@ static void test_wire_copies(void)
 	free(p);
 }
 
+/* Schema 8 keys the clustering look-ups by a time bucket of 2^18 s: a
+ * window of ±3 days that straddles a bucket boundary (2026-06-24T16:04:16Z
+ * is 6799 * 2^18) finds its candidates on both sides, by title, by
+ * fingerprint band and by MinHash band, and a window never reaches past
+ * 3 days. */
+static void test_cluster_buckets(void)
+{
+	static const char *wire =
+		"The appeals chamber upheld the conviction of a former army officer on Thursday and "
+		"confirmed a sentence of twelve years, rejecting every ground raised by the defence. "
+		"Victims who had travelled to the seat of the court wept as the presiding judge read "
+		"the summary. The officer, who has been in custody since his transfer four years ago, "
+		"may apply for early release after serving two thirds of the term, a spokesperson said.";
+	static const char *edited =
+		"The appeals chamber upheld the conviction of a former army officer on Thursday and "
+		"confirmed a sentence of twelve years, rejecting every ground raised by the defence. "
+		"Victims wept in the public gallery as the judge read the summary. The officer, who has "
+		"been in custody since his transfer four years ago, may apply for early release after "
+		"serving two thirds of the term, a spokesperson said.";
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("buckets.db");
+	json_t *o, *got;
+	static const struct {
+		const char *id, *published, *title, *fp, *text, *want;
+	} cases[] = {
+		/* 1.5 days before the boundary, then 1.4 days after it */
+		{ "0000000000000b01", "2026-06-23T04:04:16Z", "Boundary story", "00000000000000ff", "body", "0000000000000b01" },
+		{ "0000000000000b02", "2026-06-26T01:40:16Z", "Boundary story", NULL, "body", "0000000000000b01" },
+		/* 2 bits from b01's fingerprint, another title: a SimHash band */
+		{ "0000000000000b03", "2026-06-26T01:40:16Z", "Another headline", "00000000000000fc", "body", "0000000000000b01" },
+		/* a wire copy across the boundary: an LSH band */
+		{ "0000000000000b04", "2026-06-23T16:04:16Z", "Appeal judgment upheld", NULL, NULL, "0000000000000b04" },
+		{ "0000000000000b05", "2026-06-26T04:04:16Z", "Twelve years confirmed", NULL, NULL, "0000000000000b04" },
+		/* 6.4 days apart, same title: two stories */
+		{ "0000000000000b06", "2026-06-21T18:28:16Z", "Lone story", NULL, "body", "0000000000000b06" },
+		{ "0000000000000b07", "2026-06-28T04:04:16Z", "Lone story", NULL, "body", "0000000000000b07" },
+	};
+
+	TEST("clustering windows across time buckets");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	for (size_t i = 0; a && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *text = cases[i].text ? cases[i].text : (i == 3 ? wire : edited);
+		o = art(cases[i].id, cases[i].published, cases[i].title, text, "src", "africa", "wire", "en", "[]");
+		if (cases[i].fp)
+			json_object_set_new(o, "fingerprint", json_string(cases[i].fp));
+		CHECK(put(a, o) == 0);
+		got = NULL;
+		CHECK(pm_archive_get(a, cases[i].id, 0, &got, &err) == 0 && got);
+		CHECK_STR(json_string_value(json_object_get(got, "cluster")), cases[i].want);
+		json_decref(got);
+	}
+	/* an id in other case is not the article (lookups go by rid) */
+	got = NULL;
+	CHECK(pm_archive_get(a, "0000000000000B01", 0, &got, &err) == 0 && !got);
+	pm_archive_close(a);
+	free(p);
+}
+
 /* Retention: old articles go with everything hanging off them; bodies can
  * be dropped while titles, tags and search on titles stay. */
 static void test_prune(void)
@@ -912,6 +972,7 @@ int main(void)
 	test_put();
 	test_cluster();
 	test_wire_copies();
+	test_cluster_buckets();
 	test_batch_writer();
 	test_prune();
 	test_migrate_4();
