@@ -70,7 +70,7 @@ static int name_char(unsigned char c, int first)
 	       (!first && (isdigit(c) || c == '-' || c == '.'));
 }
 
-/* Copies s (NUL-terminated at s[len]) to out, turning HTML entity names
+/* Copies s (len bytes; not NUL-terminated: it may be the fetched body) to out, turning HTML entity names
  * (undefined in XML) into character references and bare '&' into "&amp;",
  * outside comments, CDATA and the DOCTYPE. Returns how many were repaired;
  * with none, out is left empty and s is the document as it stands (no
@@ -80,20 +80,25 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 {
 	struct declared decl = { .n = 0 };
 	size_t i = 0, start = 0;
+	const char *lt = NULL, *amp = NULL; /* the next '<' and '&' at or after i */
 	int fixes = 0;
 
 	*external = 0;
 	while (i < len) {
-		/* only '<' and '&' matter: jump to the next one (s[len] is NUL;
-		 * a NUL inside the text is stepped over) */
-		i += strcspn(s + i, "<&");
+		/* only '<' and '&' matter: jump to the next one, within len
+		 * (the text has no terminator; NULs in it are plain bytes) */
+		if (!lt || lt < s + i)
+			lt = memchr(s + i, '<', len - i);
+		if (!lt)
+			lt = s + len;
+		if (!amp || amp < s + i)
+			amp = memchr(s + i, '&', len - i);
+		if (!amp)
+			amp = s + len;
+		i = (size_t)((lt < amp ? lt : amp) - s);
 		if (i >= len)
 			break;
 		char c = s[i];
-		if (!c) {
-			i++;
-			continue;
-		}
 		if (c == '<' && (i + 1 >= len || s[i + 1] != '!')) {
 			i++;
 			continue;
