@@ -225,10 +225,7 @@ static unsigned long long tok_rng = 0x9E3779B97F4A7C15ULL;
 
 static unsigned tok_rand(unsigned n)
 {
-	tok_rng ^= tok_rng << 13;
-	tok_rng ^= tok_rng >> 7;
-	tok_rng ^= tok_rng << 17;
-	return (unsigned)(tok_rng % n);
+	return tl_rand(&tok_rng, n);
 }
 
 static size_t tok_text(char *out, size_t max)

@@ -678,10 +678,7 @@ static unsigned long long enc_rng = 88172645463325252ULL;
 
 static unsigned enc_rand(unsigned n)
 {
-	enc_rng ^= enc_rng << 13;
-	enc_rng ^= enc_rng >> 7;
-	enc_rng ^= enc_rng << 17;
-	return (unsigned)(enc_rng % n);
+	return tl_rand(&enc_rng, n);
 }
 
 /* Text mostly of plain words, with every kind of byte jansson treats

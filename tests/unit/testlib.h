@@ -7,6 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A xorshift64 step for tests that generate random inputs from a fixed
+ * seed (so a failure repeats): a value in [0, n). */
+static inline unsigned tl_rand(unsigned long long *state, unsigned n)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (unsigned)(*state % n);
+}
+
 static int tl_passed, tl_failed;
 static const char *tl_case = "";
 
