@@ -30,11 +30,23 @@ if (a["entries"], a["bozo"]) != (b["entries"], b["bozo"]):
           % (a["entries"], b["entries"], a["bozo"], b["bozo"]))' "$1" "$2"
 }
 
+# bench_parse runs under the malloc settings `pressmon parse` gives itself
+# (cli/main.c): huge pages where the kernel offers them, and a larger
+# tcache. A GLIBC_TUNABLES set by the caller is kept (empty: glibc's
+# defaults).
+if [ -z "${GLIBC_TUNABLES+set}" ]; then
+	GLIBC_TUNABLES=glibc.malloc.tcache_count=1000
+	case $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null) in
+	*"[always]"* | *"[madvise]"*) GLIBC_TUNABLES=glibc.malloc.hugetlb=1:$GLIBC_TUNABLES ;;
+	esac
+fi
+echo "bench_parse malloc settings: GLIBC_TUNABLES=$GLIBC_TUNABLES (as the parse worker)"
+
 one() { # title, C rounds, peer rounds, files...
 	local title=$1 cr=$2 pr=$3 c p
 	shift 3
 	echo "-- $title ($# files)"
-	c=$("$BUILD/bench/bench_parse" "$cr" "$@")
+	c=$(GLIBC_TUNABLES=$GLIBC_TUNABLES "$BUILD/bench/bench_parse" "$cr" "$@")
 	echo "pressmon:   $c"
 	if [ -z "$PEER_PY" ]; then
 		echo "peer missing: apt-get install python3-feedparser"
@@ -53,7 +65,7 @@ one "generated: 50 feeds x 100 items" 10 2 "$DATA"/feeds50/gen-*.xml
 # the parse stage's own CPU per article, short of Redis: parsing, the
 # article objects (canonical URL, id, fingerprint) and their JSON text
 echo "-- parse stage without Redis (bench_parse --stage), same 50 feeds"
-s=$("$BUILD/bench/bench_parse" --stage 10 "$DATA"/feeds50/gen-*.xml)
+s=$(GLIBC_TUNABLES=$GLIBC_TUNABLES "$BUILD/bench/bench_parse" --stage 10 "$DATA"/feeds50/gen-*.xml)
 echo "pressmon:   $s"
 python3 -c 'import json, sys; print("CPU per article: %.1f us" % json.loads(sys.argv[1])["cpu_us_per_entry"])' "$s"
 

@@ -340,8 +340,11 @@ static int worker(const char *stage, int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	pm_info("worker_started", "stage=%s consumer=%s redis=%s once=%d", stage,
-		p.consumer, pm_queue_url_safe(p.q), r.once);
+	/* the malloc settings in force (cli/main.c): glibc may cut the copy
+	 * that /proc/PID/environ shows at its first ':' */
+	pm_info("worker_started", "stage=%s consumer=%s redis=%s once=%d malloc=\"%s\"", stage,
+		p.consumer, pm_queue_url_safe(p.q), r.once,
+		getenv("GLIBC_TUNABLES") ? getenv("GLIBC_TUNABLES") : "");
 	rc = runner_loop(&r);
 out:
 	runner_close(&r);

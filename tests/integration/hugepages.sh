@@ -8,13 +8,14 @@ export PRESSMON_RULES="$ROOT/classify/rules" PRESSMON_CONFIG="$ROOT/feeds.conf"
 
 start_redis hp || { echo "0 passed, 1 failed"; exit 1; }
 
-# env_of NAME [VAR=VALUE]: starts a classify worker, waits until it says it
-# started and prints its GLIBC_TUNABLES as /proc sees it ("unset" when
-# absent); $! is the pid the shell started, so a match is also the same pid
+# env_of NAME [VAR=VALUE]: starts a classify worker (a parse worker with
+# CMD=parse), waits until it says it started and prints its GLIBC_TUNABLES
+# as /proc sees it ("unset" when absent); $! is the pid the shell started,
+# so a match is also the same pid
 env_of() {
 	local log=$TMP/$1.log pid v
 	shift
-	env "$@" "$PM" classify --redis "$REDIS_URL" --log-level info 2>"$log" &
+	env "$@" "$PM" "${CMD:-classify}" --redis "$REDIS_URL" --log-level info 2>"$log" &
 	pid=$!
 	for _ in $(seq 1 200); do grep -q worker_started "$log" && break; sleep 0.05; done
 	v=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^GLIBC_TUNABLES=//p')
@@ -29,12 +30,20 @@ env_of() {
 
 mode=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo absent)
 got=$(env_of default)
+# glibc may cut /proc's copy of GLIBC_TUNABLES at its first ':', so the
+# parse worker's full setting is read from its own start-up line
+CMD=parse env_of parse >/dev/null
+got_parse=$(sed -n 's/.*worker_started.* malloc="\([^"]*\)".*/\1/p' "$TMP/parse.log")
 case $mode in
 *"[always]"* | *"[madvise]"*)
 	check_eq "with THP ($mode) the worker asks malloc for huge pages, same pid" "$got" \
-		"set:glibc.malloc.hugetlb=1" ;;
+		"set:glibc.malloc.hugetlb=1"
+	check_eq "the parse worker also keeps more freed chunks per size" "$got_parse" \
+		"glibc.malloc.hugetlb=1:glibc.malloc.tcache_count=1000" ;;
 *)
-	check_eq "without THP ($mode) nothing is set" "$got" unset ;;
+	check_eq "without THP ($mode) nothing is set" "$got" unset
+	check_eq "without THP the parse worker still keeps more freed chunks" "$got_parse" \
+		"glibc.malloc.tcache_count=1000" ;;
 esac
 check_eq "an empty GLIBC_TUNABLES turns it off" "$(env_of off GLIBC_TUNABLES=)" "set:"
 check_eq "the user's GLIBC_TUNABLES is left alone" \
