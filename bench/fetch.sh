@@ -48,13 +48,8 @@ touch -d '2024-03-04 10:00:00 UTC' "$TMP"/doc/feed/*.xml
 IMS="Mon, 04 Mar 2024 10:00:00 GMT"
 # gzip off: the files are ~600 bytes and the benchmark is about the client
 nginx_start "$TMP/nginx" "$TMP/doc" off "${BENCH_NGINX_WORKERS:-1}"
-redis-server --port 0 --unixsocket "$TMP/redis.sock" --unixsocketperm 700 --dir "$TMP" \
-	--save '' --appendonly no --daemonize no --loglevel warning >"$TMP/redis.log" 2>&1 &
-REDIS_PID=$!
-for _ in $(seq 1 100); do
-	[ "$(redis-cli -s "$TMP/redis.sock" ping 2>/dev/null)" = PONG ] && break
-	sleep 0.05
-done
+source bench/lib.sh # redis_start
+redis_start "$TMP/redis.sock" "$TMP"
 R="redis-cli -s $TMP/redis.sock"
 
 {

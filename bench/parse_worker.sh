@@ -27,12 +27,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-kids_cpu() { # VAR: user + sys seconds of every finished child so far
-	times >"$TMP/times"
-	printf -v "$1" '%s' "$(tail -n 1 "$TMP/times" |
-		awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } print s }')"
-}
-redis_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$REDIS_PID/stat"; }
+source bench/lib.sh # kids_cpu, redis_cpu, redis_start
 
 python3 tests/gen/genfeeds.py "$TMP/feeds" --feeds "$FEEDS" --items "$ITEMS" >/dev/null
 export PRESSMON_CONFIG="$TMP/feeds/feeds.conf" PRESSMON_RULES="$ROOT/classify/rules"
@@ -40,14 +35,8 @@ echo "== parse worker: $((FEEDS * ITEMS)) generated articles ($FEEDS feeds x $IT
 for r in $(seq 1 "$ROUNDS"); do
 	for pm in "$@"; do
 		sock="$TMP/r.sock"
-		rm -rf "$TMP/r" && mkdir -p "$TMP/r"
-		redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$TMP/r" \
-			--save '' --appendonly no --daemonize no --loglevel warning >/dev/null 2>&1 &
-		REDIS_PID=$!
-		for _ in $(seq 1 200); do
-			[ "$(redis-cli -s "$sock" ping 2>/dev/null)" = PONG ] && break
-			sleep 0.05
-		done
+		rm -rf "$TMP/r"
+		redis_start "$sock" "$TMP/r"
 		export PRESSMON_REDIS="unix://$sock"
 		"$pm" fetch --once --log-level warn
 		kids_cpu c0

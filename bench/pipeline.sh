@@ -35,15 +35,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
-# CPU seconds (user + sys) of every finished child so far, from `times`;
-# run in this shell (a $(...) subshell would see only its own children)
-kids_cpu() { # VAR
-	times >"$TMP/times"
-	printf -v "$1" '%s' "$(tail -n 1 "$TMP/times" |
-		awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); s += a[1] * 60 + a[2] } print s }')"
-}
-# CPU seconds of our redis-server (Linux /proc: utime + stime in ticks)
-redis_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$REDIS_PID/stat"; }
+source bench/lib.sh # kids_cpu, redis_cpu, redis_start
 sub() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))" "$1" "$2"; }
@@ -72,15 +64,8 @@ run_s=$s
 # 2. one redis-server of our own, no persistence
 redis_up() { # NAME: a fresh server on $TMP/NAME.sock; sets PRESSMON_REDIS, SOCK
 	SOCK="$TMP/$1.sock"
-	mkdir -p "$TMP/$1"
-	redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$TMP/$1" \
-		--save '' --appendonly no --daemonize no --loglevel warning >/dev/null 2>&1 &
-	PIDS+=($!)
-	REDIS_PID=$!
-	for _ in $(seq 1 200); do
-		[ "$(redis-cli -s "$SOCK" ping 2>/dev/null)" = PONG ] && break
-		sleep 0.05
-	done
+	redis_start "$SOCK" "$TMP/$1"
+	PIDS+=("$REDIS_PID")
 	export PRESSMON_REDIS="unix://$SOCK"
 }
 xlen() { redis-cli -s "$SOCK" xlen "pm:$1"; }
