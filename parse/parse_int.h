@@ -27,6 +27,10 @@ struct pm_decoded {
 
 void pm_decoded_release(struct pm_decoded *d);
 
+/* Whether the markup walker treats the element NAME (any case) as other
+ * than inline text (a block, a line break, <pre>, or skipped). */
+int pm_html_tag_listed(const char *name);
+
 /* Decodes an XML feed following feed readers' precedence: the RFC 3023
  * rules for the HTTP Content-Type charset, then the XML declaration, then
  * the BOM / first-bytes sniffing, then utf-8, windows-1252, iso-8859-2.

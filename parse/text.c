@@ -66,13 +66,9 @@ static enum tag_class tag_class(const char *name)
 	return t ? (enum tag_class)t->cls : TAG_INLINE;
 }
 
-int pm_tag_is_block(const char *name);
-int pm_tag_is_block(const char *name)
+int pm_html_tag_listed(const char *name)
 {
-	enum tag_class c = tag_class(name);
-
-	/* <pre> is a block too */
-	return c == TAG_BLOCK || c == TAG_PRE;
+	return tag_class(name) != TAG_INLINE;
 }
 
 static void para(struct pm_buf *out)

@@ -999,8 +999,37 @@ static void test_html_reuse(void)
 	pm_html_reuse_release(NULL);
 }
 
+/* The walker finds an element's class by bsearch in a table sorted by
+ * name: an entry added out of order would be missed silently. */
+static void test_tag_table(void)
+{
+	static const char *const listed[] = {
+		"address", "article", "aside", "blockquote", "body", "br", "button", "caption",
+		"center", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset",
+		"figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+		"head", "header", "hgroup", "hr", "html", "iframe", "legend", "li", "main", "menu",
+		"nav", "noscript", "ol", "p", "pre", "script", "section", "select", "style",
+		"summary", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead",
+		"tr", "ul",
+	};
+	char up[16];
+
+	TEST("markup walker: every listed element is found, in any case");
+	for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+		size_t n = strlen(listed[i]);
+		CHECK(pm_html_tag_listed(listed[i]));
+		for (size_t k = 0; k <= n; k++)
+			up[k] = (char)(listed[i][k] >= 'a' && listed[i][k] <= 'z' ? listed[i][k] - 32 : listed[i][k]);
+		CHECK(pm_html_tag_listed(up));
+	}
+	CHECK(!pm_html_tag_listed("span"));
+	CHECK(!pm_html_tag_listed("a"));
+	CHECK(!pm_html_tag_listed("blockquoteblockquote"));
+}
+
 int main(void)
 {
+	test_tag_table();
 	test_rss20();
 	test_atom10();
 	test_malformed();
