@@ -22,6 +22,12 @@ struct pm_archive {
 	struct { const char *sql; sqlite3_stmt *st; } cache[PM_STMT_CACHE];
 	size_t ncache;
 	int fts_pending;  /* temp.fts_pending may hold rows (see fts_flush) */
+	/* stored articles read as wire-copy candidates (store.c, cand_get):
+	 * an entry is valid while its gen equals cand_gen, which moves on at
+	 * every transaction and every put that replaces a stored article */
+	struct pm_cand *cand;
+	uint32_t cand_gen;
+	size_t cand_used;
 };
 
 /* A prepared statement for sql, cached on the connection and reset with
