@@ -28,7 +28,19 @@ struct pm_archive {
 	struct pm_cand *cand;
 	uint32_t cand_gen;
 	size_t cand_used;
+	/* the clustering keys of recent time buckets in memory (nearidx.h),
+	 * kept in step by every put; reset when another connection committed
+	 * (data_version) or a batch was rolled back */
+	struct pm_nearidx *near;
+	int64_t data_version;
+	int64_t near_refused[8]; /* buckets too big to hold: SQL answers */
+	int nrefused;
+	int near_loads;          /* buckets loaded in this transaction */
 };
+
+/* Forgets the writer's in-memory clustering keys: for a change to the
+ * articles that did not go through pm_archive_put (prune). */
+void pm_archive_forget_near(struct pm_archive *a);
 
 /* A prepared statement for sql, cached on the connection and reset with
  * its bindings cleared: the caller binds, steps and sqlite3_reset()s it,

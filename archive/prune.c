@@ -30,6 +30,8 @@ int pm_archive_prune(struct pm_archive *a, time_t before, time_t strip_before,
 	*deleted = *stripped = 0;
 	if (pm_archive_begin(a, err))
 		return -1;
+	/* deletes behind the writer's in-memory clustering keys */
+	pm_archive_forget_near(a);
 	if (before &&
 	    /* bands carry no article id (schema 5): theirs are the rows of
 	     * trids before the cut (only dated articles have bands); tags,

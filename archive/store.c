@@ -1,6 +1,7 @@
 /* archive/store: opening and migrating the SQLite archive, transactions,
  * and the idempotent writer (pm_archive_put) with story clustering. */
 #include "archive/archive_int.h"
+#include "archive/nearidx.h"
 #include "core/config.h"
 #include "core/hash.h"
 #include "core/mem.h"
@@ -22,6 +23,8 @@
 				      stories on the same event below 0.05 */
 #define LSH_CANDIDATES 8           /* per band (oldest first), so a flood of
 				      look-alike items stays cheap */
+#define NEAR_MAX_ARTICLES 1000000  /* held in memory for clustering (nearidx):
+				      about 300 bytes each */
 #define MAX_TAGS 1000              /* bounds on one article's lists */
 #define MAX_EVIDENCE 1000
 
@@ -290,6 +293,7 @@ static const char fts_triggers[] =
 
 static int migrate_4(struct pm_archive *a, struct pm_err *err);
 static void cand_forget(struct pm_archive *a);
+static int near_sync(struct pm_archive *a, struct pm_err *err);
 
 /* Work in C that migration i needs after its SQL, or NULL. */
 static int (*const migration_steps[])(struct pm_archive *, struct pm_err *) = {
@@ -448,6 +452,8 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		if (exec(a, "CREATE TEMP TABLE fts_pending(trid INTEGER PRIMARY KEY)",
 			 "creating the full-text queue", err))
 			goto fail_dep;
+		a->near = pm_nearidx_new(NEAR_MAX_ARTICLES);
+		a->data_version = -1;
 	} else {
 		if (user_version(a, &v, err))
 			goto fail_dep;
@@ -492,6 +498,7 @@ void pm_archive_close(struct pm_archive *a)
 	free(a->path);
 	free(a->scope);
 	free(a->cand);
+	pm_nearidx_free(a->near);
 	free(a);
 }
 
@@ -533,7 +540,7 @@ int pm_archive_begin(struct pm_archive *a, struct pm_err *err)
 		return -1;
 	a->in_batch = 1;
 	cand_forget(a);
-	return 0;
+	return near_sync(a, err);
 }
 
 int pm_archive_commit(struct pm_archive *a, struct pm_err *err)
@@ -575,6 +582,7 @@ int pm_archive_rollback(struct pm_archive *a)
 		return 0;
 	a->in_batch = 0;
 	a->fts_pending = 0; /* the queue's rows go with the rest */
+	pm_archive_forget_near(a); /* it holds the batch's puts */
 	if (a->batch_lost) {
 		a->batch_lost = 0;
 		return 0; /* rolled back already */
@@ -994,6 +1002,186 @@ static int cand_get(struct pm_archive *a, int64_t trid, struct pm_cand *tmp,
 	return 0;
 }
 
+/* ---- the in-memory clustering keys (archive/nearidx) ----
+ * A put looked up its candidates with some 40 statements (5 keys and 10
+ * LSH bands, in each of the window's two or three time buckets) and a row
+ * read per candidate: half of the archive stage. The writer now holds the
+ * keys of the buckets it works in; a bucket is loaded whole from the
+ * articles table the first time a window touches it, and every put keeps
+ * it exact. The look-ups read the same entries in the same order as the
+ * SQL did, so clusters are unchanged. */
+
+void pm_archive_forget_near(struct pm_archive *a)
+{
+	if (a->near)
+		pm_nearidx_drop_all(a->near);
+	a->nrefused = 0;
+}
+
+/* At a write transaction's start: another connection's commit (data_version
+ * moved) may have changed any bucket. */
+static int near_sync(struct pm_archive *a, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	if (!a->near)
+		return 0;
+	if (prepare(a, "PRAGMA data_version", &st, err))
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return pm_archive_sqlerr(a, "reading the data version", err);
+	}
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (v != a->data_version)
+		pm_archive_forget_near(a);
+	a->data_version = v;
+	a->near_loads = 0;
+	return 0;
+}
+
+static int near_is_refused(const struct pm_archive *a, int64_t tb)
+{
+	for (int i = 0; i < a->nrefused && i < 8; i++)
+		if (a->near_refused[i] == tb)
+			return 1;
+	return 0;
+}
+
+/* Bucket tb goes back to SQL: too big, or a row pressmon did not write. */
+static void near_refuse(struct pm_archive *a, int64_t tb)
+{
+	pm_nearidx_drop(a->near, tb);
+	a->near_refused[a->nrefused++ % 8] = tb;
+}
+
+static int near_add(struct pm_archive *a, int64_t trid, int64_t ts, int64_t rowid,
+		    const char *id, const char *cluster, int has_fp, uint64_t fp,
+		    const char *norm_title, const uint32_t *mh)
+{
+	struct pm_near_ent e;
+	int64_t lsh[PM_MH_BANDS];
+
+	if (!id || strlen(id) > 16 || (cluster && (!*cluster || strlen(cluster) > 16)))
+		return -1;
+	memset(&e, 0, sizeof(e));
+	e.trid = trid;
+	e.ts = ts;
+	e.rowid = rowid;
+	e.fp = fp;
+	e.has_fp = has_fp != 0;
+	e.norm_title = (char *)norm_title; /* copied by pm_nearidx_add */
+	memcpy(e.id, id, strlen(id) + 1);
+	if (cluster)
+		memcpy(e.cluster, cluster, strlen(cluster) + 1);
+	if (mh) {
+		e.has_mh = 1;
+		memcpy(e.mh, mh, sizeof(e.mh));
+		for (int b = 0; b < PM_MH_BANDS; b++)
+			lsh[b] = pm_minhash_band(mh, b);
+	}
+	return pm_nearidx_add(a->near, &e, norm_title ? pm_hash64_str(norm_title) : 0, lsh);
+}
+
+/* Bucket tb resident, unless it is refused or does not fit. */
+static int near_ready(struct pm_archive *a, int64_t tb, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!a->near || pm_nearidx_has(a->near, tb) || near_is_refused(a, tb))
+		return 0;
+	/* articles in no time order (a backfill of a whole year) would evict
+	 * and load buckets again and again: past a few loads in one
+	 * transaction the buckets not held are SQL's */
+	if (a->near_loads >= 2 * PM_NEAR_BUCKETS)
+		return 0;
+	a->near_loads++;
+	if (prepare(a, "SELECT rowid, trid, ts, id, fp, norm_title, cluster, minhash FROM articles"
+		       " WHERE trid >= ?1 AND trid < ?2", &st, err))
+		return -1;
+	pm_nearidx_open(a->near, tb);
+	sqlite3_bind_int64(st, 1, (int64_t)((uint64_t)tb << 38));
+	sqlite3_bind_int64(st, 2, (int64_t)((uint64_t)(tb + 1) << 38));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int has_mh = sqlite3_column_bytes(st, 7) == (int)(PM_MH_K * sizeof(uint32_t));
+		uint32_t mh[PM_MH_K];
+		if (has_mh)
+			memcpy(mh, sqlite3_column_blob(st, 7), sizeof(mh));
+		/* a row without a time in a dated bucket is not one pressmon
+		 * wrote: the SQL look-ups are the reference for it */
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+		    near_add(a, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+			     sqlite3_column_int64(st, 0), pm_col_text(st, 3), pm_col_text(st, 6),
+			     sqlite3_column_type(st, 4) != SQLITE_NULL,
+			     (uint64_t)sqlite3_column_int64(st, 4), pm_col_text(st, 5),
+			     has_mh ? mh : NULL)) {
+			near_refuse(a, tb);
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		pm_nearidx_drop(a->near, tb);
+		return pm_archive_sqlerr(a, "reading the story keys of a time bucket", err);
+	}
+	return 0;
+}
+
+/* After the article's row was written: its keys into its bucket if that
+ * is resident (the old version's out first). */
+static void near_put(struct pm_archive *a, const struct art *r, int64_t old_trid, int old_exists,
+		     int64_t trid, int64_t rowid, const char *cluster)
+{
+	int64_t tb = trid >> 38;
+
+	if (!a->near)
+		return;
+	if (old_exists)
+		pm_nearidx_remove(a->near, old_trid);
+	if (!r->has_ts || !pm_nearidx_has(a->near, tb))
+		return;
+	if (near_add(a, trid, (int64_t)r->ts, rowid, r->id, cluster, r->has_fp, r->fp,
+		     r->norm_title, r->has_mh ? r->mh : NULL))
+		near_refuse(a, tb);
+}
+
+/* The first entry of a sorted list whose trid (by_ts 0) or ts (1) is at
+ * least from: where a window starts. */
+static size_t near_from(struct pm_near_ent *const *v, size_t n, int by_ts, int64_t from)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((by_ts ? v[mid]->ts : v[mid]->trid) < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One wire-copy candidate: most similar wins, among equals the oldest. */
+static void lsh_consider(const struct art *r, const uint32_t *mh, int64_t ts, const char *cl,
+			 double *best, int64_t *best_ts, char **best_cluster)
+{
+	double j;
+
+	if (!mh || !cl)
+		return;
+	j = pm_minhash_similarity(r->mh, mh);
+	if (j >= CLUSTER_MIN_JACCARD && (j > *best || (j == *best && ts < *best_ts))) {
+		*best = j;
+		*best_ts = ts;
+		free(*best_cluster);
+		*best_cluster = xstrdup(cl);
+	}
+}
+
 /* Wire copies: the oldest earlier article within the window sharing an LSH
  * band whose estimated shingle Jaccard reaches CLUSTER_MIN_JACCARD. */
 static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cluster,
@@ -1019,6 +1207,25 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 	for (int64_t tb = pm_tb((int64_t)r->ts - CLUSTER_WINDOW);
 	     tb <= pm_tb((int64_t)r->ts + CLUSTER_WINDOW) && seen < LSH_CANDIDATES &&
 	     rc == SQLITE_DONE; tb++) {
+		if (near_ready(a, tb, err)) {
+			free(best_cluster);
+			return -1;
+		}
+		if (a->near && pm_nearidx_has(a->near, tb)) {
+			size_t n, i;
+			int64_t hi = pm_trid_second((int64_t)r->ts + CLUSTER_WINDOW + 1);
+			struct pm_near_ent *const *v = pm_nearidx_list(a->near, tb, PM_NEAR_LSH0 + b,
+								       pm_minhash_band(r->mh, b), &n);
+			for (i = near_from(v, n, 0, pm_trid_second((int64_t)r->ts - CLUSTER_WINDOW));
+			     i < n && v[i]->trid < hi && seen < LSH_CANDIDATES; i++) {
+				if (!strcmp(v[i]->id, r->id))
+					continue;
+				seen++;
+				lsh_consider(r, v[i]->mh, v[i]->ts, v[i]->cluster[0] ? v[i]->cluster : NULL,
+					     &best, &best_ts, &best_cluster);
+			}
+			continue;
+		}
 		sqlite3_reset(st);
 		sqlite3_bind_int(st, 1, b);
 		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
@@ -1028,8 +1235,6 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 		while (seen < LSH_CANDIDATES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			struct pm_cand tmp;
 			const struct pm_cand *c;
-			const char *cl;
-			double j;
 
 			if (cand_get(a, sqlite3_column_int64(st, 0), &tmp, &c, err)) {
 				sqlite3_reset(st);
@@ -1039,17 +1244,8 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 			/* the join's condition: an article, not this one */
 			if (c && c->has_id && (c->id_long || strcmp(c->id, r->id))) {
 				seen++;
-				cl = cand_cluster(c);
-				if (c->has_mh && cl) {
-					j = pm_minhash_similarity(r->mh, c->mh);
-					/* most similar wins; among equals the oldest */
-					if (j >= CLUSTER_MIN_JACCARD && (j > best || (j == best && c->ts < best_ts))) {
-						best = j;
-						best_ts = c->ts;
-						free(best_cluster);
-						best_cluster = xstrdup(cl);
-					}
-				}
+				lsh_consider(r, c->has_mh ? c->mh : NULL, c->ts, cand_cluster(c),
+					     &best, &best_ts, &best_cluster);
 			}
 			free(tmp.long_cluster);
 		}
@@ -1159,12 +1355,39 @@ static const char *const band_sql[5] = {
 };
 _Static_assert(PM_TB_SHIFT == 18, "band_sql and migration 7 -> 8 write the bucket as ts >> 18");
 
+/* One candidate of the fingerprint and title bands: the closest wins;
+ * among equals the oldest (then the lowest id), whichever band found it. */
+static void band_consider(const struct art *r, int has_fp, uint64_t fp, const char *nt,
+			  const char *id, int64_t ts, const char *cl, int *best, int64_t *best_ts,
+			  char best_id[17], char **cluster)
+{
+	int d = 1000;
+
+	if (r->norm_title && nt && !strcmp(nt, r->norm_title))
+		d = 0;
+	if (r->has_fp && has_fp) {
+		int h = popcount64(r->fp ^ fp);
+		if (h <= CLUSTER_MAX_BITS && h < d)
+			d = h;
+	}
+	if (!id || d == 1000)
+		return;
+	if (d < *best || (d == *best && (ts < *best_ts || (ts == *best_ts && strcmp(id, best_id) < 0)))) {
+		*best = d;
+		*best_ts = ts;
+		snprintf(best_id, 17, "%s", id);
+		free(*cluster);
+		*cluster = xstrdup(cl);
+	}
+}
+
 static int find_cluster(struct pm_archive *a, const struct art *r, char **cluster,
 			struct pm_err *err)
 {
 	int best = 1000, rc = SQLITE_DONE;
 	int64_t best_ts = 0;
 	char best_id[17] = "";
+	uint64_t title_hash = r->norm_title ? pm_hash64_str(r->norm_title) : 0;
 
 	*cluster = NULL;
 	if (!r->has_ts || (!r->has_fp && !r->norm_title))
@@ -1183,6 +1406,31 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 		for (int64_t tb = pm_tb((int64_t)r->ts - CLUSTER_WINDOW);
 		     tb <= pm_tb((int64_t)r->ts + CLUSTER_WINDOW) && seen < CLUSTER_CANDIDATES &&
 		     rc == SQLITE_DONE; tb++) {
+		if (near_ready(a, tb, err)) {
+			free(*cluster);
+			*cluster = NULL;
+			return -1;
+		}
+		if (a->near && pm_nearidx_has(a->near, tb)) {
+			/* the index's rows: (ts, rowid) order, ts in the window,
+			 * another article, with a cluster (and for the title, the
+			 * same title, not only the same hash) */
+			size_t n, i;
+			struct pm_near_ent *const *v = pm_nearidx_list(a->near, tb, PM_NEAR_FP0 + b,
+				b < 4 ? (int64_t)((r->fp >> (16 * b)) & 0xffff) : (int64_t)title_hash, &n);
+			for (i = near_from(v, n, 1, (int64_t)r->ts - CLUSTER_WINDOW);
+			     i < n && v[i]->ts <= (int64_t)r->ts + CLUSTER_WINDOW &&
+			     seen < CLUSTER_CANDIDATES; i++) {
+				const struct pm_near_ent *e = v[i];
+				if (!strcmp(e->id, r->id) || !e->cluster[0] ||
+				    (b == 4 && strcmp(e->norm_title, r->norm_title)))
+					continue;
+				seen++;
+				band_consider(r, e->has_fp, e->fp, e->norm_title, e->id, e->ts, e->cluster,
+					      &best, &best_ts, best_id, cluster);
+			}
+			continue;
+		}
 		sqlite3_reset(st);
 		if (b < 4)
 			sqlite3_bind_int64(st, 1, (int64_t)((r->fp >> (16 * b)) & 0xffff));
@@ -1194,30 +1442,11 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 		sqlite3_bind_int(st, 5, CLUSTER_CANDIDATES - seen);
 		sqlite3_bind_int64(st, 6, tb);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int d = 1000;
-			const char *nt = pm_col_text(st, 1), *id = pm_col_text(st, 4);
-			int64_t ts = sqlite3_column_int64(st, 3);
-
 			seen++;
-			if (r->norm_title && nt && !strcmp(nt, r->norm_title))
-				d = 0;
-			if (r->has_fp && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-				int h = popcount64(r->fp ^ (uint64_t)sqlite3_column_int64(st, 0));
-				if (h <= CLUSTER_MAX_BITS && h < d)
-					d = h;
-			}
-			if (!id || d == 1000)
-				continue;
-			/* the closest wins; among equals the oldest (then the
-			 * lowest id), whichever band found it */
-			if (d < best || (d == best && (ts < best_ts ||
-			    (ts == best_ts && strcmp(id, best_id) < 0)))) {
-				best = d;
-				best_ts = ts;
-				snprintf(best_id, sizeof(best_id), "%s", id);
-				free(*cluster);
-				*cluster = xstrdup(pm_col_text(st, 2));
-			}
+			band_consider(r, sqlite3_column_type(st, 0) != SQLITE_NULL,
+				      (uint64_t)sqlite3_column_int64(st, 0), pm_col_text(st, 1),
+				      pm_col_text(st, 4), sqlite3_column_int64(st, 3), pm_col_text(st, 2),
+				      &best, &best_ts, best_id, cluster);
 		}
 		}
 		sqlite3_reset(st);
@@ -1375,7 +1604,7 @@ struct old {
 	int has_ts, has_fp;
 	char *norm_title;
 	int members; /* others share its cluster */
-	int64_t trid;
+	int64_t trid, rowid;
 	uint32_t mh[PM_MH_K]; /* its signature, to find its LSH rows */
 	int has_mh;
 };
@@ -1389,7 +1618,7 @@ static int load_old(struct pm_archive *a, const char *id, struct old *o, struct 
 	memset(o, 0, sizeof(*o));
 	if (prepare(a, "SELECT hash, cluster, ts, fp, norm_title,"
 		       " EXISTS (SELECT 1 FROM articles b WHERE b.cluster = a.cluster AND b.id <> a.id),"
-		       " trid, minhash, id FROM articles a WHERE rid = ?1", &st, err))
+		       " trid, minhash, id, rowid FROM articles a WHERE rid = ?1", &st, err))
 		return -1;
 	/* by rid, the id as an integer: an id that differs only in the case of
 	 * its hex digits is the same article, and is refused here, before any
@@ -1416,6 +1645,7 @@ static int load_old(struct pm_archive *a, const char *id, struct old *o, struct 
 		o->norm_title = pm_col_text(st, 4) ? xstrdup(pm_col_text(st, 4)) : NULL;
 		o->members = sqlite3_column_int(st, 5);
 		o->trid = sqlite3_column_int64(st, 6);
+		o->rowid = sqlite3_column_int64(st, 9);
 		if (sqlite3_column_bytes(st, 7) == (int)sizeof(o->mh)) {
 			memcpy(o->mh, sqlite3_column_blob(st, 7), sizeof(o->mh));
 			o->has_mh = 1;
@@ -1608,6 +1838,8 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 		sqlite3_bind_null(st, 23);
 	if (run(a, st, "storing the article", err))
 		goto out;
+	near_put(a, r, old.trid, old.exists, trid, old.exists ? old.rowid : sqlite3_last_insert_rowid(a->db),
+		 cluster);
 	if (!old.exists) {
 		/* indexed for full-text search at commit (fts_flush) */
 		if (prepare(a, "INSERT OR IGNORE INTO temp.fts_pending(trid) VALUES (?1)", &st, err))
@@ -1802,6 +2034,10 @@ int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct
 		if (exec(a, "BEGIN IMMEDIATE", "starting a write", err))
 			return -1;
 		cand_forget(a);
+		if (near_sync(a, err)) {
+			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
 	}
 	ret = put_locked(a, r, &wrote, err);
 	if (a->in_batch) {
@@ -1809,15 +2045,18 @@ int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 			a->fts_pending = 0;
 			a->batch_lost = 1;
+			pm_archive_forget_near(a);
 			if (err->code == PM_EINPUT)
 				err->code = PM_ERUNTIME; /* the batch went with it */
 		}
 	} else if (ret) {
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		a->fts_pending = 0;
+		pm_archive_forget_near(a);
 	} else if (fts_flush(a, err) || exec(a, "COMMIT", "committing the article", err)) {
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		a->fts_pending = 0;
+		pm_archive_forget_near(a);
 		ret = -1;
 	}
 	return ret;
