@@ -86,14 +86,41 @@ static enum kind sniff_kind(const char *s, size_t len)
 	return K_FEED;
 }
 
+struct pm_parser *pm_parser_new(void)
+{
+	struct pm_parser *p = xcalloc(1, sizeof(*p));
+
+	return p;
+}
+
+void pm_parser_free(struct pm_parser *p)
+{
+	if (!p)
+		return;
+	if (p->xml)
+		xmlFreeParserCtxt(p->xml);
+	pm_html_reuse_release(&p->html);
+	free(p);
+}
+
 json_t *pm_parse_document(const char *body, size_t len, const char *url,
 			  const char *content_type,
 			  const struct pm_parse_opts *opts, struct pm_err *err)
 {
+	return pm_parse_document_with(NULL, body, len, url, content_type, opts, err);
+}
+
+json_t *pm_parse_document_with(struct pm_parser *p, const char *body, size_t len,
+			       const char *url, const char *content_type,
+			       const struct pm_parse_opts *opts, struct pm_err *err)
+{
+	struct pm_parser *own = NULL;
 	struct pm_decoded dec;
 	json_t *out = NULL;
 	enum kind k;
 
+	if (!p)
+		p = own = pm_parser_new();
 	if (!body)
 		body = "";
 	pm_decode_xml(body, len, content_type, &dec);
@@ -121,8 +148,9 @@ json_t *pm_parse_document(const char *body, size_t len, const char *url,
 		out = pm_parse_html_page(&hd, url, opts);
 		pm_decoded_release(&hd);
 	} else {
-		out = pm_parse_feed_xml(&dec, url, opts, err);
+		out = pm_parse_feed_xml(p, &dec, url, opts, err);
 	}
 	pm_decoded_release(&dec);
+	pm_parser_free(own);
 	return out;
 }

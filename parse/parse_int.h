@@ -80,8 +80,16 @@ void pm_html_reuse_release(struct pm_html_reuse *h);
 char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
 			       int paragraphs, size_t max);
 
-/* The parsers behind pm_parse_document; each returns a new object or NULL. */
-json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
+/* What struct pm_parser keeps between documents (parse.h). */
+struct pm_parser {
+	xmlParserCtxtPtr xml;      /* the feed parser's context, NULL until used */
+	struct pm_html_reuse html; /* escaped markup in text fields */
+	unsigned long docs;        /* documents read through xml */
+};
+
+/* The parsers behind pm_parse_document; each returns a new object or NULL.
+ * p holds the contexts to reuse (never NULL here). */
+json_t *pm_parse_feed_xml(struct pm_parser *p, const struct pm_decoded *dec, const char *url,
 			  const struct pm_parse_opts *opts, struct pm_err *err);
 json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 			   const struct pm_parse_opts *opts);
