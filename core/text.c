@@ -69,14 +69,28 @@ static inline uint64_t space_bytes(uint64_t w)
 #define LAST_BYTE_HIGH 0x8000000000000000ULL
 #endif
 
-/* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
- * (but tab, LF) and CR. */
+int pm_text_nfc_stable_cp(int32_t cp)
+{
+	/* below U+0300, where the combining marks start; Cyrillic but its
+	 * combining marks (U+0483..U+0489); Hebrew letters; Arabic letters
+	 * and digits without the marks; general punctuation, currency signs;
+	 * kana; CJK unified ideographs; Hangul syllables; fullwidth ASCII */
+	if (cp < 0x300)
+		return 1;
+	if (cp < 0x2010)
+		return (cp >= 0x400 && cp <= 0x482) || (cp >= 0x48A && cp <= 0x52F) ||
+		       (cp >= 0x5D0 && cp <= 0x5EA) || (cp >= 0x620 && cp <= 0x64A) ||
+		       (cp >= 0x660 && cp <= 0x66F) || (cp >= 0x671 && cp <= 0x6D5);
+	return (cp <= 0x206F) || (cp >= 0x20A0 && cp <= 0x20CF) || (cp >= 0x3041 && cp <= 0x3096) ||
+	       (cp >= 0x30A1 && cp <= 0x30FA) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+	       (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xFF01 && cp <= 0xFF5E);
+}
+
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
  * (but tab, LF) and CR. Returns whether the result is certainly NFC
- * already: true when every code point lies where NFC changes nothing
- * whatever surrounds it (below U+0300, where the combining marks start;
- * general punctuation and currency signs; CJK unified ideographs), which
- * lets nearly all English, French or Chinese text skip utf8proc. */
+ * already: true when every code point is one that NFC leaves as it is
+ * whatever surrounds it (pm_text_nfc_stable_cp), which lets nearly all
+ * English, French, Russian, Arabic or Chinese text skip utf8proc. */
 static int sanitize(const char *s, size_t len, struct pm_buf *out)
 {
 	size_t i = 0, run = 0;
@@ -111,8 +125,7 @@ static int sanitize(const char *s, size_t len, struct pm_buf *out)
 		/* C1 controls carry nothing but trouble in display text */
 		if (!(cp >= 0x80 && cp < 0xA0))
 			pm_buf_add(out, s + i, (size_t)n);
-		if (!(cp < 0x300 || (cp >= 0x2010 && cp <= 0x206F) ||
-		      (cp >= 0x20A0 && cp <= 0x20CF) || (cp >= 0x4E00 && cp <= 0x9FFF)))
+		if (stable && !pm_text_nfc_stable_cp(cp))
 			stable = 0;
 		i += (size_t)n;
 		run = i;

@@ -881,7 +881,10 @@ static xmlDocPtr read_utf8(xmlParserCtxtPtr ctxt, const char *data,
 	buf = xmlParserInputBufferCreateMem(data, (int)len, XML_CHAR_ENCODING_NONE);
 	if (!buf)
 		return NULL;
-	buf->readcallback = NULL;
+	/* libxml2 stops an input without its no-op callback once it looks
+	 * XML_MAX_LOOKUP_LIMIT bytes ahead or back: a bigger document keeps it */
+	if (len < XML_MAX_LOOKUP_LIMIT)
+		buf->readcallback = NULL;
 	in = xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE);
 	if (!in) {
 		xmlFreeParserInputBuffer(buf);
