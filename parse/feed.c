@@ -39,7 +39,7 @@ static void scan_declared(const char *s, size_t len, struct declared *d)
 	const char *p = s, *end = s + len;
 
 	while (p < end && d->n < MAX_DECLARED) {
-		const char *e = memmem(p, (size_t)(end - p), "<!ENTITY", 8);
+		const char *e = pm_find(p, (size_t)(end - p), "<!ENTITY", 8);
 		if (!e)
 			break;
 		e += 8;
@@ -105,12 +105,12 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 			continue;
 		}
 		if (c == '<' && i + 4 <= len && !memcmp(s + i, "<!--", 4)) {
-			const char *e = memmem(s + i + 4, len - i - 4, "-->", 3);
+			const char *e = pm_find(s + i + 4, len - i - 4, "-->", 3);
 			i = e ? (size_t)(e - s) + 3 : len;
 			continue;
 		}
 		if (c == '<' && i + 9 <= len && !memcmp(s + i, "<![CDATA[", 9)) {
-			const char *e = memmem(s + i + 9, len - i - 9, "]]>", 3);
+			const char *e = pm_find(s + i + 9, len - i - 9, "]]>", 3);
 			i = e ? (size_t)(e - s) + 3 : len;
 			continue;
 		}
@@ -126,7 +126,7 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 			}
 			const char *bracket = memchr(s + i, '[', j - i);
 			size_t head = bracket ? (size_t)(bracket - (s + i)) : j - i;
-			if (memmem(s + i, head, "SYSTEM", 6) || memmem(s + i, head, "PUBLIC", 6))
+			if (pm_find(s + i, head, "SYSTEM", 6) || pm_find(s + i, head, "PUBLIC", 6))
 				*external = 1;
 			scan_declared(s + i, j - i, &decl);
 			i = j < len ? j + 1 : len;

@@ -31,14 +31,14 @@ static enum kind sniff_kind(const char *s, size_t len)
 		if (*p != '<')
 			break;
 		if (prefix_ci(p, end, "<!--")) {
-			const char *e = memmem(p, (size_t)(end - p), "-->", 3);
+			const char *e = pm_find(p, (size_t)(end - p), "-->", 3);
 			if (!e)
 				break;
 			p = e + 3;
 			continue;
 		}
 		if (prefix_ci(p, end, "<?")) {
-			const char *e = memmem(p, (size_t)(end - p), "?>", 2);
+			const char *e = pm_find(p, (size_t)(end - p), "?>", 2);
 			if (!e)
 				break;
 			p = e + 2;
@@ -53,7 +53,7 @@ static enum kind sniff_kind(const char *s, size_t len)
 			const char *e = memchr(p, '>', (size_t)(end - p));
 			const char *b = memchr(p, '[', (size_t)(end - p));
 			if (b && e && b < e) {
-				e = memmem(b, (size_t)(end - b), "]>", 2);
+				e = pm_find(b, (size_t)(end - b), "]>", 2);
 				if (e)
 					e++;
 			}
@@ -80,8 +80,8 @@ static enum kind sniff_kind(const char *s, size_t len)
 	}
 	/* no known root: a page if it looks like HTML anywhere near the top */
 	size_t look = len < 4096 ? len : 4096;
-	if (memmem(s, look, "<html", 5) || memmem(s, look, "<HTML", 5) || memmem(s, look, "<body", 5) ||
-	    memmem(s, look, "<BODY", 5) || memmem(s, look, "<div", 4) || memmem(s, look, "<p>", 3))
+	if (pm_find(s, look, "<html", 5) || pm_find(s, look, "<HTML", 5) || pm_find(s, look, "<body", 5) ||
+	    pm_find(s, look, "<BODY", 5) || pm_find(s, look, "<div", 4) || pm_find(s, look, "<p>", 3))
 		return K_PAGE;
 	return K_FEED;
 }

@@ -7,12 +7,31 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "parse/parse.h"
 
 #define PM_MAX_TEXT_DEFAULT ((size_t)1 << 20)
 #define PM_MAX_ENTRIES_DEFAULT 10000
+
+/* memmem for the short needles of the markup scans: glibc's memmem
+ * prepares a two-way search on each call, which costs more than the
+ * whole scan of a small feed. memchr for the first byte, memcmp for the
+ * rest; the needles are a few bytes, so the worst case stays linear. */
+static inline const char *pm_find(const char *h, size_t hl, const char *n, size_t nl)
+{
+	const char *end = h + hl, *p = h;
+
+	if (!nl)
+		return h;
+	while ((size_t)(end - p) >= nl && (p = memchr(p, n[0], (size_t)(end - p) - nl + 1))) {
+		if (!memcmp(p + 1, n + 1, nl - 1))
+			return p;
+		p++;
+	}
+	return NULL;
+}
 
 /* A document decoded to UTF-8 (BOM removed). */
 struct pm_decoded {
