@@ -235,7 +235,7 @@ static size_t tok_text(char *out, size_t max)
 		"\"", ".\"", "-", "'", "/", ":", "\0", "(", ")", "U.N. ", "\xC3\xA9", "\xC2\xAD",
 		"\xCC\x81", "\xE2\x80\x94", "\xE5\x9B\xBD", "\xFF", "\xC3", "\xD8\xA7\xD9\x84",
 		"\xE2\x80\x8B", "\xEF\xBC\xA9", "\xC2\xA0", "\xE2\x80\xA9", "\x7F", "@", "[", "`",
-		"{",
+		"{", "; ", ": ", ". ", "a. ",
 	};
 	static const char alpha[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
