@@ -6,7 +6,10 @@
  * bench_parse --dump reads "PATH<TAB>URL<TAB>CONTENT-TYPE" lines on stdin
  * (URL and type may be empty) and prints, per document, the parse output
  * and the pipeline's article objects, so that bench/parse_same.sh can show
- * that a faster parser still writes the same bytes. */
+ * that a faster parser still writes the same bytes. Documents are parsed
+ * through one struct pm_parser, as the parse worker parses them; --dump
+ * also parses each alone (pm_parse_document) and stops if the two differ,
+ * so that no document's output depends on the one before it. */
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -45,13 +48,16 @@ static int load(const char *path, struct doc *d)
 	return 0;
 }
 
+/* the contexts kept from one document to the next, as in a parse worker */
+static struct pm_parser *parser;
+
 static json_t *parse_one(const struct doc *d)
 {
 	struct pm_parse_opts opts = { 0, 0 };
 	struct pm_err err;
 
 	pm_err_init(&err);
-	return pm_parse_document(d->data, d->len, NULL, NULL, &opts, &err);
+	return pm_parse_document_with(parser, d->data, d->len, NULL, NULL, &opts, &err);
 }
 
 /* What parse/stage.c does with a feed besides parsing it, short of Redis:
@@ -81,7 +87,27 @@ static void dump_one(const char *path, const struct doc *d, const char *url, con
 	char *s;
 
 	pm_err_init(&err);
-	o = pm_parse_document(d->data, d->len, url, ctype, &opts, &err);
+	o = pm_parse_document_with(parser, d->data, d->len, url, ctype, &opts, &err);
+	{
+		/* a fresh parser must say the same, error or object */
+		struct pm_err ferr;
+		json_t *fresh;
+		char *a, *b;
+
+		pm_err_init(&ferr);
+		fresh = pm_parse_document(d->data, d->len, url, ctype, &opts, &ferr);
+		a = o ? json_dumps(o, JSON_COMPACT) : xasprintf("NULL %d %s", err.code, err.msg);
+		b = fresh ? json_dumps(fresh, JSON_COMPACT)
+			  : xasprintf("NULL %d %s", ferr.code, ferr.msg);
+		if (!a || !b || strcmp(a, b)) {
+			fprintf(stderr, "bench_parse: %s: the reused parser's output differs "
+				"from a fresh parser's\n", path);
+			exit(3);
+		}
+		free(a);
+		free(b);
+		json_decref(fresh);
+	}
 	if (!o) {
 		printf("%s\tNULL %d %s\n", path, err.code, err.msg);
 		return;
@@ -164,8 +190,12 @@ int main(int argc, char **argv)
 	clock_t cpu0;
 	double cpu_ms;
 
-	if (argc == 2 && !strcmp(argv[1], "--dump"))
-		return dump();
+	parser = pm_parser_new();
+	if (argc == 2 && !strcmp(argv[1], "--dump")) {
+		int rc = dump();
+		pm_parser_free(parser);
+		return rc;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--stage")) {
 		stage = 1;
 		argv++;
@@ -223,6 +253,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nfiles; i++)
 		free(docs[i].data);
 	free(docs);
+	pm_parser_free(parser);
 	json_decref(source);
 	json_decref(tags);
 	return 0;

@@ -69,14 +69,28 @@ static inline uint64_t space_bytes(uint64_t w)
 #define LAST_BYTE_HIGH 0x8000000000000000ULL
 #endif
 
-/* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
- * (but tab, LF) and CR. */
+int pm_text_nfc_stable_cp(int32_t cp)
+{
+	/* below U+0300, where the combining marks start; Cyrillic but its
+	 * combining marks (U+0483..U+0489); Hebrew letters; Arabic letters
+	 * and digits without the marks; general punctuation, currency signs;
+	 * kana; CJK unified ideographs; Hangul syllables; fullwidth ASCII */
+	if (cp < 0x300)
+		return 1;
+	if (cp < 0x2010)
+		return (cp >= 0x400 && cp <= 0x482) || (cp >= 0x48A && cp <= 0x52F) ||
+		       (cp >= 0x5D0 && cp <= 0x5EA) || (cp >= 0x620 && cp <= 0x64A) ||
+		       (cp >= 0x660 && cp <= 0x66F) || (cp >= 0x671 && cp <= 0x6D5);
+	return (cp <= 0x206F) || (cp >= 0x20A0 && cp <= 0x20CF) || (cp >= 0x3041 && cp <= 0x3096) ||
+	       (cp >= 0x30A1 && cp <= 0x30FA) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+	       (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xFF01 && cp <= 0xFF5E);
+}
+
 /* Copies s, replacing invalid UTF-8 by U+FFFD and dropping C0 controls
  * (but tab, LF) and CR. Returns whether the result is certainly NFC
- * already: true when every code point lies where NFC changes nothing
- * whatever surrounds it (below U+0300, where the combining marks start;
- * general punctuation and currency signs; CJK unified ideographs), which
- * lets nearly all English, French or Chinese text skip utf8proc. */
+ * already: true when every code point is one that NFC leaves as it is
+ * whatever surrounds it (pm_text_nfc_stable_cp), which lets nearly all
+ * English, French, Russian, Arabic or Chinese text skip utf8proc. */
 static int sanitize(const char *s, size_t len, struct pm_buf *out)
 {
 	size_t i = 0, run = 0;
@@ -111,8 +125,7 @@ static int sanitize(const char *s, size_t len, struct pm_buf *out)
 		/* C1 controls carry nothing but trouble in display text */
 		if (!(cp >= 0x80 && cp < 0xA0))
 			pm_buf_add(out, s + i, (size_t)n);
-		if (!(cp < 0x300 || (cp >= 0x2010 && cp <= 0x206F) ||
-		      (cp >= 0x20A0 && cp <= 0x20CF) || (cp >= 0x4E00 && cp <= 0x9FFF)))
+		if (stable && !pm_text_nfc_stable_cp(cp))
 			stable = 0;
 		i += (size_t)n;
 		run = i;
@@ -533,6 +546,8 @@ static inline size_t ascii_run(struct tok_state *st, const char *s, size_t len, 
 #define WBLOCK 16
 typedef uint32_t wmask;
 #define WM_BYTE(m) ((size_t)__builtin_ctz(m))
+#define WM_NEXT(m) ((m) << 1) /* the mark of the byte after marked byte m */
+#define WM_LAST 0x8000u       /* the mark of the block's last byte */
 
 /* 0xFF in each byte of x within [lo, lo + n): x - lo, as an unsigned byte,
  * is below n; moved by 0x80, that is a signed compare. */
@@ -542,7 +557,7 @@ static inline __m128i in_range(__m128i x, char lo, int n)
 			      _mm_set1_epi8((char)(-128 + n)));
 }
 
-static inline wmask word_block(const char *p, char *out, wmask *lower)
+static inline wmask word_block(const char *p, char *out, wmask *lower, wmask *space)
 {
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i let = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26);
@@ -551,12 +566,15 @@ static inline wmask word_block(const char *p, char *out, wmask *lower)
 	_mm_storeu_si128((__m128i *)(void *)out,
 			 _mm_or_si128(x, _mm_and_si128(let, _mm_set1_epi8(0x20))));
 	*lower = (wmask)_mm_movemask_epi8(low);
+	*space = (wmask)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
 	return ~(wmask)_mm_movemask_epi8(_mm_or_si128(let, dig)) & 0xFFFFu;
 }
 #elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define WBLOCK 8
 typedef uint64_t wmask;
 #define WM_BYTE(m) ((size_t)__builtin_ctzll(m) / 8)
+#define WM_NEXT(m) ((m) << 8)
+#define WM_LAST LAST_BYTE_HIGH
 
 /* 0x80 in each byte of w that is an ASCII letter or digit (exact). For a
  * 7-bit byte x, x + (0x80 - lo) has its top bit set when x >= lo, and
@@ -572,112 +590,178 @@ static inline uint64_t alnum_bytes(uint64_t w, uint64_t *letters)
 	return (let | dig) & ~w & HIGH;
 }
 
-static inline wmask word_block(const char *p, char *out, wmask *lower)
+static inline wmask word_block(const char *p, char *out, wmask *lower, wmask *space)
 {
 	uint64_t x = load8(p), letters, word = alnum_bytes(x, &letters);
 
 	*lower = letters & (x << 2); /* 0x20 (lower case) moved to 0x80 */
+	*space = space_bytes(x);
 	x |= letters >> 2;           /* a letter gains 0x20; a digit has it */
 	memcpy(out, &x, 8);
 	return ~word & HIGH;
 }
 #endif
 
+/* The flags of an ASCII word without a lower-case letter (rare), counted
+ * as ascii_run counts them: capitals and digits. */
+static __attribute__((noinline)) unsigned caps_flags(const char *w, size_t n)
+{
+	unsigned up = 0, dig = 0, flags = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		up += ascii_word[(unsigned char)w[k]] == A_UP;
+		dig |= ascii_word[(unsigned char)w[k]] == A_DI;
+	}
+	if (up >= 2)
+		flags |= PM_TOK_UPPER;
+	if (dig && !up)
+		flags |= PM_TOK_NUM;
+	return flags;
+}
+
 /* Whole ASCII words from s[i] (a letter or digit; no token open), each
  * ending before an ASCII byte, and the single spaces between them, as
- * tokens: what tok_open, ascii_run and tok_close make of them, with each
- * word classified and lower-cased a block at a time and its record written
- * at once. Returns where it stopped: at i when the first word is not such
- * a word (longer than MAX_TOKEN_BYTES - WBLOCK, followed by a byte >= 0x80
- * that may continue it, or within a block of the text's end), which the
+ * tokens: what tok_open, ascii_run and tok_close make of them. In such a
+ * run the folded text is the source lower-cased with each space made a
+ * NUL, at a fixed distance (delta) from it: so the run is folded a block
+ * at a time straight into place, and every word that ends in a block
+ * (two in sixteen bytes of English) is found from the block's mask of
+ * stops, its record written at once, without going back to the text.
+ * A full stop, comma and the like between two words, with the space
+ * after it, is taken too, and the next run starts at the word after it.
+ * Returns where it stopped: at i when the first word is not such a word
+ * (longer than MAX_TOKEN_BYTES - WBLOCK, followed by a byte >= 0x80 that
+ * may continue it, or running into the text's last block), which the
  * general path then takes. Without SSE2 on a big-endian machine the
  * general path does all. */
-/* not inlined: alone, it keeps its state in registers */
+/* not inlined: alone, it keeps its state in registers (pointers rather
+ * than offsets, so that few values live across the loop) */
 static __attribute__((noinline)) size_t ascii_words_fast(struct tok_state *st, const char *s,
 							 size_t len, size_t i)
 {
 #ifdef WBLOCK
 	struct pm_tokens *t = st->t;
-	/* the buffers in locals: stores through them cannot alias these */
-	char *buf = t->buf;
-	size_t blen = t->len, bcap = t->cap, tn = t->n, alloc = t->alloc;
-	struct pm_token *v = t->v;
-	const uint32_t sentence = st->sentence, para = st->para;
+	const uint32_t para = st->para;
+	uint32_t sentence = st->sentence;
+	int has_token = st->sentence_has_token;
+	const char *p, *ws, *lastblock;
+	struct pm_token *v, *vroom;
+	char *o;          /* where the folded byte of *p goes */
+	char *obase, *olim; /* t->buf, and the last o with room for a block
+			     * (in locals: the byte stores could alias t's) */
+	size_t blen;      /* the folded text's length */
+	wmask lower = 0;  /* lower-case letters seen in the open word */
 
+	if (len - i < WBLOCK)
+		return i;
+	/* never pointers into NULL arrays */
+	if (t->len + WBLOCK + 1 > t->cap)
+		buf_reserve(t, WBLOCK + 1);
+	if (t->n + WBLOCK > t->alloc)
+		XGROW(t->v, t->alloc, t->n + WBLOCK);
+	p = ws = s + i;
+	lastblock = s + len - WBLOCK;
+	blen = t->len;
+	obase = t->buf;
+	olim = obase + t->cap - (WBLOCK + 1);
+	o = obase + blen;
+	v = t->v + t->n;
+	vroom = t->v + t->alloc - WBLOCK;
 	for (;;) {
-		wmask lower = 0, lw, stop;
-		unsigned flags = 0, c;
-		size_t j = i, n;
-		char *w;
+		wmask lw, sp, stop;
 
-		/* room for the longest word taken here, the block the last
-		 * store may write past it, and its record */
-		if (blen + MAX_TOKEN_BYTES + WBLOCK + 1 > bcap) {
-			t->len = blen;
-			buf_reserve(t, MAX_TOKEN_BYTES + WBLOCK);
-			buf = t->buf;
-			bcap = t->cap;
-		}
-		if (tn + 1 > alloc) {
-			XGROW(t->v, t->alloc, tn + 1);
-			v = t->v;
-			alloc = t->alloc;
-		}
-		w = buf + blen;
-		for (;;) {
-			/* the last bytes of the text are left to the general
-			 * path: no block may be read past its end */
-			if (j - i > MAX_TOKEN_BYTES - WBLOCK || len - j < WBLOCK)
-				goto out;
-			stop = word_block(s + j, w + (j - i), &lw);
-			if (stop) {
-				lower |= lw & ((stop & (0 - stop)) - 1); /* before the stop */
-				j += WM_BYTE(stop);
-				break;
-			}
-			lower |= lw;
-			j += WBLOCK;
-		}
-		c = (unsigned char)s[j]; /* j < len: the block held it */
-		if (c >= 0x80)
+		/* the last bytes of the text are left to the general path
+		 * (no block may be read past its end), and so is a word
+		 * that could grow longer than MAX_TOKEN_BYTES */
+		if (p - ws > MAX_TOKEN_BYTES - WBLOCK || p > lastblock)
 			goto out;
-		n = j - i;
-		w[n] = '\0';
-		if (!lower) {
-			/* no lower-case letter (rare): count capitals and digits
-			 * for the flags as ascii_run does */
-			unsigned up = 0, dig = 0;
-			for (size_t k = i; k < j; k++) {
-				up += ascii_word[(unsigned char)s[k]] == A_UP;
-				dig |= ascii_word[(unsigned char)s[k]] == A_DI;
-			}
-			if (up >= 2)
-				flags |= PM_TOK_UPPER;
-			if (dig && !up)
-				flags |= PM_TOK_NUM;
+		/* room for this block and the records of its words */
+		if (o > olim) {
+			size_t at = (size_t)(o - obase);
+			t->len = blen;
+			buf_reserve(t, at + WBLOCK + 1 - blen);
+			obase = t->buf;
+			olim = obase + t->cap - (WBLOCK + 1);
+			o = obase + at;
 		}
-		v[tn++] = (struct pm_token){ (uint32_t)blen, (uint32_t)n, (uint32_t)i, (uint32_t)j,
-					     sentence, para, flags };
-		blen += n + 1;
-		i = j;
-		/* one space and another word: the common case, kept here */
-		if (c != ' ' || i + 1 >= len || !ascii_word[(unsigned char)s[i + 1]])
-			break;
-		i++;
+		if (v > vroom) {
+			size_t at = (size_t)(v - t->v);
+			XGROW(t->v, t->alloc, at + WBLOCK);
+			v = t->v + at;
+			vroom = t->v + t->alloc - WBLOCK;
+		}
+		stop = word_block(p, o, &lw, &sp);
+		while (stop) {
+			wmask low = stop & (0 - stop), upto = low | (low - 1);
+			size_t pos = WM_BYTE(stop), n = (size_t)(p + pos - ws);
+			unsigned flags = 0, c = ' ';
+
+			/* a stop other than a space ends the run (after the
+			 * word, unless it is a byte >= 0x80 that may go on
+			 * with it), but for a few punctuation marks below */
+			if (!(sp & low) && (c = (unsigned char)p[pos]) >= 0x80)
+				goto out;
+			lower |= lw & (low - 1);
+			o[pos] = '\0';
+			if (!lower)
+				flags = caps_flags(ws, n);
+			*v++ = (struct pm_token){ (uint32_t)blen, (uint32_t)n, (uint32_t)(ws - s),
+						  (uint32_t)(ws - s + n), sentence, para, flags };
+			blen += n + 1;
+			has_token = 1;
+			ws = p + pos;
+			if (c != ' ') {
+				/* ". ", "! ", "? ", ", ", "; " or ": " and another
+				 * word, all in this block, are taken here as
+				 * separator() takes them: a full stop after a
+				 * one-letter word ("U.N.") ends no sentence */
+				wmask sp1 = WM_NEXT(low), w2 = WM_NEXT(sp1);
+				if ((low & WM_LAST) || (sp1 & WM_LAST) || !(sp & sp1) || (stop & w2))
+					goto out;
+				if (c == '!' || c == '?' || (c == '.' && n != 1)) {
+					sentence++;
+					has_token = 0;
+				} else if (c != '.' && c != ',' && c != ';' && c != ':') {
+					goto out;
+				}
+				/* the folded text has one NUL where the source
+				 * has two bytes: a new run starts at the word */
+				ws = p = p + pos + 2;
+				o = obase + blen;
+				lower = 0;
+				goto next_run;
+			}
+			/* one space and another word: the common case, kept here */
+			if (low & WM_LAST) {
+				if (p + pos + 1 >= s + len || !ascii_word[(unsigned char)p[pos + 1]])
+					goto out;
+			} else if (stop & WM_NEXT(low)) {
+				goto out;
+			}
+			ws = p + pos + 1;
+			lower = 0;
+			stop &= ~upto;
+			lw &= ~upto;
+		}
+		lower |= lw;
+		p += WBLOCK;
+		o += WBLOCK;
+next_run:;
 	}
 out:
-	if (tn != t->n) {
-		st->end = v[tn - 1].end;
-		st->last_token_len = v[tn - 1].norm_len;
+	if (v != t->v + t->n) {
+		st->end = v[-1].end;
+		st->last_token_len = v[-1].norm_len;
 		st->newlines = 0;
-		st->sentence_has_token = 1;
+		st->sentence = sentence;
+		st->sentence_has_token = has_token;
 	}
 	t->len = blen;
-	t->n = tn;
-	/* i: after the last word taken, or at the start of a word that is
+	t->n = (size_t)(v - t->v);
+	/* ws: after the last word taken, or at the start of a word that is
 	 * not for this path (the first, when it was the first), where the
 	 * general path goes on */
-	return i;
+	return (size_t)(ws - s);
 #else
 	(void)st;
 	(void)s;

@@ -10,6 +10,11 @@
 /* Display form: valid UTF-8 (bad bytes become U+FFFD), C0 controls other
  * than tab and newline dropped, NFC. Returned string belongs to the caller. */
 char *pm_text_nfc(const char *s, size_t len);
+/* Whether NFC leaves code point cp as it is whatever comes before or
+ * after it (combining class 0, its own NFC, never the second of a
+ * composition): text made only of such code points is NFC already.
+ * False for some code points that are (the list is of whole ranges). */
+int pm_text_nfc_stable_cp(int32_t cp);
 
 /* Whether s[0..len) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF). */

@@ -21,6 +21,18 @@ void pm_decoded_release(struct pm_decoded *d)
 	d->len = 0;
 }
 
+/* snprintf(dst, dsz, "%s", src) without the format machinery: this runs
+ * a few times per document. */
+static void copy_str(char *dst, size_t dsz, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= dsz)
+		n = dsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void lower_copy(char *dst, size_t dsz, const char *src, size_t n)
 {
 	size_t i, j = 0;
@@ -219,8 +231,8 @@ static void xml_decl_encoding(const char *s, size_t len, const char *sniffed, ch
 	}
 	end = p + hlen;
 	if (hlen >= 5 && !memcmp(p, "<?xml", 5)) {
-		const char *close = memmem(p, hlen, "?>", 2);
-		const char *e = memmem(p, close ? (size_t)(close - p) : hlen, "encoding", 8);
+		const char *close = pm_find(p, hlen, "?>", 2);
+		const char *e = pm_find(p, close ? (size_t)(close - p) : hlen, "encoding", 8);
 		if (e) {
 			e += 8;
 			while (e < end && (*e == ' ' || *e == '=' || *e == '\t'))
@@ -271,7 +283,7 @@ static void finish(struct pm_decoded *out, const char *in, char *text, size_t le
 	out->own = text;
 	out->text = t;
 	out->len = len;
-	snprintf(out->encoding, sizeof(out->encoding), "%s", enc);
+	copy_str(out->encoding, sizeof(out->encoding), enc);
 }
 
 void pm_decode_xml(const char *body, size_t len, const char *content_type,
@@ -289,9 +301,9 @@ void pm_decode_xml(const char *body, size_t len, const char *content_type,
 	bom_enc = sniff((const unsigned char *)body, len, &bom);
 	xml_decl_encoding(body + bom, len - bom, bom_enc, xml_enc, sizeof(xml_enc));
 	if (bom_enc && is_unicode_family(xml_enc))
-		snprintf(xml_enc, sizeof(xml_enc), "%s", bom_enc);
+		copy_str(xml_enc, sizeof(xml_enc), bom_enc);
 	if (!xml_enc[0] && bom_enc && bom)
-		snprintf(xml_enc, sizeof(xml_enc), "%s", bom_enc);
+		copy_str(xml_enc, sizeof(xml_enc), bom_enc);
 
 	size_t tl = strlen(type);
 	int plus_xml = tl > 4 && !strcmp(type + tl - 4, "+xml");
@@ -299,23 +311,23 @@ void pm_decode_xml(const char *body, size_t len, const char *content_type,
 	    !strcmp(type, "application/xml-external-parsed-entity") ||
 	    (!strncmp(type, "application/", 12) && plus_xml)) {
 		acceptable = 1;
-		snprintf(rfc, sizeof(rfc), "%s", http_enc[0] ? http_enc : xml_enc[0] ? xml_enc : "utf-8");
+		copy_str(rfc, sizeof(rfc), http_enc[0] ? http_enc : xml_enc[0] ? xml_enc : "utf-8");
 	} else if (!strcmp(type, "text/xml") || !strcmp(type, "text/xml-external-parsed-entity") ||
 		   (!strncmp(type, "text/", 5) && plus_xml)) {
 		acceptable = 1;
-		snprintf(rfc, sizeof(rfc), "%s", http_enc[0] ? http_enc : "us-ascii");
+		copy_str(rfc, sizeof(rfc), http_enc[0] ? http_enc : "us-ascii");
 	} else if (!strncmp(type, "text/", 5)) {
-		snprintf(rfc, sizeof(rfc), "%s", http_enc[0] ? http_enc : "us-ascii");
+		copy_str(rfc, sizeof(rfc), http_enc[0] ? http_enc : "us-ascii");
 	} else {
-		snprintf(rfc, sizeof(rfc), "%s", xml_enc[0] ? xml_enc : "utf-8");
+		copy_str(rfc, sizeof(rfc), xml_enc[0] ? xml_enc : "utf-8");
 	}
 	if (!strcmp(rfc, "gb2312"))
-		snprintf(rfc, sizeof(rfc), "gb18030");
+		copy_str(rfc, sizeof(rfc), "gb18030");
 	if (!strcmp(xml_enc, "gb2312"))
-		snprintf(xml_enc, sizeof(xml_enc), "gb18030");
+		copy_str(xml_enc, sizeof(xml_enc), "gb18030");
 	/* a BOM is stronger than any label: the bytes cannot be anything else */
 	if (bom_enc && bom && strcmp(rfc, bom_enc) && !is_unicode_family(rfc))
-		snprintf(rfc, sizeof(rfc), "%s", bom_enc);
+		copy_str(rfc, sizeof(rfc), bom_enc);
 	if (content_type && *content_type && !acceptable)
 		set_bozo(out, "'%s' is not an XML media type%s", content_type, "");
 
@@ -390,11 +402,11 @@ void pm_decode_other(const char *body, size_t len, const char *content_type, int
 		html_meta_charset(body, len, meta, sizeof(meta));
 	/* a page that says utf-16 in ASCII bytes cannot be utf-16 */
 	if (is_unicode_family(meta))
-		snprintf(meta, sizeof(meta), "utf-8");
+		copy_str(meta, sizeof(meta), "utf-8");
 	if (!strcmp(http_enc, "gb2312"))
-		snprintf(http_enc, sizeof(http_enc), "gb18030");
+		copy_str(http_enc, sizeof(http_enc), "gb18030");
 	if (!strcmp(meta, "gb2312"))
-		snprintf(meta, sizeof(meta), "gb18030");
+		copy_str(meta, sizeof(meta), "gb18030");
 	if (http_enc[0] && !try_decode(http_enc, body, len, &text, &tlen)) {
 		finish(out, body, text, tlen, http_enc);
 		return;

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -38,7 +39,7 @@ static void scan_declared(const char *s, size_t len, struct declared *d)
 	const char *p = s, *end = s + len;
 
 	while (p < end && d->n < MAX_DECLARED) {
-		const char *e = memmem(p, (size_t)(end - p), "<!ENTITY", 8);
+		const char *e = pm_find(p, (size_t)(end - p), "<!ENTITY", 8);
 		if (!e)
 			break;
 		e += 8;
@@ -104,12 +105,12 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 			continue;
 		}
 		if (c == '<' && i + 4 <= len && !memcmp(s + i, "<!--", 4)) {
-			const char *e = memmem(s + i + 4, len - i - 4, "-->", 3);
+			const char *e = pm_find(s + i + 4, len - i - 4, "-->", 3);
 			i = e ? (size_t)(e - s) + 3 : len;
 			continue;
 		}
 		if (c == '<' && i + 9 <= len && !memcmp(s + i, "<![CDATA[", 9)) {
-			const char *e = memmem(s + i + 9, len - i - 9, "]]>", 3);
+			const char *e = pm_find(s + i + 9, len - i - 9, "]]>", 3);
 			i = e ? (size_t)(e - s) + 3 : len;
 			continue;
 		}
@@ -125,7 +126,7 @@ static int repair_entities(const char *s, size_t len, struct pm_buf *out, int *e
 			}
 			const char *bracket = memchr(s + i, '[', j - i);
 			size_t head = bracket ? (size_t)(bracket - (s + i)) : j - i;
-			if (memmem(s + i, head, "SYSTEM", 6) || memmem(s + i, head, "PUBLIC", 6))
+			if (pm_find(s + i, head, "SYSTEM", 6) || pm_find(s + i, head, "PUBLIC", 6))
 				*external = 1;
 			scan_declared(s + i, j - i, &decl);
 			i = j < len ? j + 1 : len;
@@ -823,24 +824,93 @@ static void collect_entries(const struct fctx *c, const xmlNode *parent, json_t 
 	}
 }
 
+/* A worker's context is dropped and made anew once its dictionary (every
+ * element and attribute name it has seen, in every document) holds this
+ * many bytes, so that a stream of documents with made-up names cannot
+ * grow it without end. */
+#define CTXT_MAX_DICT ((size_t)1 << 20)
+
+static xmlParserCtxtPtr feed_ctxt(struct pm_parser *p)
+{
+	if (p->xml && xmlDictGetUsage(p->xml->dict) > CTXT_MAX_DICT) {
+		xmlFreeParserCtxt(p->xml);
+		p->xml = NULL;
+	}
+	if (!p->xml)
+		p->xml = xmlNewParserCtxt();
+	if (p->xml)
+		/* libxml2 caps a dictionary at XML_MAX_DICTIONARY_LIMIT bytes; a
+		 * fresh context gives that to each document, and so does this
+		 * one over what earlier documents left in it */
+		xmlDictSetLimit(p->xml->dict, XML_MAX_DICTIONARY_LIMIT + xmlDictGetUsage(p->xml->dict));
+	return p->xml;
+}
+
 /* The document is UTF-8 already. Told so by name, libxml2 runs the whole
  * buffer through its UTF-8 to UTF-8 converter (a copy, a sixth of its
  * time on a news feed); left to its own look at the first four bytes it
  * reads UTF-8 in place. That look can only say UTF-8 (or nothing) when
  * they are ASCII without NUL (not UTF-16/32, not EBCDIC): otherwise the
- * encoding is named as before. */
-static xmlDocPtr read_utf8(xmlParserCtxtPtr ctxt, const char *data, size_t len, const char *url)
+ * encoding is named as before.
+ * In the plain case the context is reset and fed by hand, which is
+ * xmlCtxtReadMemory but for one field: its input (a copy of the document
+ * in a growable buffer) is read by a callback that has nothing more to
+ * give, and libxml2 still calls it, through three layers, each time fewer
+ * than 250 bytes are left ahead: all the time in a feed of 500 bytes, a
+ * fifth of its instructions. Without the callback, libxml2 takes the
+ * buffer as all there is (xmlParserInputGrow returns at once). A static
+ * input (xmlParserInputBufferCreateStatic) would avoid the copy too, but
+ * libxml2 2.9 shrinks such a buffer wrongly and reads text twice in
+ * documents over 500 bytes. */
+static xmlDocPtr read_utf8(xmlParserCtxtPtr ctxt, const char *data,
+			   size_t len, const char *url)
 {
 	const int options = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR |
 			    XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC | XML_PARSE_COMPACT;
+	xmlParserInputBufferPtr buf;
+	xmlParserInputPtr in;
+	xmlDocPtr doc;
 	int ascii = len >= 4;
 
 	for (size_t i = 0; i < 4 && ascii; i++)
 		ascii = data[i] > 0 && (unsigned char)data[i] < 0x80;
-	return xmlCtxtReadMemory(ctxt, data, (int)len, url, ascii ? NULL : "UTF-8", options);
+	if (!ascii)
+		return xmlCtxtReadMemory(ctxt, data, (int)len, url, "UTF-8", options);
+	xmlInitParser();
+	xmlCtxtReset(ctxt);
+	buf = xmlParserInputBufferCreateMem(data, (int)len, XML_CHAR_ENCODING_NONE);
+	if (!buf)
+		return NULL;
+	/* libxml2 stops an input without its no-op callback once it looks
+	 * XML_MAX_LOOKUP_LIMIT bytes ahead or back: a bigger document keeps it */
+	if (len < XML_MAX_LOOKUP_LIMIT)
+		buf->readcallback = NULL;
+	in = xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE);
+	if (!in) {
+		xmlFreeParserInputBuffer(buf);
+		return NULL;
+	}
+	inputPush(ctxt, in);
+	xmlCtxtUseOptions(ctxt, options);
+	if (url && ctxt->input && !ctxt->input->filename)
+		ctxt->input->filename = (char *)xmlStrdup((const xmlChar *)url);
+	xmlParseDocument(ctxt);
+	/* recover mode: the tree is kept even when not well-formed */
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	return doc;
 }
 
-json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
+/* After a document: what the context still holds of it (its input, its
+ * last error) goes now rather than at the next reset. */
+static void feed_ctxt_done(struct pm_parser *p)
+{
+	if (p->xml)
+		xmlCtxtReset(p->xml);
+	p->docs++;
+}
+
+json_t *pm_parse_feed_xml(struct pm_parser *p, const struct pm_decoded *dec, const char *url,
 			  const struct pm_parse_opts *opts, struct pm_err *err)
 {
 	struct pm_buf fixed;
@@ -851,7 +921,6 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	const char *xml;
 	size_t xml_len;
 	struct fctx c;
-	struct pm_html_reuse html = { NULL };
 	const char *format = NULL;
 	char reason[300];
 
@@ -876,7 +945,7 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	if (dec->bozo)
 		set_bozo(out, dec->reason);
 
-	ctxt = xmlNewParserCtxt();
+	ctxt = feed_ctxt(p);
 	xml = fixes ? fixed.data : dec->text;
 	xml_len = fixes ? fixed.len : dec->len;
 	doc = ctxt && xml_len < 0x7fffffff ? read_utf8(ctxt, xml, xml_len, url) : NULL;
@@ -899,7 +968,7 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	} else {
 		json_object_set_new_nocheck(out, "format", json_string(format));
 		c.doc = doc;
-		c.html = &html;
+		c.html = &p->html;
 		c.root_ns = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
 		c.atom = !strcmp((const char *)root->name, "feed");
 		c.max_text = opts && opts->max_text ? opts->max_text : PM_MAX_TEXT_DEFAULT;
@@ -925,8 +994,6 @@ json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
 	}
 	if (doc)
 		xmlFreeDoc(doc);
-	if (ctxt)
-		xmlFreeParserCtxt(ctxt);
-	pm_html_reuse_release(&html);
+	feed_ctxt_done(p);
 	return out;
 }

@@ -31,14 +31,14 @@ static enum kind sniff_kind(const char *s, size_t len)
 		if (*p != '<')
 			break;
 		if (prefix_ci(p, end, "<!--")) {
-			const char *e = memmem(p, (size_t)(end - p), "-->", 3);
+			const char *e = pm_find(p, (size_t)(end - p), "-->", 3);
 			if (!e)
 				break;
 			p = e + 3;
 			continue;
 		}
 		if (prefix_ci(p, end, "<?")) {
-			const char *e = memmem(p, (size_t)(end - p), "?>", 2);
+			const char *e = pm_find(p, (size_t)(end - p), "?>", 2);
 			if (!e)
 				break;
 			p = e + 2;
@@ -53,7 +53,7 @@ static enum kind sniff_kind(const char *s, size_t len)
 			const char *e = memchr(p, '>', (size_t)(end - p));
 			const char *b = memchr(p, '[', (size_t)(end - p));
 			if (b && e && b < e) {
-				e = memmem(b, (size_t)(end - b), "]>", 2);
+				e = pm_find(b, (size_t)(end - b), "]>", 2);
 				if (e)
 					e++;
 			}
@@ -80,20 +80,47 @@ static enum kind sniff_kind(const char *s, size_t len)
 	}
 	/* no known root: a page if it looks like HTML anywhere near the top */
 	size_t look = len < 4096 ? len : 4096;
-	if (memmem(s, look, "<html", 5) || memmem(s, look, "<HTML", 5) || memmem(s, look, "<body", 5) ||
-	    memmem(s, look, "<BODY", 5) || memmem(s, look, "<div", 4) || memmem(s, look, "<p>", 3))
+	if (pm_find(s, look, "<html", 5) || pm_find(s, look, "<HTML", 5) || pm_find(s, look, "<body", 5) ||
+	    pm_find(s, look, "<BODY", 5) || pm_find(s, look, "<div", 4) || pm_find(s, look, "<p>", 3))
 		return K_PAGE;
 	return K_FEED;
+}
+
+struct pm_parser *pm_parser_new(void)
+{
+	struct pm_parser *p = xcalloc(1, sizeof(*p));
+
+	return p;
+}
+
+void pm_parser_free(struct pm_parser *p)
+{
+	if (!p)
+		return;
+	if (p->xml)
+		xmlFreeParserCtxt(p->xml);
+	pm_html_reuse_release(&p->html);
+	free(p);
 }
 
 json_t *pm_parse_document(const char *body, size_t len, const char *url,
 			  const char *content_type,
 			  const struct pm_parse_opts *opts, struct pm_err *err)
 {
+	return pm_parse_document_with(NULL, body, len, url, content_type, opts, err);
+}
+
+json_t *pm_parse_document_with(struct pm_parser *p, const char *body, size_t len,
+			       const char *url, const char *content_type,
+			       const struct pm_parse_opts *opts, struct pm_err *err)
+{
+	struct pm_parser *own = NULL;
 	struct pm_decoded dec;
 	json_t *out = NULL;
 	enum kind k;
 
+	if (!p)
+		p = own = pm_parser_new();
 	if (!body)
 		body = "";
 	pm_decode_xml(body, len, content_type, &dec);
@@ -121,8 +148,9 @@ json_t *pm_parse_document(const char *body, size_t len, const char *url,
 		out = pm_parse_html_page(&hd, url, opts);
 		pm_decoded_release(&hd);
 	} else {
-		out = pm_parse_feed_xml(&dec, url, opts, err);
+		out = pm_parse_feed_xml(p, &dec, url, opts, err);
 	}
 	pm_decoded_release(&dec);
+	pm_parser_free(own);
 	return out;
 }

@@ -27,6 +27,20 @@ json_t *pm_parse_document(const char *body, size_t len, const char *url,
 			  const char *content_type,
 			  const struct pm_parse_opts *opts, struct pm_err *err);
 
+/* What a worker keeps from one document to the next so that a small
+ * document does not pay for its parser's setup: libxml2's XML and HTML
+ * parser contexts (reset before each use: nothing of a document, its
+ * entities, encoding, base URL, errors or bozo state, reaches the next)
+ * and a scratch buffer. One per thread; NULL-safe free. */
+struct pm_parser;
+struct pm_parser *pm_parser_new(void);
+void pm_parser_free(struct pm_parser *p);
+/* pm_parse_document through p's contexts (p NULL: fresh ones, as
+ * pm_parse_document); the same output byte for byte. */
+json_t *pm_parse_document_with(struct pm_parser *p, const char *body, size_t len,
+			       const char *url, const char *content_type,
+			       const struct pm_parse_opts *opts, struct pm_err *err);
+
 /* Canonical form of an absolute http(s) URL for identity: scheme and host
  * lower case, default port, fragment and user info removed, tracking
  * parameters (utm_*, fbclid, gclid, mc_cid, ...) dropped. Other absolute

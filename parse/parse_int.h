@@ -7,12 +7,31 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "parse/parse.h"
 
 #define PM_MAX_TEXT_DEFAULT ((size_t)1 << 20)
 #define PM_MAX_ENTRIES_DEFAULT 10000
+
+/* memmem for the short needles of the markup scans: glibc's memmem
+ * prepares a two-way search on each call, which costs more than the
+ * whole scan of a small feed. memchr for the first byte, memcmp for the
+ * rest; the needles are a few bytes, so the worst case stays linear. */
+static inline const char *pm_find(const char *h, size_t hl, const char *n, size_t nl)
+{
+	const char *end = h + hl, *p = h;
+
+	if (!nl)
+		return h;
+	while ((size_t)(end - p) >= nl && (p = memchr(p, n[0], (size_t)(end - p) - nl + 1))) {
+		if (!memcmp(p + 1, n + 1, nl - 1))
+			return p;
+		p++;
+	}
+	return NULL;
+}
 
 /* A document decoded to UTF-8 (BOM removed). */
 struct pm_decoded {
@@ -80,8 +99,16 @@ void pm_html_reuse_release(struct pm_html_reuse *h);
 char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
 			       int paragraphs, size_t max);
 
-/* The parsers behind pm_parse_document; each returns a new object or NULL. */
-json_t *pm_parse_feed_xml(const struct pm_decoded *dec, const char *url,
+/* What struct pm_parser keeps between documents (parse.h). */
+struct pm_parser {
+	xmlParserCtxtPtr xml;      /* the feed parser's context, NULL until used */
+	struct pm_html_reuse html; /* escaped markup in text fields */
+	unsigned long docs;        /* documents read through xml */
+};
+
+/* The parsers behind pm_parse_document; each returns a new object or NULL.
+ * p holds the contexts to reuse (never NULL here). */
+json_t *pm_parse_feed_xml(struct pm_parser *p, const struct pm_decoded *dec, const char *url,
 			  const struct pm_parse_opts *opts, struct pm_err *err);
 json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 			   const struct pm_parse_opts *opts);

@@ -15,6 +15,7 @@
 
 struct parse_ctx {
 	const struct pm_config *cfg;
+	struct pm_parser *parser; /* libxml2's contexts, kept between documents */
 };
 
 /* Borrowed string member, "" when absent. */
@@ -169,8 +170,9 @@ static int queue_page(struct pm_queue *q, const char *feed, json_t *stub, struct
 	return rc;
 }
 
-static int handle_page(struct pm_queue *q, const struct pm_entry *e, const char *body,
-		       size_t len, const char *url, const char *ctype, struct pm_err *err)
+static int handle_page(struct parse_ctx *c, struct pm_queue *q, const struct pm_entry *e,
+		       const char *body, size_t len, const char *url, const char *ctype,
+		       struct pm_err *err)
 {
 	json_t *stub, *page, *merged;
 	struct pm_err perr;
@@ -179,7 +181,7 @@ static int handle_page(struct pm_queue *q, const struct pm_entry *e, const char 
 	if (!(stub = pm_entry_object(e, "article", err)))
 		return -1;
 	pm_err_init(&perr);
-	page = pm_parse_document(body, len, url, ctype, NULL, &perr);
+	page = pm_parse_document_with(c->parser, body, len, url, ctype, NULL, &perr);
 	if (page && !strcmp(jstr(page, "kind"), "page")) {
 		merged = pm_article_merge_page(stub, page);
 	} else {
@@ -214,9 +216,9 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 	if (!feed || !body)
 		return pm_err_set(err, PM_EINPUT, "raw entry %s lacks 'feed' or 'body'", e->id);
 	if (kind && !strcmp(kind, "page"))
-		return handle_page(q, e, body, len, url, ctype, err);
+		return handle_page(c, q, e, body, len, url, ctype, err);
 
-	doc = pm_parse_document(body, len, url, ctype, NULL, err);
+	doc = pm_parse_document_with(c->parser, body, len, url, ctype, NULL, err);
 	if (!doc)
 		return -1;
 	if (strcmp(jstr(doc, "kind"), "feed")) {
@@ -277,6 +279,7 @@ int pm_parse_stage_init(struct pm_stage *s, const struct pm_config *cfg, struct 
 
 	(void)err;
 	c->cfg = cfg;
+	c->parser = pm_parser_new();
 	memset(s, 0, sizeof(*s));
 	s->name = "parse";
 	s->stream = "raw";
@@ -290,6 +293,10 @@ int pm_parse_stage_init(struct pm_stage *s, const struct pm_config *cfg, struct 
 
 void pm_parse_stage_release(struct pm_stage *s)
 {
+	struct parse_ctx *c = s->ctx;
+
+	if (c)
+		pm_parser_free(c->parser);
 	free(s->ctx);
 	s->ctx = NULL;
 }

@@ -276,6 +276,11 @@ static htmlDocPtr html_read_reusing(struct pm_html_reuse *h, const char *s, size
 	buf = xmlParserInputBufferCreateMem(s, (int)len, XML_CHAR_ENCODING_NONE);
 	if (!buf)
 		return pm_html_read(s, len, NULL, options);
+	/* all of the fragment is in the buffer: without the read callback,
+	 * libxml2 does not call it for more on each step of the last 250
+	 * bytes (read_utf8 in feed.c says more; so does the size limit) */
+	if (len < XML_MAX_LOOKUP_LIMIT)
+		buf->readcallback = NULL;
 	in = xmlNewIOInputStream(h->plain, buf, XML_CHAR_ENCODING_NONE);
 	if (!in) {
 		xmlFreeParserInputBuffer(buf);

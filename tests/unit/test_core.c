@@ -235,7 +235,7 @@ static size_t tok_text(char *out, size_t max)
 		"\"", ".\"", "-", "'", "/", ":", "\0", "(", ")", "U.N. ", "\xC3\xA9", "\xC2\xAD",
 		"\xCC\x81", "\xE2\x80\x94", "\xE5\x9B\xBD", "\xFF", "\xC3", "\xD8\xA7\xD9\x84",
 		"\xE2\x80\x8B", "\xEF\xBC\xA9", "\xC2\xA0", "\xE2\x80\xA9", "\x7F", "@", "[", "`",
-		"{",
+		"{", "; ", ": ", ". ", "a. ",
 	};
 	static const char alpha[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -337,6 +337,74 @@ static const char *write_tmp(const char *text)
 	return path;
 }
 
+/* pm_text_nfc skips utf8proc for text made of the code points that
+ * pm_text_nfc_stable_cp lists: each must have combining class 0, be its
+ * own NFC, and never be the second of a composition. The seconds are
+ * found as the later code points of every code point's full canonical
+ * decomposition, over all of Unicode (more than the seconds: stricter). */
+static void test_text_nfc_stable(void)
+{
+	unsigned char *second = xcalloc(0x110000, 1);
+	int bad = 0, listed = 0, same = 0;
+	unsigned long long seed = 12345;
+
+	TEST("text NFC: every code point said stable is class 0, its own NFC, never a second");
+	for (utf8proc_int32_t c = 0; c < 0x110000; c++) {
+		utf8proc_int32_t d[64];
+		int lb = 0;
+		utf8proc_ssize_t n;
+
+		if (c >= 0xD800 && c <= 0xDFFF)
+			continue;
+		n = utf8proc_decompose_char(c, d, 64, UTF8PROC_DECOMPOSE, &lb);
+		for (utf8proc_ssize_t i = 1; i < n && i < 64; i++)
+			second[d[i]] = 1;
+	}
+	for (utf8proc_int32_t c = 0; c < 0x110000; c++) {
+		utf8proc_uint8_t in[8], *out = NULL;
+		utf8proc_ssize_t n, m;
+
+		if ((c >= 0xD800 && c <= 0xDFFF) || !pm_text_nfc_stable_cp(c))
+			continue;
+		listed++;
+		n = utf8proc_encode_char(c, in);
+		m = utf8proc_map(in, n, &out, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+		if (utf8proc_get_property(c)->combining_class != 0 || second[c] || m != n ||
+		    memcmp(in, out, (size_t)n)) {
+			if (bad++ < 5)
+				fprintf(stderr, "U+%04X said NFC-stable\n", (unsigned)c);
+		}
+		free(out);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(listed > 30000);
+
+	TEST("text NFC: random text of stable code points as utf8proc_map makes it");
+	for (int r = 0; r < 2000; r++) {
+		static const int32_t from[][2] = { { 0x20, 0x7E }, { 0xA0, 0x2FF }, { 0x400, 0x52F },
+						   { 0x5D0, 0x5EA }, { 0x620, 0x6D5 }, { 0x2010, 0x206F },
+						   { 0x3041, 0x30FA }, { 0xAC00, 0xD7A3 }, { 0xFF01, 0xFF5E } };
+		utf8proc_uint8_t s[400], *want = NULL;
+		utf8proc_ssize_t n = 0, m;
+		char *got;
+
+		for (int k = 0; k < 60; k++) {
+			const int32_t *rg = from[tl_rand(&seed, sizeof(from) / sizeof(from[0]))];
+			int32_t c = rg[0] + (int32_t)tl_rand(&seed, (unsigned)(rg[1] - rg[0] + 1));
+			if (!pm_text_nfc_stable_cp(c))
+				continue;
+			n += utf8proc_encode_char(c, s + n);
+		}
+		m = utf8proc_map(s, n, &want, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+		got = pm_text_nfc((const char *)s, (size_t)n);
+		same += m >= 0 && strlen(got) == (size_t)m && !memcmp(got, want, (size_t)m);
+		free(got);
+		free(want);
+	}
+	CHECK_INT(same, 2000);
+	free(second);
+}
+
 static void test_config(void)
 {
 	struct pm_config cfg;
@@ -396,6 +464,7 @@ int main(void)
 	test_text();
 	test_text_fast_paths();
 	test_text_ascii_words();
+	test_text_nfc_stable();
 	test_config();
 	return tl_summary();
 }

@@ -1027,6 +1027,171 @@ static void test_tag_table(void)
 	CHECK(!pm_html_tag_listed("blockquoteblockquote"));
 }
 
+/* One struct pm_parser for a stream of documents, as a parse worker uses
+ * it: each document's output must be what a fresh parser gives, whatever
+ * came before (entities declared, encodings, base URLs, errors and bozo
+ * state of the previous document must not leak into the next). */
+struct reuse_doc {
+	const char *body;
+	size_t len;
+	const char *url, *ctype;
+};
+
+static char *dump_or_err(json_t *o, const struct pm_err *e)
+{
+	return o ? json_dumps(o, JSON_COMPACT) : xasprintf("NULL %d %s", e->code, e->msg);
+}
+
+static int same_as_fresh(struct pm_parser *p, const struct reuse_doc *d, int verbose)
+{
+	struct pm_err e1, e2;
+	json_t *a, *b;
+	char *x, *y;
+	int same;
+
+	pm_err_init(&e1);
+	pm_err_init(&e2);
+	a = pm_parse_document_with(p, d->body, d->len, d->url, d->ctype, NULL, &e1);
+	b = pm_parse_document(d->body, d->len, d->url, d->ctype, NULL, &e2);
+	x = dump_or_err(a, &e1);
+	y = dump_or_err(b, &e2);
+	same = x && y && !strcmp(x, y);
+	if (!same && verbose)
+		fprintf(stderr, "reused: %.300s\nfresh:  %.300s\n", x ? x : "?", y ? y : "?");
+	free(x);
+	free(y);
+	json_decref(a);
+	json_decref(b);
+	return same;
+}
+
+static void test_parser_reuse(void)
+{
+	static const char with_entity[] =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE rss [<!ENTITY who \"the Registry\">]>\n"
+		"<rss version=\"2.0\"><channel><title>Notes from &who;</title>"
+		"<link>/desk/</link><item><title>Hearing set by &who;</title>"
+		"<link>items/1.html</link><guid isPermaLink=\"false\">n-1</guid>"
+		"<description>&lt;p&gt;A short &lt;b&gt;note&lt;/b&gt;.&lt;/p&gt;</description>"
+		"</item></channel></rss>";
+	/* the same entity used without its declaration, an unclosed element
+	 * and a bare ampersand: bozo */
+	static const char broken[] =
+		"<rss version=\"2.0\"><channel><title>Said by &who; & others</title>"
+		"<item><title>Unclosed <b>bold</title><link>b.html</link>"
+		"<description>Text &eacute;t&eacute; &bogus;</description></item>"
+		"<item><title>Second</title></channel>";
+	/* iso-8859-1 bytes, declared in the XML declaration */
+	static const char latin[] =
+		"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"0.91\"><channel>"
+		"<title>Caf\xE9 cr\xE8me</title><item><title>D\xE9" "cision \x93rendue\x94</title>"
+		"<link>http://latin.example.org/d</link></item></channel></rss>";
+	/* UTF-16LE with a BOM: "<feed xmlns=...><title>Z</title></feed>" */
+	char u16[512];
+	size_t u16len = 0;
+	static const char atom[] =
+		"<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://atom.example.net/root/\">"
+		"<title type=\"html\">&lt;i&gt;Atom&lt;/i&gt; desk</title>"
+		"<entry xml:base=\"sub/\"><id>urn:x:1</id><title>One</title>"
+		"<link href=\"one.html\"/><updated>2026-03-01T10:00:00+01:00</updated>"
+		"<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\"><p>Body "
+		"<b>text</b></p></div></content></entry></feed>";
+	/* valid UTF-8 whose first byte is not ASCII: the other read path */
+	static const char nonascii_first[] =
+		"\xC3\xA9<rss version=\"2.0\"><channel><title>x</title></channel></rss>";
+	static const char page[] =
+		"<!DOCTYPE html><html lang=\"fr\"><head><title>Une page - Site</title>"
+		"<meta property=\"og:site_name\" content=\"Site\"></head><body><article><p>"
+		"Le texte de la page, assez long pour compter comme un article entier.</p>"
+		"</article></body></html>";
+	static const char json[] =
+		"{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"J\",\"items\":"
+		"[{\"id\":\"1\",\"url\":\"/j/1\",\"content_html\":\"<p>Hi &amp; bye</p>\"}]}";
+	const char *const fixtures[] = { "rss20.xml", "atom10.xml", "malformed.xml", "xxe.xml",
+					 "page.html", "feed.json" };
+	struct reuse_doc docs[32];
+	char *fixture_data[6];
+	size_t nd = 0, checked = 0;
+	int same = 0;
+	struct pm_parser *p = pm_parser_new();
+	unsigned long long seed = 7;
+
+	{
+		const char *t = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Z</title></feed>";
+		u16[u16len++] = (char)0xFF;
+		u16[u16len++] = (char)0xFE;
+		for (; *t; t++) {
+			u16[u16len++] = *t;
+			u16[u16len++] = 0;
+		}
+	}
+	docs[nd++] = (struct reuse_doc){ with_entity, sizeof(with_entity) - 1,
+					 "https://a.example.org/feeds/main.xml", "application/rss+xml" };
+	docs[nd++] = (struct reuse_doc){ broken, sizeof(broken) - 1, "http://b.example.com/x/", NULL };
+	docs[nd++] = (struct reuse_doc){ latin, sizeof(latin) - 1, NULL, "text/xml" };
+	docs[nd++] = (struct reuse_doc){ latin, sizeof(latin) - 1, NULL, NULL };
+	docs[nd++] = (struct reuse_doc){ u16, u16len, NULL, NULL };
+	docs[nd++] = (struct reuse_doc){ atom, sizeof(atom) - 1, "http://other.example/", NULL };
+	docs[nd++] = (struct reuse_doc){ nonascii_first, sizeof(nonascii_first) - 1, NULL, NULL };
+	docs[nd++] = (struct reuse_doc){ page, sizeof(page) - 1, "http://p.example.fr/a/b", "text/html" };
+	docs[nd++] = (struct reuse_doc){ json, sizeof(json) - 1, "http://j.example/feed.json", NULL };
+	docs[nd++] = (struct reuse_doc){ "", 0, NULL, NULL };
+	docs[nd++] = (struct reuse_doc){ "<rss><channel><title>cut", 24, NULL, NULL };
+	for (size_t i = 0; i < 6; i++) {
+		char path[256];
+		size_t len;
+		snprintf(path, sizeof(path), FIX "%s", fixtures[i]);
+		fixture_data[i] = slurp(path, &len);
+		docs[nd++] = (struct reuse_doc){ fixture_data[i], len, "http://fix.example/f/", NULL };
+	}
+
+	TEST("one parser for a stream of documents: A, B, A gives A's output both times");
+	/* A, broken B, A; A, latin B, A; ... every pair, then a long
+	 * random order */
+	for (size_t a = 0; a < nd; a++)
+		for (size_t b = 0; b < nd; b++) {
+			same += same_as_fresh(p, &docs[a], same == (int)checked);
+			same += same_as_fresh(p, &docs[b], same == (int)checked + 1);
+			same += same_as_fresh(p, &docs[a], same == (int)checked + 2);
+			checked += 3;
+		}
+	for (int r = 0; r < 500; r++) {
+		same += same_as_fresh(p, &docs[tl_rand(&seed, (unsigned)nd)], same == (int)checked);
+		checked++;
+	}
+	CHECK_INT(same, (int)checked);
+	CHECK(p->xml != NULL);
+	CHECK(p->docs > 0);
+
+	TEST("one parser: the dictionary of names is bounded, the output unchanged");
+	{
+		/* documents of 3,000 made-up element names each: the context's
+		 * dictionary keeps them all until it is dropped */
+		struct pm_buf b;
+		int ok = 0;
+		pm_buf_init(&b, 0);
+		for (int d = 0; d < 12; d++) {
+			struct reuse_doc big;
+			pm_buf_reset(&b);
+			pm_buf_adds(&b, "<rss version=\"2.0\"><channel><title>names</title>");
+			for (int k = 0; k < 3000; k++)
+				pm_buf_addf(&b, "<x%d_%d_padding_padding_padding_padding_padding/>", d, k);
+			pm_buf_adds(&b, "<item><title>t</title><link>http://n.example/</link></item>"
+					"</channel></rss>");
+			big = (struct reuse_doc){ b.data, b.len, NULL, NULL };
+			ok += same_as_fresh(p, &big, 1);
+			ok += same_as_fresh(p, &docs[0], 1);
+		}
+		CHECK_INT(ok, 24);
+		CHECK(xmlDictGetUsage(p->xml->dict) < ((size_t)2 << 20));
+		pm_buf_release(&b);
+	}
+	pm_parser_free(p);
+	pm_parser_free(NULL);
+	for (size_t i = 0; i < 6; i++)
+		free(fixture_data[i]);
+}
+
 int main(void)
 {
 	test_tag_table();
@@ -1049,5 +1214,6 @@ int main(void)
 	test_text_caps();
 	test_html_in_place();
 	test_html_reuse();
+	test_parser_reuse();
 	return tl_summary();
 }
