@@ -137,6 +137,12 @@ int pm_sort_parse(const char *s, enum pm_sort *out);
  * author, for output that shows none of them (a CSV of ids and titles
  * need not copy 2,000 bodies out of the file). */
 #define PM_ARTICLE_LEAN 3
+/* Flags ORed into `full` for output that shows neither the tags (nor the
+ * score taken from them) or the misinformation flags: the article object
+ * then lacks that key, and the archive skips a look-up per article. */
+#define PM_ARTICLE_SHAPE 0x0f /* the shape part of `full` */
+#define PM_ARTICLE_NO_TAGS 0x10
+#define PM_ARTICLE_NO_MISINFO 0x20
 int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err);
 

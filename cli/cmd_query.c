@@ -451,6 +451,15 @@ int cli_query_main(int argc, char **argv, int export_mode)
 		if (!body)
 			full = PM_ARTICLE_LEAN;
 	}
+	if (o.fields) {
+		/* nor tags or flags: each is a look-up per article */
+		int tags = 0, misinfo = 0;
+		for (size_t i = 0; i < o.nfields; i++) {
+			tags |= !strcmp(o.fields[i], "tags") || !strcmp(o.fields[i], "score");
+			misinfo |= !strcmp(o.fields[i], "misinfo");
+		}
+		full |= (tags ? 0 : PM_ARTICLE_NO_TAGS) | (misinfo ? 0 : PM_ARTICLE_NO_MISINFO);
+	}
 	if (o.fmt == OUT_TABLE || o.fmt == OUT_CSV)
 		emit_header(&o);
 	if (pm_archive_query(a, &q, full, on_article, &o, &err)) {
