@@ -7,15 +7,16 @@
 # included, with its output written to /dev/null. The big archive is built
 # once (bench/genarchive.py | pressmon archive import) and kept under
 # $BUILD/bench/data; delete archive-1m.db there to build it again.
-# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DB=PATH
-# queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
+# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DATA=DIR
+# keeps the data there instead (another worktree's build/bench/data: the
+# 1M archive is 8.6 GB, built once); ARCHIVE_DB=PATH queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
 # 2026-03-02..08), SKIP_IMPORT=1 skips part 1; COMPARE_PM (below) compares
 # story clusters with another build.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PM=$PWD/$BUILD/pressmon
-DATA=$PWD/$BUILD/bench/data
+DATA=${ARCHIVE_DATA:-$PWD/$BUILD/bench/data}
 RUNS=${RUNS:-7}
 IMPORT_N=${IMPORT_N:-20000}
 ARCHIVE_N=${ARCHIVE_N:-1000000}
