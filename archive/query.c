@@ -182,29 +182,85 @@ static int build_misinfo(struct pm_archive *a, int64_t trid, int shape, json_t *
 /* The article columns pm_archive_build reads, in the order article_from_row
  * takes them; the bodies (text, summary, author, fingerprint, extra) are
  * NULL in the shapes that do not show them: SQLite would copy each one out
- * of its overflow pages only for it to be dropped. The sources row is
- * named s and LEFT JOINed. */
+ * of its overflow pages only for it to be dropped. */
 #define ROW_COLS_BODY "a.id, a.url, a.title, a.text, a.summary, a.author, a.published," \
-		      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type," \
-		      " a.cluster, a.fingerprint, a.extra"
+		      " a.fetched, a.lang, a.source_id, a.cluster, a.fingerprint, a.extra"
 #define ROW_COLS_LEAN "a.id, a.url, a.title, NULL, NULL, NULL, a.published," \
-		      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type," \
-		      " a.cluster, NULL, NULL"
-#define ROW_NCOLS 17
+		      " a.fetched, a.lang, a.source_id, a.cluster, NULL, NULL"
+#define ROW_NCOLS 13
+/* then, where the sources row s is joined: */
+#define ROW_COLS_SOURCE "s.name, s.country, s.region, s.type"
+
+/* The source object of source_id, from the 4 columns of st from column c
+ * on (ROW_COLS_SOURCE). */
+static json_t *source_object(sqlite3_stmt *st, int c, const char *source_id)
+{
+	json_t *src = json_object();
+
+	json_object_set_new(src, "id", json_string(source_id));
+	json_object_set_new(src, "name", str_or_null(st, c + 0));
+	json_object_set_new(src, "country", str_or_null(st, c + 1));
+	json_object_set_new(src, "region", str_or_null(st, c + 2));
+	json_object_set_new(src, "type", str_or_null(st, c + 3));
+	return src;
+}
+
+/* The source object of source_id read once per query: *memo maps ids to
+ * objects, shared by the query's articles (a week's articles come from a
+ * few hundred outlets; a join in the query's own SQL changed its plans). */
+static int source_memo(struct pm_archive *a, json_t *memo, const char *source_id,
+		       json_t **out, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *src = json_object_get(memo, source_id);
+	int rc;
+
+	*out = NULL;
+	if (src) {
+		*out = json_incref(src);
+		return 0;
+	}
+	if (pm_archive_cached(a, "SELECT " ROW_COLS_SOURCE " FROM sources s WHERE s.id = ?1", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, source_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		src = source_object(st, 0, source_id);
+	} else if (rc == SQLITE_DONE) {
+		/* as the LEFT JOIN: an id without a row has null fields */
+		src = json_pack("{s:s, s:n, s:n, s:n, s:n}", "id", source_id, "name", "country",
+				"region", "type");
+	}
+	sqlite3_reset(st);
+	if (!src)
+		return pm_archive_sqlerr(a, "reading a source", err);
+	json_object_set_new(memo, source_id, src);
+	*out = json_incref(src);
+	return 0;
+}
 
 /* Builds the article object from the ROW_NCOLS columns of st's current
  * row that start at column c (ROW_COLS_*), with its tags and flags read by
- * trid. shape may carry PM_ARTICLE_NO_TAGS / PM_ARTICLE_NO_MISINFO. */
+ * trid. Its source: from the ROW_COLS_SOURCE columns that follow, or, with
+ * memo, from source_memo. shape may carry PM_ARTICLE_NO_TAGS and
+ * PM_ARTICLE_NO_MISINFO. */
 static int article_from_row(struct pm_archive *a, sqlite3_stmt *st, int c, int64_t trid,
-			    int shape, json_t **out, struct pm_err *err)
+			    int shape, json_t *memo, json_t **out, struct pm_err *err)
 {
-	json_t *art, *src;
+	json_t *art, *src = NULL;
 	int flags = shape & ~PM_ARTICLE_SHAPE;
 	int body;
+	const char *source_id = pm_col_text(st, c + 9);
 
 	shape &= PM_ARTICLE_SHAPE;
 	body = shape != PM_BUILD_DIGEST && shape != PM_BUILD_LEAN;
 	*out = NULL;
+	if (!source_id)
+		src = json_null();
+	else if (!memo)
+		src = source_object(st, c + ROW_NCOLS, source_id);
+	else if (source_memo(a, memo, source_id, &src, err))
+		return -1;
 	/* DESIGN.md key order: tests and people diff these lines */
 	art = json_object();
 	json_object_set_new(art, "id", str_or_null(st, c + 0));
@@ -218,25 +274,15 @@ static int article_from_row(struct pm_archive *a, sqlite3_stmt *st, int c, int64
 	json_object_set_new(art, "published", str_or_null(st, c + 6));
 	json_object_set_new(art, "fetched", str_or_null(st, c + 7));
 	json_object_set_new(art, "lang", str_or_null(st, c + 8));
-	if (sqlite3_column_type(st, c + 9) == SQLITE_NULL) {
-		src = json_null();
-	} else {
-		src = json_object();
-		json_object_set_new(src, "id", str_or_null(st, c + 9));
-		json_object_set_new(src, "name", str_or_null(st, c + 10));
-		json_object_set_new(src, "country", str_or_null(st, c + 11));
-		json_object_set_new(src, "region", str_or_null(st, c + 12));
-		json_object_set_new(src, "type", str_or_null(st, c + 13));
-	}
 	json_object_set_new(art, "source", src);
 	if (!(flags & PM_ARTICLE_NO_TAGS) && build_tags(a, trid, shape, art, err))
 		goto fail;
 	if (!(flags & PM_ARTICLE_NO_MISINFO) && build_misinfo(a, trid, shape, art, err))
 		goto fail;
-	json_object_set_new(art, "cluster", str_or_null(st, c + 14));
+	json_object_set_new(art, "cluster", str_or_null(st, c + 10));
 	if (shape == PM_BUILD_FULL) {
-		const char *extra = pm_col_text(st, c + 16);
-		json_object_set_new(art, "fingerprint", str_or_null(st, c + 15));
+		const char *extra = pm_col_text(st, c + 12);
+		json_object_set_new(art, "fingerprint", str_or_null(st, c + 11));
 		if (extra) {
 			json_t *x = json_loads(extra, 0, NULL);
 			if (json_is_object(x))
@@ -260,9 +306,9 @@ int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out
 	int rc, r;
 
 	*out = NULL;
-	if (pm_archive_cached(a, body ? "SELECT " ROW_COLS_BODY " FROM articles a"
+	if (pm_archive_cached(a, body ? "SELECT " ROW_COLS_BODY ", " ROW_COLS_SOURCE " FROM articles a"
 			      " LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1"
-			      : "SELECT " ROW_COLS_LEAN " FROM articles a"
+			      : "SELECT " ROW_COLS_LEAN ", " ROW_COLS_SOURCE " FROM articles a"
 			      " LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1",
 			      &st, err))
 		return -1;
@@ -272,7 +318,7 @@ int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? 0 : pm_archive_sqlerr(a, "reading an article", err);
 	}
-	r = article_from_row(a, st, 0, trid, shape, out, err);
+	r = article_from_row(a, st, 0, trid, shape, NULL, out, err);
 	sqlite3_reset(st);
 	return r;
 }
@@ -597,7 +643,7 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 		if (!(n > 1 && q->tags[i][n - 1] == '*'))
 			drive = i;
 	}
-	need_s = q->region || q->type || use == SEL_ROWS_LEAN;
+	need_s = q->region || q->type;
 	/* rows are ordered by time, then by the article's hex id, which only
 	 * the articles table has (tags are keyed by trid since schema 5) */
 	need_a = use != SEL_COUNT || drive == q->ntags || q->source || q->lang || need_s || b->fts;
@@ -726,14 +772,19 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 {
 	struct built b;
 	sqlite3_stmt *st = NULL;
+	json_t *memo = NULL;
 	int rc, ret = -1;
-	/* Without bodies, the sort carries the article's columns and each row
-	 * is built from them. Fetched again by trid after the sort, as with
-	 * bodies (a 2 KB text apiece is too much to sort), every row's page
-	 * had left SQLite's page cache while the sort filled up and was read
-	 * from the file a second time: a week's phrase query made 4,963 reads
-	 * for 2,581 rows (the sqlite3 shell, carrying its columns: 2,522). */
-	enum sel_use use = (full & PM_ARTICLE_SHAPE) == PM_BUILD_LEAN ? SEL_ROWS_LEAN : SEL_ROWS;
+	/* Without bodies or a --limit, the sort carries the article's columns
+	 * and each row is built from them. Fetched again by trid after the
+	 * sort, every row's page had left SQLite's page cache while the sort
+	 * filled up and was read from the file a second time: a week's phrase
+	 * query made 4,963 reads for 2,581 rows (the sqlite3 shell, carrying
+	 * its columns: 2,522). Bodies (2 KB apiece) are too much to sort; with
+	 * a --limit SQLite keeps only the first rows of the sort, and carrying
+	 * the columns of every candidate cost more than reading the few kept
+	 * again (a day of 20,000 with --limit 2000: 1.2x the time). */
+	enum sel_use use = (full & PM_ARTICLE_SHAPE) == PM_BUILD_LEAN && q->limit < 0
+			   ? SEL_ROWS_LEAN : SEL_ROWS;
 
 	if (build_select(q, use, q->sort, &b, err))
 		goto out;
@@ -764,8 +815,15 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *art;
 		int64_t trid = sqlite3_column_int64(st, 0);
-		int r = use == SEL_ROWS_LEAN ? article_from_row(a, st, 3, trid, full, &art, err)
-					     : pm_archive_build(a, trid, full, &art, err);
+		int r;
+
+		if (use == SEL_ROWS_LEAN) {
+			if (!memo)
+				memo = json_object();
+			r = article_from_row(a, st, 3, trid, full, memo, &art, err);
+		} else {
+			r = pm_archive_build(a, trid, full, &art, err);
+		}
 		if (r)
 			goto out;
 		if (!art)
@@ -781,6 +839,7 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 	}
 	ret = 0;
 out:
+	json_decref(memo);
 	sqlite3_finalize(st);
 	built_release(&b);
 	return ret;
