@@ -14,7 +14,9 @@
 
 struct pm_archive;
 
-enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1 };
+/* PM_ARCHIVE_QUERY is a read-only open for one query that passes over its
+ * rows once (query, export): a smaller page cache (archive/store.c). */
+enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1, PM_ARCHIVE_QUERY = 2 };
 
 /* Schema version this build writes (PRAGMA user_version). */
 #define PM_ARCHIVE_SCHEMA 8

@@ -423,7 +423,7 @@ int cli_query_main(int argc, char **argv, int export_mode)
 		}
 		free(fts);
 	}
-	if (pm_archive_open(env.db, PM_ARCHIVE_READ, &a, &err)) {
+	if (pm_archive_open(env.db, PM_ARCHIVE_QUERY, &a, &err)) {
 		ret = cli_fail(&err);
 		goto out;
 	}
