@@ -76,7 +76,8 @@ int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
  * article object and returns 0 to go on. The object has the full shape's
  * fields (misinfo with its verdict, correction and reference) except text,
  * summary, author, the tags' evidence and the extra pipeline fields: what a
- * digest shows, read without the bodies. */
+ * digest shows, read without the bodies. fn must not change it: articles
+ * of one outlet share one "source" object. */
 int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 			     int (*fn)(void *ctx, json_t *article), void *ctx,
 			     struct pm_err *err);
@@ -134,7 +135,9 @@ int pm_query_set_days(struct pm_query *q, const char *since, const char *until,
 int pm_sort_parse(const char *s, enum pm_sort *out);
 
 /* Calls fn with a borrowed article object (full: see pm_archive_get) for
- * each match, in the query's order. fn returns 0 to go on. */
+ * each match, in the query's order. fn returns 0 to go on, and must not
+ * change the object: in the lean shape articles of one outlet share one
+ * "source" object. */
 /* As pm_archive_query's `full`: the brief shape without text, summary and
  * author, for output that shows none of them (a CSV of ids and titles
  * need not copy 2,000 bodies out of the file). */
