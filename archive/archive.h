@@ -183,6 +183,11 @@ void pm_csv_field(struct pm_buf *b, const char *s);
  * ("source" is the source id, "tags" joins tags with ';'). Returns a new
  * string, or NULL when the field name is unknown. */
 char *pm_article_field_text(json_t *article, const char *field);
+/* The text of a field that is one string of the article object, borrowed
+ * from it without a copy (*out NULL for a null or missing value, which
+ * pm_article_field_text gives as ""): 1. 0 for a field it must build
+ * (tags, misinfo, score) or does not know. */
+int pm_article_field_borrow(json_t *article, const char *field, const char **out);
 /* 1 if name is a field pm_article_field_text knows. */
 int pm_article_field_valid(const char *name);
 
