@@ -14,7 +14,9 @@
 
 struct pm_archive;
 
-enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1 };
+/* PM_ARCHIVE_QUERY is a read-only open for one query that passes over its
+ * rows once (query, export): a smaller page cache (archive/store.c). */
+enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1, PM_ARCHIVE_QUERY = 2 };
 
 /* Schema version this build writes (PRAGMA user_version). */
 #define PM_ARCHIVE_SCHEMA 8
@@ -74,7 +76,8 @@ int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
  * article object and returns 0 to go on. The object has the full shape's
  * fields (misinfo with its verdict, correction and reference) except text,
  * summary, author, the tags' evidence and the extra pipeline fields: what a
- * digest shows, read without the bodies. */
+ * digest shows, read without the bodies. fn must not change it: articles
+ * of one outlet share one "source" object. */
 int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 			     int (*fn)(void *ctx, json_t *article), void *ctx,
 			     struct pm_err *err);
@@ -132,11 +135,19 @@ int pm_query_set_days(struct pm_query *q, const char *since, const char *until,
 int pm_sort_parse(const char *s, enum pm_sort *out);
 
 /* Calls fn with a borrowed article object (full: see pm_archive_get) for
- * each match, in the query's order. fn returns 0 to go on. */
+ * each match, in the query's order. fn returns 0 to go on, and must not
+ * change the object: in the lean shape articles of one outlet share one
+ * "source" object. */
 /* As pm_archive_query's `full`: the brief shape without text, summary and
  * author, for output that shows none of them (a CSV of ids and titles
  * need not copy 2,000 bodies out of the file). */
 #define PM_ARTICLE_LEAN 3
+/* Flags ORed into `full` for output that shows neither the tags (nor the
+ * score taken from them) or the misinformation flags: the article object
+ * then lacks that key, and the archive skips a look-up per article. */
+#define PM_ARTICLE_SHAPE 0x0f /* the shape part of `full` */
+#define PM_ARTICLE_NO_TAGS 0x10
+#define PM_ARTICLE_NO_MISINFO 0x20
 int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err);
 
@@ -172,6 +183,11 @@ void pm_csv_field(struct pm_buf *b, const char *s);
  * ("source" is the source id, "tags" joins tags with ';'). Returns a new
  * string, or NULL when the field name is unknown. */
 char *pm_article_field_text(json_t *article, const char *field);
+/* The text of a field that is one string of the article object, borrowed
+ * from it without a copy (*out NULL for a null or missing value, which
+ * pm_article_field_text gives as ""): 1. 0 for a field it must build
+ * (tags, misinfo, score) or does not know. */
+int pm_article_field_borrow(json_t *article, const char *field, const char **out);
 /* 1 if name is a field pm_article_field_text knows. */
 int pm_article_field_valid(const char *name);
 

@@ -45,6 +45,23 @@ int pm_article_field_valid(const char *name)
 	return 0;
 }
 
+int pm_article_field_borrow(json_t *art, const char *name, const char **out)
+{
+	*out = NULL;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *v;
+		if (strcmp(name, fields[i].name))
+			continue;
+		if (!fields[i].key)
+			return 0; /* tags, misinfo, score: built */
+		v = json_object_get(fields[i].in_source ? json_object_get(art, "source") : art,
+				    fields[i].key);
+		*out = json_string_value(v); /* NULL unless a string */
+		return 1;
+	}
+	return 0;
+}
+
 char *pm_article_field_text(json_t *art, const char *name)
 {
 	struct pm_buf b = PM_BUF_INIT;

@@ -179,25 +179,137 @@ static int build_misinfo(struct pm_archive *a, int64_t trid, int shape, json_t *
 	return 0;
 }
 
+/* The article columns pm_archive_build reads, in the order article_from_row
+ * takes them; the bodies (text, summary, author, fingerprint, extra) are
+ * NULL in the shapes that do not show them: SQLite would copy each one out
+ * of its overflow pages only for it to be dropped. */
+#define ROW_COLS_BODY "a.id, a.url, a.title, a.text, a.summary, a.author, a.published," \
+		      " a.fetched, a.lang, a.source_id, a.cluster, a.fingerprint, a.extra"
+#define ROW_COLS_LEAN "a.id, a.url, a.title, NULL, NULL, NULL, a.published," \
+		      " a.fetched, a.lang, a.source_id, a.cluster, NULL, NULL"
+#define ROW_NCOLS 13
+/* then, where the sources row s is joined: */
+#define ROW_COLS_SOURCE "s.name, s.country, s.region, s.type"
+
+/* The source object of source_id, from the 4 columns of st from column c
+ * on (ROW_COLS_SOURCE). */
+static json_t *source_object(sqlite3_stmt *st, int c, const char *source_id)
+{
+	json_t *src = json_object();
+
+	json_object_set_new(src, "id", json_string(source_id));
+	json_object_set_new(src, "name", str_or_null(st, c + 0));
+	json_object_set_new(src, "country", str_or_null(st, c + 1));
+	json_object_set_new(src, "region", str_or_null(st, c + 2));
+	json_object_set_new(src, "type", str_or_null(st, c + 3));
+	return src;
+}
+
+/* The source object of source_id read once per query: *memo maps ids to
+ * objects, shared by the query's articles (a week's articles come from a
+ * few hundred outlets; a join in the query's own SQL changed its plans). */
+static int source_memo(struct pm_archive *a, json_t *memo, const char *source_id,
+		       json_t **out, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	json_t *src = json_object_get(memo, source_id);
+	int rc;
+
+	*out = NULL;
+	if (src) {
+		*out = json_incref(src);
+		return 0;
+	}
+	if (pm_archive_cached(a, "SELECT " ROW_COLS_SOURCE " FROM sources s WHERE s.id = ?1", &st, err))
+		return -1;
+	sqlite3_bind_text(st, 1, source_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		src = source_object(st, 0, source_id);
+	} else if (rc == SQLITE_DONE) {
+		/* as the LEFT JOIN: an id without a row has null fields */
+		src = json_pack("{s:s, s:n, s:n, s:n, s:n}", "id", source_id, "name", "country",
+				"region", "type");
+	}
+	sqlite3_reset(st);
+	if (!src)
+		return pm_archive_sqlerr(a, "reading a source", err);
+	json_object_set_new(memo, source_id, src);
+	*out = json_incref(src);
+	return 0;
+}
+
+/* Builds the article object from the ROW_NCOLS columns of st's current
+ * row that start at column c (ROW_COLS_*), with its tags and flags read by
+ * trid. Its source: from the ROW_COLS_SOURCE columns that follow, or, with
+ * memo, from source_memo. shape may carry PM_ARTICLE_NO_TAGS and
+ * PM_ARTICLE_NO_MISINFO. */
+static int article_from_row(struct pm_archive *a, sqlite3_stmt *st, int c, int64_t trid,
+			    int shape, json_t *memo, json_t **out, struct pm_err *err)
+{
+	json_t *art, *src = NULL;
+	int flags = shape & ~PM_ARTICLE_SHAPE;
+	int body;
+	const char *source_id = pm_col_text(st, c + 9);
+
+	shape &= PM_ARTICLE_SHAPE;
+	body = shape != PM_BUILD_DIGEST && shape != PM_BUILD_LEAN;
+	*out = NULL;
+	if (!source_id)
+		src = json_null();
+	else if (!memo)
+		src = source_object(st, c + ROW_NCOLS, source_id);
+	else if (source_memo(a, memo, source_id, &src, err))
+		return -1;
+	/* DESIGN.md key order: tests and people diff these lines */
+	art = json_object();
+	json_object_set_new(art, "id", str_or_null(st, c + 0));
+	json_object_set_new(art, "url", str_or_null(st, c + 1));
+	json_object_set_new(art, "title", str_or_null(st, c + 2));
+	if (body) {
+		json_object_set_new(art, "text", str_or_null(st, c + 3));
+		json_object_set_new(art, "summary", str_or_null(st, c + 4));
+		json_object_set_new(art, "author", str_or_null(st, c + 5));
+	}
+	json_object_set_new(art, "published", str_or_null(st, c + 6));
+	json_object_set_new(art, "fetched", str_or_null(st, c + 7));
+	json_object_set_new(art, "lang", str_or_null(st, c + 8));
+	json_object_set_new(art, "source", src);
+	if (!(flags & PM_ARTICLE_NO_TAGS) && build_tags(a, trid, shape, art, err))
+		goto fail;
+	if (!(flags & PM_ARTICLE_NO_MISINFO) && build_misinfo(a, trid, shape, art, err))
+		goto fail;
+	json_object_set_new(art, "cluster", str_or_null(st, c + 10));
+	if (shape == PM_BUILD_FULL) {
+		const char *extra = pm_col_text(st, c + 12);
+		json_object_set_new(art, "fingerprint", str_or_null(st, c + 11));
+		if (extra) {
+			json_t *x = json_loads(extra, 0, NULL);
+			if (json_is_object(x))
+				json_object_update_missing(art, x);
+			json_decref(x);
+		}
+	}
+	*out = art;
+	return 0;
+fail:
+	json_decref(art);
+	return -1;
+}
+
 int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out,
 		     struct pm_err *err)
 {
 	sqlite3_stmt *st;
-	json_t *art, *src;
-	int body = shape != PM_BUILD_DIGEST && shape != PM_BUILD_LEAN;
-	int rc;
+	int s = shape & PM_ARTICLE_SHAPE;
+	int body = s != PM_BUILD_DIGEST && s != PM_BUILD_LEAN;
+	int rc, r;
 
 	*out = NULL;
-	/* the digest shape does not select the bodies: SQLite would copy each
-	 * one out of its overflow pages only for it to be dropped */
-	if (pm_archive_cached(a, body ? "SELECT a.id, a.url, a.title, a.text, a.summary, a.author, a.published,"
-			      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
-			      " a.cluster, a.fingerprint, a.extra"
-			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1"
-			      : "SELECT a.id, a.url, a.title, NULL, NULL, NULL, a.published,"
-			      " a.fetched, a.lang, a.source_id, s.name, s.country, s.region, s.type,"
-			      " a.cluster, NULL, NULL"
-			      " FROM articles a LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1",
+	if (pm_archive_cached(a, body ? "SELECT " ROW_COLS_BODY ", " ROW_COLS_SOURCE " FROM articles a"
+			      " LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1"
+			      : "SELECT " ROW_COLS_LEAN ", " ROW_COLS_SOURCE " FROM articles a"
+			      " LEFT JOIN sources s ON s.id = a.source_id WHERE a.trid = ?1",
 			      &st, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, trid);
@@ -206,49 +318,9 @@ int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? 0 : pm_archive_sqlerr(a, "reading an article", err);
 	}
-	/* DESIGN.md key order: tests and people diff these lines */
-	art = json_object();
-	json_object_set_new(art, "id", str_or_null(st, 0));
-	json_object_set_new(art, "url", str_or_null(st, 1));
-	json_object_set_new(art, "title", str_or_null(st, 2));
-	if (body) {
-		json_object_set_new(art, "text", str_or_null(st, 3));
-		json_object_set_new(art, "summary", str_or_null(st, 4));
-		json_object_set_new(art, "author", str_or_null(st, 5));
-	}
-	json_object_set_new(art, "published", str_or_null(st, 6));
-	json_object_set_new(art, "fetched", str_or_null(st, 7));
-	json_object_set_new(art, "lang", str_or_null(st, 8));
-	if (sqlite3_column_type(st, 9) == SQLITE_NULL) {
-		src = json_null();
-	} else {
-		src = json_object();
-		json_object_set_new(src, "id", str_or_null(st, 9));
-		json_object_set_new(src, "name", str_or_null(st, 10));
-		json_object_set_new(src, "country", str_or_null(st, 11));
-		json_object_set_new(src, "region", str_or_null(st, 12));
-		json_object_set_new(src, "type", str_or_null(st, 13));
-	}
-	json_object_set_new(art, "source", src);
-	if (build_tags(a, trid, shape, art, err) || build_misinfo(a, trid, shape, art, err)) {
-		sqlite3_reset(st);
-		json_decref(art);
-		return -1;
-	}
-	json_object_set_new(art, "cluster", str_or_null(st, 14));
-	if (shape == PM_BUILD_FULL) {
-		const char *extra = pm_col_text(st, 16);
-		json_object_set_new(art, "fingerprint", str_or_null(st, 15));
-		if (extra) {
-			json_t *x = json_loads(extra, 0, NULL);
-			if (json_is_object(x))
-				json_object_update_missing(art, x);
-			json_decref(x);
-		}
-	}
+	r = article_from_row(a, st, 0, trid, shape, NULL, out, err);
 	sqlite3_reset(st);
-	*out = art;
-	return 0;
+	return r;
 }
 
 int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
@@ -276,29 +348,6 @@ int pm_archive_get(struct pm_archive *a, const char *id, int full, json_t **out,
 	return pm_archive_build(a, trid, full, out, err);
 }
 
-/* Runs st (selecting article trids in column 0) and calls fn per article. */
-static int each_id(struct pm_archive *a, sqlite3_stmt *st, int shape,
-		   int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *art;
-		int r = pm_archive_build(a, sqlite3_column_int64(st, 0), shape, &art, err);
-		if (r)
-			return -1;
-		if (!art)
-			continue;
-		r = fn(ctx, art);
-		json_decref(art);
-		if (r)
-			return 0;
-	}
-	if (rc != SQLITE_DONE)
-		return pm_archive_sqlerr(a, "reading articles", err);
-	return 0;
-}
-
 /* The scope test, on an articles row named a, with the tag list as ?3 */
 #define IN_SCOPE "(?3 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.article = a.trid" \
 		 " AND t.tag IN (SELECT value FROM json_each(?3))))"
@@ -322,16 +371,37 @@ int pm_archive_each_in_range(struct pm_archive *a, time_t from, time_t to,
 			     struct pm_err *err)
 {
 	sqlite3_stmt *st;
-	int r;
+	json_t *memo = json_object();
+	int rc, r = 0;
 
-	if (prep(a, "SELECT trid FROM articles a WHERE ts >= ?1 AND ts < ?2 AND " IN_SCOPE
-		    " ORDER BY ts, id", &st, err))
+	/* the article's columns are sorted with its trid (as in
+	 * pm_archive_query): fetched again by trid after the sort, every row
+	 * of a 20,000-article day was read from the file a second time */
+	if (prep(a, "SELECT trid, " ROW_COLS_LEAN " FROM articles a WHERE ts >= ?1 AND ts < ?2 AND "
+		    IN_SCOPE " ORDER BY ts, id", &st, err)) {
+		json_decref(memo);
 		return -1;
+	}
 	sqlite3_bind_int64(st, 1, (int64_t)from);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
 	bind_scope(a, st, 3);
-	r = each_id(a, st, PM_BUILD_DIGEST, fn, ctx, err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *art;
+		if (article_from_row(a, st, 1, sqlite3_column_int64(st, 0), PM_BUILD_DIGEST, memo, &art, err)) {
+			r = -1;
+			break;
+		}
+		r = fn(ctx, art);
+		json_decref(art);
+		if (r) {
+			r = 0;
+			break;
+		}
+	}
+	if (!r && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = pm_archive_sqlerr(a, "reading articles", err);
 	sqlite3_finalize(st);
+	json_decref(memo);
 	return r;
 }
 
@@ -538,9 +608,10 @@ static void built_release(struct built *b)
 		free(b->owned[i]);
 }
 
-/* What a select is for: rows to show (with a score to sort by), or only
- * times to count (no score, no rank). */
-enum sel_use { SEL_ROWS, SEL_COUNT };
+/* What a select is for: rows to show (with a score to sort by), rows to
+ * show with the article's own columns (ROW_COLS_LEAN) after those three,
+ * or only times to count (no score, no rank). */
+enum sel_use { SEL_ROWS, SEL_ROWS_LEAN, SEL_COUNT };
 
 /* Builds "SELECT id, ts, score FROM ... WHERE ..." for q (columns named
  * id, ts and score). Plans, checked with EXPLAIN QUERY PLAN on a
@@ -573,7 +644,7 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 	need_s = q->region || q->type;
 	/* rows are ordered by time, then by the article's hex id, which only
 	 * the articles table has (tags are keyed by trid since schema 5) */
-	need_a = use == SEL_ROWS || drive == q->ntags || q->source || q->lang || need_s || b->fts;
+	need_a = use != SEL_COUNT || drive == q->ntags || q->source || q->lang || need_s || b->fts;
 	/* idx: the article's key in tags, evidence and misinfo (its trid) */
 	idx = drive < q->ntags ? "t0.article" : "a.trid";
 	b->idx = "a.id";
@@ -598,7 +669,10 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 		}
 		pm_buf_adds(&b->sql, ")");
 	}
-	pm_buf_adds(&b->sql, " AS score FROM ");
+	pm_buf_adds(&b->sql, " AS score");
+	if (use == SEL_ROWS_LEAN)
+		pm_buf_adds(&b->sql, ", " ROW_COLS_LEAN);
+	pm_buf_adds(&b->sql, " FROM ");
 	if (drive < q->ntags)
 		pm_buf_adds(&b->sql, need_a ? "tags t0 JOIN articles a ON a.trid = t0.article" : "tags t0");
 	else
@@ -607,7 +681,7 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 		pm_buf_adds(&b->sql, " LEFT JOIN sources s ON s.id = a.source_id");
 	if (b->fts) {
 		pm_buf_addf(&b->sql, " JOIN (SELECT rowid AS r%s FROM articles_fts WHERE articles_fts MATCH ?",
-			    use == SEL_ROWS && sort == PM_SORT_SCORE ? ", rank" : "");
+			    use != SEL_COUNT && sort == PM_SORT_SCORE ? ", rank" : "");
 		if (add_text(&b->p, b->fts, err))
 			return -1;
 		if (q->has_since) {
@@ -696,9 +770,21 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 {
 	struct built b;
 	sqlite3_stmt *st = NULL;
+	json_t *memo = NULL;
 	int rc, ret = -1;
+	/* Without bodies or a --limit, the sort carries the article's columns
+	 * and each row is built from them. Fetched again by trid after the
+	 * sort, every row's page had left SQLite's page cache while the sort
+	 * filled up and was read from the file a second time: a week's phrase
+	 * query made 4,963 reads for 2,581 rows (the sqlite3 shell, carrying
+	 * its columns: 2,522). Bodies (2 KB apiece) are too much to sort; with
+	 * a --limit SQLite keeps only the first rows of the sort, and carrying
+	 * the columns of every candidate cost more than reading the few kept
+	 * again (a day of 20,000 with --limit 2000: 1.2x the time). */
+	enum sel_use use = (full & PM_ARTICLE_SHAPE) == PM_BUILD_LEAN && q->limit < 0
+			   ? SEL_ROWS_LEAN : SEL_ROWS;
 
-	if (build_select(q, SEL_ROWS, q->sort, &b, err))
+	if (build_select(q, use, q->sort, &b, err))
 		goto out;
 	/* qualified: "ts" alone is ambiguous when tags and articles are joined */
 	switch (q->sort) {
@@ -712,15 +798,30 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 		pm_buf_addf(&b.sql, " ORDER BY score IS NULL, score DESC, %s DESC, %s", b.tsx, b.idx);
 		break;
 	}
-	pm_buf_adds(&b.sql, " LIMIT ? OFFSET ?");
-	if (add_int(&b.p, q->limit < 0 ? -1 : q->limit, err) ||
-	    add_int(&b.p, q->offset < 0 ? 0 : q->offset, err))
-		goto out;
+	/* no LIMIT clause without paging: with one, SQLite sorts into an
+	 * ephemeral B-tree (to keep only the first rows) whose page-sized
+	 * allocations were a tenth of a week's phrase query; without, its
+	 * sorter sorts in a few large blocks */
+	if (q->limit >= 0 || q->offset > 0) {
+		pm_buf_adds(&b.sql, " LIMIT ? OFFSET ?");
+		if (add_int(&b.p, q->limit < 0 ? -1 : q->limit, err) ||
+		    add_int(&b.p, q->offset < 0 ? 0 : q->offset, err))
+			goto out;
+	}
 	if (prepare_built(a, &b, &st, err))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *art;
-		int r = pm_archive_build(a, sqlite3_column_int64(st, 0), full, &art, err);
+		int64_t trid = sqlite3_column_int64(st, 0);
+		int r;
+
+		if (use == SEL_ROWS_LEAN) {
+			if (!memo)
+				memo = json_object();
+			r = article_from_row(a, st, 3, trid, full, memo, &art, err);
+		} else {
+			r = pm_archive_build(a, trid, full, &art, err);
+		}
 		if (r)
 			goto out;
 		if (!art)
@@ -736,6 +837,7 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 	}
 	ret = 0;
 out:
+	json_decref(memo);
 	sqlite3_finalize(st);
 	built_release(&b);
 	return ret;

@@ -7,15 +7,16 @@
 # included, with its output written to /dev/null. The big archive is built
 # once (bench/genarchive.py | pressmon archive import) and kept under
 # $BUILD/bench/data; delete archive-1m.db there to build it again.
-# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DB=PATH
-# queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
+# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DATA=DIR
+# keeps the data there instead (another worktree's build/bench/data: the
+# 1M archive is 8.6 GB, built once); ARCHIVE_DB=PATH queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
 # 2026-03-02..08), SKIP_IMPORT=1 skips part 1; COMPARE_PM (below) compares
-# story clusters with another build.
+# story clusters with another build, QUERY_CMP_PM the output of queries.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PM=$PWD/$BUILD/pressmon
-DATA=$PWD/$BUILD/bench/data
+DATA=${ARCHIVE_DATA:-$PWD/$BUILD/bench/data}
 RUNS=${RUNS:-7}
 IMPORT_N=${IMPORT_N:-20000}
 ARCHIVE_N=${ARCHIVE_N:-1000000}
@@ -153,6 +154,68 @@ if [ ! -f "$PEER" ]; then
 		INSERT INTO fts(rowid, title, text) SELECT trid, title, text FROM arch.articles;"
 	mv "$PEER.tmp" "$PEER"
 fi
+S1=${WEEK_SINCE:-2026-03-02} U1=${WEEK_UNTIL:-2026-03-08}
+# QUERY_CMP_PM=/path/to/another/pressmon: run a set of queries and exports
+# (every format, field choice, filter, sort, paging and count) on $DB with
+# both builds and compare their output byte for byte; exits 1 when any
+# differs, and runs nothing else. The dates suit the benchmark archive.
+if [ -n "${QUERY_CMP_PM:-}" ]; then
+	W="--since $S1 --until $U1" D="--since $S1 --until $S1"
+	F=id,published,source,title
+	cat > "$TMP/queries" <<-EOF
+	--tag unsc-referral $W --format csv --fields $F
+	$W --format csv --fields $F '"arrest warrant"'
+	--tag unsc-referral $W --format csv
+	--tag unsc-referral $W
+	--tag unsc-referral $W --format json
+	--tag unsc-referral $W --format ndjson
+	--tag unsc-referral $W --format ndjson --fields id,tags,misinfo,source
+	--tag unsc-referral $W --format json --fields id,title
+	--tag unsc-referral $W --format csv --fields id,tags,misinfo,score,cluster,source_name,country,region,type,url,fetched,lang
+	--tag unsc-referral $W --format csv --sort score --fields id,score,title
+	--tag unsc-referral $W --format csv --sort published --limit 10 --offset 5
+	--tag unsc-referral $W --format csv --fields id,text,summary,author --limit 50
+	--tag 'situation:*' $D --format csv --fields id,tags
+	--tag icc --tag voice:un $D --format csv --region africa --lang fr
+	--tag icc $D --format table --type public
+	--misinfo icc-death-penalty $D --format csv --fields id,misinfo,tags
+	--misinfo icc-death-penalty $D --format ndjson
+	$W --format ndjson '"arrest warrant"'
+	$W --format csv --sort score --fields id,score,title '"arrest warrant"'
+	$D --format table --tag icc warrant OR referral
+	$D --format csv --tz Asia/Kathmandu --fields id,published,title court
+	$D --format csv --limit 500 --fields id,published,source,lang,title
+	$D --format csv --offset 100 --fields id,published,source,lang,title
+	--tag arrest-warrant --since 2026-01-01 --until 2026-12-31 --count-by day --format csv
+	--tag icc --since 2026-01-01 --until 2026-12-31 --count-by week --format json
+	--tag icc --since 2026-01-01 --until 2026-12-31 --count-by month --format table --tz America/St_Johns
+	--tag icc $W --count-by tag --format csv
+	--tag icc $W --count-by source --format ndjson --limit 20
+	$W --count-by region --format csv '"arrest warrant"'
+	--tag voice:un $W --count-by lang --format csv
+	--tag voice:un $W --count-by type --format csv --region europe
+	--tag voice:un $W --count-by day --format csv --lang en
+	--tag unsc-referral --limit 30 --format csv --fields id,published,title
+	EOF
+	n=0 bad=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		eval "set -- $line"
+		"$PM" query --db "$DB" "$@" > "$TMP/new" 2>&1 || true
+		"$QUERY_CMP_PM" query --db "$DB" "$@" > "$TMP/old" 2>&1 || true
+		cmp -s "$TMP/old" "$TMP/new" || { bad=$((bad + 1)); echo "differs: query $line"; }
+	done < "$TMP/queries"
+	for args in "--tag unsc-referral $D" "--full $D court"; do
+		n=$((n + 1))
+		"$PM" archive export --db "$DB" $args > "$TMP/new" 2>&1 || true
+		"$QUERY_CMP_PM" archive export --db "$DB" $args > "$TMP/old" 2>&1 || true
+		cmp -s "$TMP/old" "$TMP/new" || { bad=$((bad + 1)); echo "differs: archive export $args"; }
+	done
+	echo "$n queries and exports: $((n - bad)) identical, $bad differ"
+	[ "$bad" = 0 ]
+	exit
+fi
+
 echo
 echo "== queries on $(sqlite3 "$DB" 'SELECT count(*) FROM articles') articles ($(du -m "$DB" | cut -f1) MB), median of $RUNS runs, process start included"
 printf '%-34s %10s %10s %8s %8s %s\n' query "pressmon" "sqlite3" ratio rows "(ms wall; CPU ms in brackets)"
@@ -162,7 +225,6 @@ show() { # name, pressmon result, sqlite3 result
 		"$(ratio "$2" "$5")" "$4" "$3" "$6" "$([ "$4" = "$7" ] || echo "  (rows differ: $4 vs $7)")"
 }
 FIELDS=id,published,source,title
-S1=${WEEK_SINCE:-2026-03-02} U1=${WEEK_UNTIL:-2026-03-08}
 SEC() { python3 -c "import calendar,datetime,sys; print(calendar.timegm(datetime.date.fromisoformat(sys.argv[1]).timetuple()) + int(sys.argv[2])*86400)" "$@"; }
 T0=$(SEC $S1 0) T1=$(SEC $U1 1)
 

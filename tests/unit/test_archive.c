@@ -724,6 +724,27 @@ static void test_csv(void)
 	free(s);
 	CHECK(pm_article_field_text(o, "nonsense") == NULL);
 	CHECK(!pm_article_field_valid("nonsense") && pm_article_field_valid("source_name"));
+	{
+		/* the borrowed text of a string field is what the built text
+		 * says ("" for a null or missing value); the rest are built */
+		static const char *const all[] = { "id", "url", "title", "text", "summary", "author",
+						   "published", "fetched", "lang", "cluster", "source",
+						   "source_name", "country", "region", "type" };
+		const char *v;
+		json_object_set_new(o, "author", json_null());
+		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+			s = pm_article_field_text(o, all[i]);
+			CHECK(pm_article_field_borrow(o, all[i], &v) == 1);
+			CHECK_STR(v ? v : "", s);
+			free(s);
+		}
+		CHECK(pm_article_field_borrow(o, "author", &v) == 1 && v == NULL);
+		CHECK(pm_article_field_borrow(o, "region", &v) == 1 && v && !strcmp(v, "europe"));
+		CHECK(pm_article_field_borrow(o, "tags", &v) == 0 && v == NULL);
+		CHECK(pm_article_field_borrow(o, "misinfo", &v) == 0);
+		CHECK(pm_article_field_borrow(o, "score", &v) == 0);
+		CHECK(pm_article_field_borrow(o, "nonsense", &v) == 0);
+	}
 	json_decref(o);
 }
 

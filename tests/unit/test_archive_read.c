@@ -1,8 +1,10 @@
 /* tests/unit/test_archive_read.c: how the digest reads the archive — one
  * snapshot that a committing writer does not disturb, and the digest shape
  * of an article (no bodies, no evidence, misinfo with its correction) —
- * and the lean shape a query without body fields reads. */
+ * and the lean shape a query without body fields reads, built from the
+ * columns sorted with its rows. */
 #include "archive/archive.h"
+#include "core/buf.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "testlib.h"
@@ -248,6 +250,165 @@ static void test_tag_quarters(void)
 	free(path);
 }
 
+/* An article of the lean-query test: source i % 4 (3: none), tags by i. */
+static json_t *lean_article(int i)
+{
+	static const char *const src[] = { "src-a", "src-b", "src-c" };
+	char id[17], pub[32];
+	json_t *o;
+
+	snprintf(id, sizeof(id), "%016x", 0x5000 + i * 7919);
+	snprintf(pub, sizeof(pub), "2026-06-%02dT%02d:00:00Z", 10 + i % 5, i % 3); /* ties in time */
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:f}],s:[]}", "id", id, "url", "https://example.org/l",
+		      "title", i % 2 ? "The court, \"quoted\"" : "Another court story",
+		      "text", "A body the lean shape never reads.", "published", pub,
+		      "tags", "tag", "icc", "score", 1.0 + i % 3, "misinfo");
+	if (i % 4 < 3)
+		json_object_set_new(o, "source", json_pack("{s:s,s:s,s:s}", "id", src[i % 4], "name",
+							  "Outlet", "region", i % 4 ? "europe" : "africa"));
+	else
+		json_object_set_new(o, "source", json_null());
+	if (i % 3 == 0)
+		json_array_append_new(json_object_get(o, "tags"), json_pack("{s:s,s:n}", "tag", "unsc-referral", "score"));
+	if (i % 5 == 0)
+		json_array_append_new(json_object_get(o, "misinfo"),
+				      json_pack("{s:s,s:s}", "claim", "icc-is-un-court", "sentence", "One."));
+	return o;
+}
+
+/* The lean rows of a query (their columns sorted with them, or fetched
+ * again by trid under a --limit) against each article read alone, less
+ * what the flags leave out; *n (OUT) is how many rows came. */
+static int lean_rows_agree(struct pm_archive *a, struct pm_query *q, int flags, long long *n)
+{
+	json_t *got = json_array(), *art;
+	struct pm_err err;
+	size_t i;
+	int ok = 1;
+
+	pm_err_init(&err);
+	if (pm_archive_query(a, q, PM_ARTICLE_LEAN | flags, collect, got, &err)) {
+		fprintf(stderr, "query: %s\n", err.msg);
+		json_decref(got);
+		return 0;
+	}
+	*n = (long long)json_array_size(got);
+	json_array_foreach(got, i, art) {
+		json_t *want = NULL;
+		char *x, *y;
+		if (pm_archive_get(a, json_string_value(json_object_get(art, "id")), 0, &want, &err) || !want) {
+			ok = 0;
+			break;
+		}
+		json_object_del(want, "text");
+		json_object_del(want, "summary");
+		json_object_del(want, "author");
+		if (flags & PM_ARTICLE_NO_TAGS)
+			json_object_del(want, "tags");
+		if (flags & PM_ARTICLE_NO_MISINFO)
+			json_object_del(want, "misinfo");
+		/* key order too: output is diffed */
+		x = json_dumps(art, JSON_COMPACT);
+		y = json_dumps(want, JSON_COMPACT);
+		if (strcmp(x, y)) {
+			fprintf(stderr, "lean row differs:\n  %s\n  %s\n", x, y);
+			ok = 0;
+		}
+		free(x);
+		free(y);
+		json_decref(want);
+	}
+	json_decref(got);
+	return ok;
+}
+
+/* the ids of a query's rows, in order, as one string */
+static char *query_ids(struct pm_archive *a, struct pm_query *q, int full)
+{
+	json_t *got = json_array(), *art;
+	struct pm_err err;
+	struct pm_buf b = PM_BUF_INIT;
+	size_t i;
+
+	pm_err_init(&err);
+	pm_buf_add(&b, "", 0);
+	if (pm_archive_query(a, q, full, collect, got, &err) == 0)
+		json_array_foreach(got, i, art)
+			pm_buf_addf(&b, "%s,", json_string_value(json_object_get(art, "id")));
+	json_decref(got);
+	return pm_buf_detach(&b, NULL);
+}
+
+static void test_lean_rows(void)
+{
+	char *path = xasprintf("%s/lean.db", tmpdir);
+	struct pm_archive *w = NULL, *a = NULL;
+	struct pm_err err;
+	struct pm_query q;
+	const char *tags[1] = { "icc" };
+	long long n = 0;
+
+	TEST("lean query rows built from the sorted columns");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_WRITE, &w, &err) == 0);
+	for (int i = 0; i < 24; i++) {
+		json_t *o = lean_article(i);
+		CHECK(pm_archive_put(w, o, &err) == 0);
+		json_decref(o);
+	}
+	pm_archive_close(w);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_QUERY, &a, &err) == 0); /* as query opens it */
+	if (!a) {
+		free(path);
+		return;
+	}
+	pm_query_init(&q);
+	CHECK(lean_rows_agree(a, &q, 0, &n));
+	CHECK_INT(n, 24);
+	CHECK(lean_rows_agree(a, &q, PM_ARTICLE_NO_TAGS | PM_ARTICLE_NO_MISINFO, &n));
+	CHECK_INT(n, 24);
+	q.tags = tags;
+	q.ntags = 1;
+	q.sort = PM_SORT_SCORE;
+	CHECK(lean_rows_agree(a, &q, PM_ARTICLE_NO_MISINFO, &n));
+	CHECK_INT(n, 24);
+	q.sort = PM_SORT_PUBLISHED;
+	q.text = "court";
+	CHECK(lean_rows_agree(a, &q, PM_ARTICLE_NO_TAGS, &n));
+	CHECK_INT(n, 24);
+	q.text = "quoted";
+	CHECK(pm_query_set_days(&q, "2026-06-11", "2026-06-13", NULL, &err) == 0);
+	CHECK(lean_rows_agree(a, &q, 0, &n));
+	CHECK(n > 0 && n < 24);
+	{
+		/* the same rows in the same order whether the columns are
+		 * sorted with them (no --limit), fetched again under a --limit,
+		 * or read with the bodies */
+		char *carried, *limited, *body;
+		pm_query_init(&q);
+		carried = query_ids(a, &q, PM_ARTICLE_LEAN);
+		q.limit = 100;
+		limited = query_ids(a, &q, PM_ARTICLE_LEAN);
+		q.limit = -1;
+		body = query_ids(a, &q, 0);
+		CHECK(strlen(carried) == 24 * 17);
+		CHECK_STR(carried, limited);
+		CHECK_STR(carried, body);
+		q.limit = 5;
+		q.offset = 3;
+		free(limited);
+		limited = query_ids(a, &q, PM_ARTICLE_LEAN);
+		CHECK(strlen(limited) == 5 * 17 && !strncmp(limited, carried + 3 * 17, 5 * 17));
+		CHECK(lean_rows_agree(a, &q, 0, &n));
+		CHECK_INT(n, 5);
+		free(carried);
+		free(limited);
+		free(body);
+	}
+	pm_archive_close(a);
+	free(path);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pm-test-aread-XXXXXX");
@@ -258,6 +419,7 @@ int main(void)
 	test_snapshot();
 	test_digest_shape();
 	test_tag_quarters();
+	test_lean_rows();
 	{
 		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
 		if (system(cmd) != 0)
