@@ -326,6 +326,62 @@ static void test_wire_copies(void)
 	free(p);
 }
 
+/* The writer holds the clustering keys of the buckets it works in
+ * (archive/nearidx): a wire copy must still find an original that another
+ * connection stored meanwhile, and must not find one whose batch was
+ * rolled back. */
+static void test_cluster_writers(void)
+{
+	static const char *wire =
+		"The prosecutor asked the judges on Monday to confirm seven charges against a former "
+		"police chief, including murder and torture committed during the crackdown on protests "
+		"two years ago. The confirmation hearing is set to last three days, and the defence "
+		"will call two witnesses. Victims' lawyers said more than two hundred people had "
+		"applied to take part in the proceedings, most of them relatives of those killed.";
+	static const char *other =
+		"Farmers in the north say the rains came late again this year and the harvest will be "
+		"small, while prices at the market have doubled since the spring.";
+	static const char *hearing =
+		"The hearing opened with a minute of silence for the victims, and the presiding judge "
+		"read out the rights of the accused before the prosecution began its statement.";
+	struct pm_archive *a, *b;
+	struct pm_err err;
+	char *p = db_path("writers.db");
+	json_t *got;
+
+	TEST("a wire copy finds the original another connection stored");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &b, &err) == 0);
+	/* a's first put loads the bucket of the day into a's memory */
+	CHECK(put(a, art("0000000000000f01", "2026-04-06T07:00:00Z", "Harvest late again",
+			 other, "radio", "africa", "public", "en", "[]")) == 0);
+	CHECK(put(b, art("0000000000000f02", "2026-04-06T08:00:00Z", "Seven charges sought",
+			 wire, "wire", "europe", "wire", "en", "[]")) == 0);
+	CHECK(put(a, art("0000000000000f03", "2026-04-06T09:00:00Z", "Prosecutor seeks seven charges",
+			 wire, "paper", "africa", "commercial", "en", "[]")) == 0);
+	CHECK(pm_archive_get(a, "0000000000000f03", 0, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000f02");
+	json_decref(got);
+
+	TEST("a wire copy does not find an original whose batch was rolled back");
+	CHECK(pm_archive_begin(a, &err) == 0);
+	CHECK(put(a, art("0000000000000f04", "2026-04-07T08:00:00Z", "Hearing opens",
+			 hearing, "wire", "europe", "wire", "en", "[]")) == 0);
+	CHECK(pm_archive_rollback(a) == 0);
+	CHECK(pm_archive_begin(a, &err) == 0);
+	CHECK(put(a, art("0000000000000f05", "2026-04-07T09:00:00Z", "Hearing opens in The Hague",
+			 hearing, "paper", "africa", "commercial", "en", "[]")) == 0);
+	CHECK(pm_archive_commit(a, &err) == 0);
+	CHECK(pm_archive_get(a, "0000000000000f05", 0, &got, &err) == 0 && got);
+	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000f05");
+	json_decref(got);
+	CHECK(pm_archive_get(a, "0000000000000f04", 0, &got, &err) == 0 && !got);
+	pm_archive_close(b);
+	pm_archive_close(a);
+	free(p);
+}
+
 /* Schema 8 keys the clustering look-ups by a time bucket of 2^18 s: a
  * window of ±3 days that straddles a bucket boundary (2026-06-24T16:04:16Z
  * is 6799 * 2^18) finds its candidates on both sides, by title, by
@@ -994,6 +1050,7 @@ int main(void)
 	test_cluster();
 	test_wire_copies();
 	test_cluster_buckets();
+	test_cluster_writers();
 	test_batch_writer();
 	test_prune();
 	test_migrate_4();
