@@ -305,8 +305,20 @@ int pm_nearidx_add(struct pm_nearidx *ix, const struct pm_near_ent *e, uint64_t 
 
 	if (!b)
 		return 0;
-	if (ix->nents >= ix->max_ents)
-		return -1;
+	/* full: the buckets farthest in time from this one make room (a
+	 * worker's window moves on; the old buckets must not hold the room
+	 * for ever); -1 only when this bucket alone fills it */
+	while (ix->nents >= ix->max_ents) {
+		int far = -1;
+		int64_t tb = b->tb;
+		for (int i = 0; i < ix->nb; i++)
+			if (ix->b[i].tb != tb && (far < 0 || llabs(ix->b[i].tb - tb) > llabs(ix->b[far].tb - tb)))
+				far = i;
+		if (far < 0)
+			return -1;
+		pm_nearidx_drop(ix, ix->b[far].tb);
+		b = find_bucket(ix, tb); /* the array moved */
+	}
 	it = xcalloc(1, sizeof(*it));
 	it->e = *e;
 	it->e.norm_title = e->norm_title ? xstrdup(e->norm_title) : NULL;

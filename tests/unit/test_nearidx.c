@@ -152,6 +152,25 @@ int main(void)
 	CHECK_INT(pm_nearidx_add(ix, &refs[10].e, refs[10].th, refs[10].lsh), -1);
 	pm_nearidx_drop(ix, tb);
 	CHECK(!pm_nearidx_has(ix, tb));
+
+	TEST("at the bound, the buckets farthest in time make room");
+	pm_nearidx_open(ix, tb - 3);
+	pm_nearidx_open(ix, tb - 1);
+	for (int i = 0; i < 5; i++) {
+		struct pm_near_ent e = refs[i].e;
+		e.trid = ((tb - 3) << 38) + i;
+		CHECK_INT(pm_nearidx_add(ix, &e, 0, refs[i].lsh), 0);
+		e.trid = ((tb - 1) << 38) + i;
+		CHECK_INT(pm_nearidx_add(ix, &e, 0, refs[i].lsh), 0);
+	}
+	pm_nearidx_open(ix, tb);
+	CHECK_INT(pm_nearidx_add(ix, &refs[0].e, refs[0].th, refs[0].lsh), 0);
+	CHECK(!pm_nearidx_has(ix, tb - 3) && pm_nearidx_has(ix, tb - 1) && pm_nearidx_has(ix, tb));
+	{
+		size_t n;
+		pm_nearidx_list(ix, tb, PM_NEAR_LSH0, refs[0].lsh[0], &n);
+		CHECK(n == 1);
+	}
 	pm_nearidx_free(ix);
 	for (int i = 0; i < N; i++)
 		free(refs[i].e.norm_title);
