@@ -210,15 +210,6 @@ static int runner_open(struct runner *r, const char *stage, struct pm_fetch_opts
 		if (pm_archive_stage_init(&r->stages[ST_ARCHIVE], r->p->env.db, err) < 0)
 			return -1;
 		r->have[ST_ARCHIVE] = 1;
-		/* an archive worker of its own commits 5,000 at a time: a commit
-		 * writes the index pages the batch dirtied, and at 1,000 every
-		 * commit rewrote most of them (100,000 pipeline articles: 27.7
-		 * -> 22.4 s CPU, 33.0 -> 25.2 s wall). It takes what the stream
-		 * holds, up to that, so a trickle still commits at once. In
-		 * `run` the archive waits for a full batch from the stages
-		 * before it (runner_loop), and keeps 1,000. */
-		if (!strcmp(stage, "archive"))
-			r->stages[ST_ARCHIVE].batch = 5000;
 	}
 	return 0;
 }
@@ -275,7 +266,7 @@ static void usage_worker(const char *stage)
 	       "  --db PATH           archive database (PRESSMON_DB)\n"
 	       "  --rules DIR         rule files (default classify/rules)\n"
 	       "  --claim-idle SECS   claim entries pending longer than this with another consumer (60)\n"
-	       "  --batch N           entries per turn (64; the archive worker 5000, in run 1000)\n"
+	       "  --batch N           entries per turn (64; archive 5000)\n"
 	       "  --concurrency N     parallel transfers of the fetcher (64)\n"
 	       "  --log-level LEVEL   error, warn, info, debug\n"
 	       "  --log-json          log lines as JSON\n",
