@@ -22,12 +22,6 @@ struct pm_archive {
 	struct { const char *sql; sqlite3_stmt *st; } cache[PM_STMT_CACHE];
 	size_t ncache;
 	int fts_pending;  /* temp.fts_pending may hold rows (see fts_flush) */
-	/* stored articles read as wire-copy candidates (store.c, cand_get):
-	 * an entry is valid while its gen equals cand_gen, which moves on at
-	 * every transaction and every put that replaces a stored article */
-	struct pm_cand *cand;
-	uint32_t cand_gen;
-	size_t cand_used;
 	/* the clustering keys of recent time buckets in memory (nearidx.h),
 	 * kept in step by every put; reset when another connection committed
 	 * (data_version) or a batch was rolled back */
@@ -41,6 +35,10 @@ struct pm_archive {
 /* Forgets the writer's in-memory clustering keys: for a change to the
  * articles that did not go through pm_archive_put (prune). */
 void pm_archive_forget_near(struct pm_archive *a);
+/* Turns the in-memory clustering keys off for this connection: every
+ * look-up goes to SQLite, the path of buckets too big to hold. For tests,
+ * which compare the two. */
+void pm_archive_near_off(struct pm_archive *a);
 
 /* A prepared statement for sql, cached on the connection and reset with
  * its bindings cleared: the caller binds, steps and sqlite3_reset()s it,

@@ -277,14 +277,13 @@ static void items_grow(struct bucket *b)
 }
 
 /* The (kind, value) keys of an item; a kind without a key gets 0. */
-static int item_keys(const struct item *it, int64_t val[PM_NEAR_KINDS])
+static void item_keys(const struct item *it, int64_t val[PM_NEAR_KINDS])
 {
 	for (int k = 0; k < 4; k++)
 		val[k] = (int64_t)((it->e.fp >> (16 * k)) & 0xffff);
 	val[PM_NEAR_TITLE] = (int64_t)it->title_hash;
 	for (int k = 0; k < 10; k++)
 		val[PM_NEAR_LSH0 + k] = it->lsh[k];
-	return 0;
 }
 
 static int has_key(const struct item *it, int kind)
@@ -374,4 +373,21 @@ struct pm_near_ent *const *pm_nearidx_list(const struct pm_nearidx *ix, int64_t 
 		return NULL;
 	*n = nd->n;
 	return node_v((struct node *)nd);
+}
+
+struct pm_near_ent *const *pm_nearidx_list_from(const struct pm_nearidx *ix, int64_t tb, int kind,
+						int64_t value, int64_t from, size_t *n)
+{
+	struct pm_near_ent *const *v = pm_nearidx_list(ix, tb, kind, value, n);
+	size_t lo = 0, hi = *n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((kind >= PM_NEAR_LSH0 ? v[mid]->trid : v[mid]->ts) < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*n -= lo;
+	return v ? v + lo : NULL;
 }

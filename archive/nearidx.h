@@ -56,5 +56,9 @@ void pm_nearidx_remove(struct pm_nearidx *ix, int64_t trid);
  * kind's order; *n = 0 when there are none. Valid until the next change. */
 struct pm_near_ent *const *pm_nearidx_list(const struct pm_nearidx *ix, int64_t tb, int kind,
 					   int64_t value, size_t *n);
+/* The same list from its first entry whose order key (trid for the LSH
+ * kinds, ts for the others) is at least from: where a window starts. */
+struct pm_near_ent *const *pm_nearidx_list_from(const struct pm_nearidx *ix, int64_t tb, int kind,
+						int64_t value, int64_t from, size_t *n);
 
 #endif

@@ -292,7 +292,6 @@ static const char fts_triggers[] =
 	"END;";
 
 static int migrate_4(struct pm_archive *a, struct pm_err *err);
-static void cand_forget(struct pm_archive *a);
 static int near_sync(struct pm_archive *a, struct pm_err *err);
 
 /* Work in C that migration i needs after its SQL, or NULL. */
@@ -520,7 +519,6 @@ void pm_archive_close(struct pm_archive *a)
 	}
 	free(a->path);
 	free(a->scope);
-	free(a->cand);
 	pm_nearidx_free(a->near);
 	free(a);
 }
@@ -562,7 +560,6 @@ int pm_archive_begin(struct pm_archive *a, struct pm_err *err)
 	if (exec(a, "BEGIN IMMEDIATE", "starting a batch", err))
 		return -1;
 	a->in_batch = 1;
-	cand_forget(a);
 	return near_sync(a, err);
 }
 
@@ -908,123 +905,6 @@ static int popcount64(uint64_t x)
  * its own id when there is none. Four 16-bit bands find the candidates by
  * index: 3 differing bits leave at least one band of the 4 identical. */
 
-/* What a wire-copy look-up reads of a stored article, kept for the rest of
- * the transaction. A story 40 outlets carry shares its LSH bands with the
- * oldest copies, so every later copy read the same 8 rows of 2.7 KB per
- * band, 10 bands: in the pipeline (1,326 stories in 20,000 articles) the
- * look-up was a third of the archive stage. Open addressing on trid, a
- * power-of-two table; when it is three quarters full it starts again. */
-#define CAND_SLOTS 8192
-struct pm_cand {
-	int64_t trid, ts;
-	uint32_t gen;
-	unsigned found : 1, has_id : 1, id_long : 1, has_mh : 1;
-	char id[17];
-	char cluster[17];
-	char *long_cluster; /* a cluster over 16 bytes: never cached */
-	uint32_t mh[PM_MH_K];
-};
-
-/* Forgets every cached candidate: at a transaction's start (another
- * writer may have changed anything since) and after a put replaced a
- * stored article (its row changed). */
-static void cand_forget(struct pm_archive *a)
-{
-	if (++a->cand_gen == 0) { /* wrapped: old entries could look current */
-		if (a->cand)
-			memset(a->cand, 0, CAND_SLOTS * sizeof(*a->cand));
-		a->cand_gen = 1;
-	}
-	a->cand_used = 0;
-}
-
-static size_t cand_slot(const struct pm_archive *a, int64_t trid)
-{
-	size_t i = (size_t)(((uint64_t)trid * UINT64_C(0x9e3779b97f4a7c15)) >> 51) & (CAND_SLOTS - 1);
-
-	while (a->cand[i].gen == a->cand_gen && a->cand[i].trid != trid)
-		i = (i + 1) & (CAND_SLOTS - 1);
-	return i;
-}
-
-/* The candidate's cluster, NULL when it has none. */
-static const char *cand_cluster(const struct pm_cand *c)
-{
-	return c->long_cluster ? c->long_cluster : c->cluster[0] ? c->cluster : NULL;
-}
-
-/* The stored article with full-text rowid trid, as a candidate; *out is
- * NULL when there is no article with that trid. A row whose cluster is
- * longer than 16 bytes (not one pressmon wrote: clusters are article
- * ids) is read into *tmp, not kept; the caller frees tmp->long_cluster. */
-static int cand_get(struct pm_archive *a, int64_t trid, struct pm_cand *tmp,
-		    const struct pm_cand **out, struct pm_err *err)
-{
-	sqlite3_stmt *st;
-	struct pm_cand *c = tmp;
-	const char *id, *cl;
-	size_t i;
-	int rc;
-
-	*out = NULL;
-	memset(tmp, 0, sizeof(*tmp));
-	if (!a->cand) {
-		a->cand = xcalloc(CAND_SLOTS, sizeof(*a->cand));
-		if (!a->cand_gen)
-			a->cand_gen = 1;
-	}
-	i = cand_slot(a, trid);
-	if (a->cand[i].gen == a->cand_gen) {
-		*out = a->cand[i].found ? &a->cand[i] : NULL;
-		return 0;
-	}
-	if (prepare(a, "SELECT id, minhash, ts, cluster FROM articles WHERE trid = ?1", &st, err))
-		return -1;
-	sqlite3_bind_int64(st, 1, trid);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return pm_archive_sqlerr(a, "looking for wire copies", err);
-	}
-	if (rc == SQLITE_ROW) {
-		tmp->found = 1;
-		tmp->ts = sqlite3_column_int64(st, 2);
-		/* an article's id is 16 hex digits: a longer one differs
-		 * from every article's */
-		if ((id = pm_col_text(st, 0))) {
-			tmp->has_id = 1;
-			if (strlen(id) > 16)
-				tmp->id_long = 1;
-			else
-				memcpy(tmp->id, id, strlen(id) + 1);
-		}
-		if ((cl = pm_col_text(st, 3))) {
-			if (strlen(cl) > 16)
-				tmp->long_cluster = xstrdup(cl);
-			else
-				memcpy(tmp->cluster, cl, strlen(cl) + 1);
-		}
-		if (sqlite3_column_bytes(st, 1) == (int)sizeof(tmp->mh)) {
-			memcpy(tmp->mh, sqlite3_column_blob(st, 1), sizeof(tmp->mh));
-			tmp->has_mh = 1;
-		}
-	}
-	sqlite3_reset(st);
-	if (!tmp->long_cluster) {
-		if (a->cand_used >= CAND_SLOTS / 4 * 3) {
-			cand_forget(a);
-			i = cand_slot(a, trid);
-		}
-		c = &a->cand[i];
-		*c = *tmp;
-		c->trid = trid;
-		c->gen = a->cand_gen;
-		a->cand_used++;
-	}
-	*out = c->found ? c : NULL;
-	return 0;
-}
-
 /* ---- the in-memory clustering keys (archive/nearidx) ----
  * A put looked up its candidates with some 40 statements (5 keys and 10
  * LSH bands, in each of the window's two or three time buckets) and a row
@@ -1039,6 +919,12 @@ void pm_archive_forget_near(struct pm_archive *a)
 	if (a->near)
 		pm_nearidx_drop_all(a->near);
 	a->nrefused = 0;
+}
+
+void pm_archive_near_off(struct pm_archive *a)
+{
+	pm_nearidx_free(a->near);
+	a->near = NULL;
 }
 
 /* At a write transaction's start: another connection's commit (data_version
@@ -1172,22 +1058,6 @@ static void near_put(struct pm_archive *a, const struct art *r, int64_t old_trid
 		near_refuse(a, tb);
 }
 
-/* The first entry of a sorted list whose trid (by_ts 0) or ts (1) is at
- * least from: where a window starts. */
-static size_t near_from(struct pm_near_ent *const *v, size_t n, int by_ts, int64_t from)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((by_ts ? v[mid]->ts : v[mid]->trid) < from)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* One wire-copy candidate: most similar wins, among equals the oldest. */
 static void lsh_consider(const struct art *r, const uint32_t *mh, int64_t ts, const char *cl,
 			 double *best, int64_t *best_ts, char **best_cluster)
@@ -1218,13 +1088,13 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 
 	/* schema 8: the band's rows are (tb, band, value, trid), trid ordered
 	 * by time, so the window is one range in each of its (at most three)
-	 * time buckets, read oldest bucket first until the band has
-	 * LSH_CANDIDATES articles other than this one: the same rows, in the
-	 * same order, as one range over the whole band was. The rows come
-	 * from the index alone; each candidate's signature, time and cluster
-	 * from cand_get, once per transaction. */
-	if (prepare(a, "SELECT trid FROM lsh WHERE tb = ?4 AND band = ?1 AND value = ?2"
-		       " AND trid >= ?3 AND trid < ?5 ORDER BY trid", &st, err))
+	 * time buckets, read oldest bucket first with what is left of the
+	 * band's limit: the same rows, in the same order, as one range over
+	 * the whole band was. A bucket held in memory (nearidx) answers for
+	 * its rows; the signature and the cluster come from the article. */
+	if (prepare(a, "SELECT a.id, a.minhash, a.ts, a.cluster FROM lsh l JOIN articles a ON a.trid = l.trid"
+		       " WHERE l.tb = ?7 AND l.band = ?1 AND l.value = ?2 AND l.trid >= ?3 AND l.trid < ?4"
+		       " AND a.id <> ?5 ORDER BY l.trid LIMIT ?6", &st, err))
 		return -1;
 	for (int b = 0, seen = 0; b < PM_MH_BANDS; b++, seen = 0)
 	for (int64_t tb = pm_tb((int64_t)r->ts - CLUSTER_WINDOW);
@@ -1237,10 +1107,9 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 		if (a->near && pm_nearidx_has(a->near, tb)) {
 			size_t n, i;
 			int64_t hi = pm_trid_second((int64_t)r->ts + CLUSTER_WINDOW + 1);
-			struct pm_near_ent *const *v = pm_nearidx_list(a->near, tb, PM_NEAR_LSH0 + b,
-								       pm_minhash_band(r->mh, b), &n);
-			for (i = near_from(v, n, 0, pm_trid_second((int64_t)r->ts - CLUSTER_WINDOW));
-			     i < n && v[i]->trid < hi && seen < LSH_CANDIDATES; i++) {
+			struct pm_near_ent *const *v = pm_nearidx_list_from(a->near, tb, PM_NEAR_LSH0 + b,
+				pm_minhash_band(r->mh, b), pm_trid_second((int64_t)r->ts - CLUSTER_WINDOW), &n);
+			for (i = 0; i < n && v[i]->trid < hi && seen < LSH_CANDIDATES; i++) {
 				if (!strcmp(v[i]->id, r->id))
 					continue;
 				seen++;
@@ -1253,27 +1122,22 @@ static int find_cluster_lsh(struct pm_archive *a, const struct art *r, char **cl
 		sqlite3_bind_int(st, 1, b);
 		sqlite3_bind_int64(st, 2, pm_minhash_band(r->mh, b));
 		sqlite3_bind_int64(st, 3, pm_trid_second((int64_t)r->ts - CLUSTER_WINDOW));
-		sqlite3_bind_int64(st, 5, pm_trid_second((int64_t)r->ts + CLUSTER_WINDOW + 1));
-		sqlite3_bind_int64(st, 4, tb);
-		while (seen < LSH_CANDIDATES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct pm_cand tmp;
-			const struct pm_cand *c;
+		sqlite3_bind_int64(st, 4, pm_trid_second((int64_t)r->ts + CLUSTER_WINDOW + 1));
+		sqlite3_bind_text(st, 5, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, LSH_CANDIDATES - seen);
+		sqlite3_bind_int64(st, 7, tb);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			uint32_t other[PM_MH_K]; /* copied: a blob has no alignment */
+			int whole = sqlite3_column_bytes(st, 1) == (int)sizeof(other);
 
-			if (cand_get(a, sqlite3_column_int64(st, 0), &tmp, &c, err)) {
-				sqlite3_reset(st);
-				free(best_cluster);
-				return -1;
-			}
-			/* the join's condition: an article, not this one */
-			if (c && c->has_id && (c->id_long || strcmp(c->id, r->id))) {
-				seen++;
-				lsh_consider(r, c->has_mh ? c->mh : NULL, c->ts, cand_cluster(c),
-					     &best, &best_ts, &best_cluster);
-			}
-			free(tmp.long_cluster);
+			seen++;
+			if (!pm_col_text(st, 0))
+				continue;
+			if (whole)
+				memcpy(other, sqlite3_column_blob(st, 1), sizeof(other));
+			lsh_consider(r, whole ? other : NULL, sqlite3_column_int64(st, 2), pm_col_text(st, 3),
+				     &best, &best_ts, &best_cluster);
 		}
-		if (rc == SQLITE_ROW)
-			rc = SQLITE_DONE; /* stopped at the limit */
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -1439,10 +1303,10 @@ static int find_cluster(struct pm_archive *a, const struct art *r, char **cluste
 			 * another article, with a cluster (and for the title, the
 			 * same title, not only the same hash) */
 			size_t n, i;
-			struct pm_near_ent *const *v = pm_nearidx_list(a->near, tb, PM_NEAR_FP0 + b,
-				b < 4 ? (int64_t)((r->fp >> (16 * b)) & 0xffff) : (int64_t)title_hash, &n);
-			for (i = near_from(v, n, 1, (int64_t)r->ts - CLUSTER_WINDOW);
-			     i < n && v[i]->ts <= (int64_t)r->ts + CLUSTER_WINDOW &&
+			struct pm_near_ent *const *v = pm_nearidx_list_from(a->near, tb, PM_NEAR_FP0 + b,
+				b < 4 ? (int64_t)((r->fp >> (16 * b)) & 0xffff) : (int64_t)title_hash,
+				(int64_t)r->ts - CLUSTER_WINDOW, &n);
+			for (i = 0; i < n && v[i]->ts <= (int64_t)r->ts + CLUSTER_WINDOW &&
 			     seen < CLUSTER_CANDIDATES; i++) {
 				const struct pm_near_ent *e = v[i];
 				if (!strcmp(e->id, r->id) || !e->cluster[0] ||
@@ -1880,8 +1744,6 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 		goto out;
 	if (old.cluster && strcmp(old.cluster, cluster) && refresh_cluster(a, old.cluster, err))
 		goto out;
-	if (old.exists)
-		cand_forget(a); /* a cached candidate may be the row just replaced */
 	ret = 0;
 out:
 	free(cluster);
@@ -2056,7 +1918,6 @@ int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct
 	if (!a->in_batch) {
 		if (exec(a, "BEGIN IMMEDIATE", "starting a write", err))
 			return -1;
-		cand_forget(a);
 		if (near_sync(a, err)) {
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;

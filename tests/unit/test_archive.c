@@ -2,6 +2,7 @@
  * replacement, story clustering, folded full-text search, every filter,
  * counts by key, CSV quoting, day bounds in a time zone, query errors. */
 #include "archive/archive.h"
+#include "archive/archive_int.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -380,6 +381,92 @@ static void test_cluster_writers(void)
 	pm_archive_close(b);
 	pm_archive_close(a);
 	free(p);
+}
+
+/* The clusters of the in-memory look-ups (archive/nearidx) equal those of
+ * SQLite's, which buckets too big to hold still use: the same 600 puts
+ * (stories of wire copies with edited words, shared and changed titles,
+ * replaced articles, times across four buckets) into two archives, one
+ * with the keys in memory and one without, give every article the same
+ * cluster and every cluster the same size. */
+static void test_cluster_memory_equals_sql(void)
+{
+	struct pm_archive *m, *q;
+	struct pm_err err;
+	char *pm = db_path("near-mem.db"), *pq = db_path("near-sql.db");
+	unsigned long long seed = 11;
+	char id[17], title[64], when[32], word[16], fphex[17];
+	unsigned long long fp;
+	int differ = 0, joined = 0;
+
+	TEST("clusters from the in-memory keys equal SQLite's");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(pm, PM_ARCHIVE_WRITE, &m, &err) == 0);
+	CHECK(pm_archive_open(pq, PM_ARCHIVE_WRITE, &q, &err) == 0);
+	pm_archive_near_off(q);
+	CHECK(pm_archive_begin(m, &err) == 0 && pm_archive_begin(q, &err) == 0);
+	for (int i = 0; i < 600; i++) {
+		unsigned story = tl_rand(&seed, 40), n = i < 500 ? (unsigned)i : tl_rand(&seed, 500);
+		unsigned long long ws = story * 7919ULL + 1;
+		struct pm_buf text;
+		time_t t = (time_t)1782000000 + (time_t)story * 20000 + (time_t)tl_rand(&seed, 900000);
+		char iso[PM_ISO_LEN];
+
+		pm_buf_init(&text, 0);
+		for (int w = 0; w < 60; w++) { /* the story's words, a few edited */
+			snprintf(word, sizeof(word), "w%u", tl_rand(&ws, 300));
+			if (tl_rand(&seed, 12) == 0)
+				snprintf(word, sizeof(word), "x%u", tl_rand(&seed, 300));
+			pm_buf_add(&text, word, strlen(word));
+			pm_buf_addc(&text, w % 12 == 11 ? '.' : ' ');
+		}
+		snprintf(id, sizeof(id), "%016x", 0x7000u + n); /* n >= 500: a replacement */
+		/* a shared title now and then; a fingerprint near the story's
+		 * (0-4 bits flipped) for half of them; else LSH finds them */
+		if (tl_rand(&seed, 6) == 0)
+			snprintf(title, sizeof(title), "Story %u", story);
+		else
+			snprintf(title, sizeof(title), "Story %u, take %d", story, i);
+		pm_time_iso(t, iso);
+		snprintf(when, sizeof(when), "%s", iso);
+		fp = story * 0x9e3779b97f4a7c15ULL;
+		for (unsigned k = tl_rand(&seed, 5); k > 0; k--)
+			fp ^= 1ULL << tl_rand(&seed, 64);
+		snprintf(fphex, sizeof(fphex), "%016llx", fp);
+		for (int copy = 0; copy < 2; copy++) {
+			json_t *o = art(id, when, title, text.data, "s1", "europe", "wire", "en", "[]");
+			if (n % 2)
+				json_object_set_new(o, "fingerprint", json_string(fphex));
+			CHECK(put(copy ? q : m, o) == 0);
+		}
+		pm_buf_release(&text);
+	}
+	CHECK(pm_archive_commit(m, &err) == 0 && pm_archive_commit(q, &err) == 0);
+	for (int n = 0; n < 500; n++) {
+		json_t *a = NULL, *b = NULL;
+		const char *ca, *cb;
+		time_t fa = 0, fb = 0;
+		long long sa = 0, sb = 0;
+
+		snprintf(id, sizeof(id), "%016x", 0x7000u + (unsigned)n);
+		CHECK(pm_archive_get(m, id, 0, &a, &err) == 0 && a);
+		CHECK(pm_archive_get(q, id, 0, &b, &err) == 0 && b);
+		ca = json_string_value(json_object_get(a, "cluster"));
+		cb = json_string_value(json_object_get(b, "cluster"));
+		joined += ca && strcmp(ca, id) != 0;
+		if (!ca || !cb || strcmp(ca, cb) ||
+		    pm_archive_cluster_info(m, ca, &fa, &sa, &err) || pm_archive_cluster_info(q, cb, &fb, &sb, &err) ||
+		    fa != fb || sa != sb)
+			differ++;
+		json_decref(a);
+		json_decref(b);
+	}
+	CHECK_INT(differ, 0);
+	CHECK(joined > 200 && joined < 490); /* stories of several copies, not one */
+	pm_archive_close(m);
+	pm_archive_close(q);
+	free(pm);
+	free(pq);
 }
 
 /* Schema 8 keys the clustering look-ups by a time bucket of 2^18 s: a
@@ -1051,6 +1138,7 @@ int main(void)
 	test_wire_copies();
 	test_cluster_buckets();
 	test_cluster_writers();
+	test_cluster_memory_equals_sql();
 	test_batch_writer();
 	test_prune();
 	test_migrate_4();
