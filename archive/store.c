@@ -28,6 +28,24 @@
 #define MAX_TAGS 1000              /* bounds on one article's lists */
 #define MAX_EVIDENCE 1000
 
+/* The full-text triggers as migrations 4 (update) and 5 (delete, with the
+ * rows keyed by trid) created them; migration 8 creates them again on its
+ * new table. One text each, so the two can never drift apart. */
+#define TRIGGER_AU_4 \
+	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN" \
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)" \
+	"    VALUES ('delete', old.trid, old.title, old.text);" \
+	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.trid, new.title, new.text);" \
+	"END;"
+#define TRIGGER_AD_5 \
+	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN" \
+	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)" \
+	"    VALUES ('delete', old.trid, old.title, old.text);" \
+	"  DELETE FROM tags WHERE article = old.trid;" \
+	"  DELETE FROM evidence WHERE article = old.trid;" \
+	"  DELETE FROM misinfo WHERE article = old.trid;" \
+	"END;"
+
 /* Migrations: entry i takes the schema from version i to i + 1. Never edit
  * a shipped entry; append a new one. */
 static const char *const migrations[] = {
@@ -169,13 +187,7 @@ static const char *const migrations[] = {
 	"DROP TABLE lsh;"
 	"ALTER TABLE lsh5 RENAME TO lsh;"
 	"DROP TRIGGER articles_ad;"
-	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
-	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-	"    VALUES ('delete', old.trid, old.title, old.text);"
-	"  DELETE FROM tags WHERE article = old.trid;"
-	"  DELETE FROM evidence WHERE article = old.trid;"
-	"  DELETE FROM misinfo WHERE article = old.trid;"
-	"END;"
+	TRIGGER_AD_5
 	"INSERT INTO articles_fts(articles_fts, rank) VALUES ('hashsize', 67108864);",
 	/* 5 -> 6: the time index covers what a digest counts per day (outlets,
 	 * languages) and the key of the scope test (trid): the headline's
@@ -256,18 +268,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX articles_fp2 ON articles(ts >> 18, fp2, ts);"
 	"CREATE INDEX articles_fp3 ON articles(ts >> 18, fp3, ts);"
 	"CREATE INDEX articles_title ON articles(ts >> 18, norm_title, ts);"
-	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
-	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-	"    VALUES ('delete', old.trid, old.title, old.text);"
-	"  DELETE FROM tags WHERE article = old.trid;"
-	"  DELETE FROM evidence WHERE article = old.trid;"
-	"  DELETE FROM misinfo WHERE article = old.trid;"
-	"END;"
-	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN"
-	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-	"    VALUES ('delete', old.trid, old.title, old.text);"
-	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.trid, new.title, new.text);"
-	"END;"
+	TRIGGER_AD_5
+	TRIGGER_AU_4
 	/* tb = trid >> 38 = ts >> 18: the bucket of the article's time */
 	"CREATE TABLE lsh8 ("
 	"  tb INTEGER NOT NULL, band INTEGER NOT NULL, value INTEGER NOT NULL,"
@@ -285,11 +287,7 @@ static const char fts_triggers[] =
 	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
 	"    VALUES ('delete', old.trid, old.title, old.text);"
 	"END;"
-	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN"
-	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
-	"    VALUES ('delete', old.trid, old.title, old.text);"
-	"  INSERT INTO articles_fts(rowid, title, text) VALUES (new.trid, new.title, new.text);"
-	"END;";
+	TRIGGER_AU_4;
 
 static int migrate_4(struct pm_archive *a, struct pm_err *err);
 static int near_sync(struct pm_archive *a, struct pm_err *err);
