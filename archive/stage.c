@@ -74,6 +74,11 @@ int pm_archive_stage_init(struct pm_stage *s, const char *db_path, struct pm_err
 	return 0;
 }
 
+struct pm_archive *pm_archive_stage_archive(const struct pm_stage *s)
+{
+	return ((struct archive_ctx *)s->ctx)->a;
+}
+
 void pm_archive_stage_release(struct pm_stage *s)
 {
 	struct archive_ctx *c = s->ctx;

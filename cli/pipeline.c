@@ -81,16 +81,22 @@ int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
 			free(abs);
 			qo.url = sock;
 			qo.connect_timeout_ms = 500;
-			int r = pm_queue_connect(&qo, &p->q, err);
-			free(sock);
-			if (r < 0)
+			if (pm_queue_connect(&qo, &p->q, err) < 0) {
+				free(sock);
 				return pm_err_set(err, PM_EDEP, "no redis given and none running under '%s': "
 					"set PRESSMON_REDIS or --redis", p->var_dir);
+			}
+			p->qo = qo;
+			p->qurl = sock;
+			p->qo.url = p->qurl;
 			return 0;
 		}
 	}
 	if (pm_queue_connect(&qo, &p->q, err) < 0)
 		return -1;
+	p->qo = qo;
+	p->qurl = xstrdup(qo.url);
+	p->qo.url = p->qurl;
 	pm_debug("redis_connected", "url=%s", pm_queue_url_safe(p->q));
 	return 0;
 }
@@ -103,4 +109,14 @@ void cli_pipeline_close(struct cli_pipeline *p)
 		pm_embedded_stop(&p->emb);
 	p->have_emb = 0;
 	pm_config_release(&p->cfg);
+	free(p->qurl);
+	p->qurl = NULL;
+}
+
+int cli_pipeline_connect(const struct cli_pipeline *p, struct pm_queue **q, struct pm_err *err)
+{
+	*q = NULL;
+	if (!p->qurl)
+		return pm_err_set(err, PM_ERUNTIME, "no redis connection to copy");
+	return pm_queue_connect(&p->qo, q, err);
 }

@@ -19,6 +19,8 @@ struct cli_pipeline {
 	char consumer[128];
 	const char *rules_dir;
 	const char *var_dir;
+	struct pm_queue_opts qo; /* how q was connected (url: qurl) */
+	char *qurl;
 };
 
 /* Set by SIGINT/SIGTERM; a second signal exits at once. */
@@ -32,6 +34,9 @@ void cli_signals_install(void);
  * connects to the embedded socket if it is up. */
 int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err);
 void cli_pipeline_close(struct cli_pipeline *p);
+/* Another connection to the Redis of p, for a thread of its own (a
+ * hiredis context is not shared between threads). */
+int cli_pipeline_connect(const struct cli_pipeline *p, struct pm_queue **q, struct pm_err *err);
 /* Rules directory: --rules or $PRESSMON_RULES, else cfg's `rules`, else
  * cli_rules_dir's search. Borrowed (from p or cfg). */
 const char *cli_pipeline_rules_dir(struct cli_pipeline *p, const struct pm_config *cfg);

@@ -1,6 +1,9 @@
 /* cli/worker: the worker commands (fetch, parse, classify, archive) and
  * `run`, which drives all of them in one process over the same streams.
- * One loop serves both: each turn gives every stage one batch. */
+ * A worker command runs its stage in one loop (runner_loop); `run` gives
+ * the fetcher and each stage before the archive a thread with a Redis
+ * connection of its own, and keeps the archive, reloads and the drain
+ * check on the main thread (runner_threads). */
 #include "archive/archive.h"
 #include "archive/stage.h"
 #include "cli/health.h"
@@ -13,11 +16,33 @@
 #include "parse/stage.h"
 #include "queue/stage.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { ST_PARSE, ST_CLASSIFY, ST_ARCHIVE, ST_MAX };
+#define TH_FETCH ST_MAX /* the fetcher's thread in runner.threads */
+
+struct runner;
+
+/* A stage of `run` (or its fetcher) on a thread; the archive's is the
+ * main thread. The counters are read by the drain check (drained_threads). */
+struct stage_thread {
+	struct runner *r;
+	int i;                   /* ST_* */
+	struct pm_queue *q;      /* this thread's connection */
+	pthread_t th;
+	int started;
+	atomic_size_t processed; /* entries taken off the stream */
+	atomic_ulong empty;      /* turns that found nothing to do */
+};
 
 struct runner {
 	struct cli_pipeline *p;
@@ -27,32 +52,60 @@ struct runner {
 	struct pm_stage stages[ST_MAX];
 	int have[ST_MAX];
 	size_t processed[ST_MAX];
-	size_t upstream[ST_MAX];       /* done by the stage before since this one ran */
 	int once;
 	size_t batch;
 	int batch_given;       /* --batch was given: it applies to every stage */
+	/* run: the threads, the flag that ends them, a fatal error of one of
+	 * them, and the feed health the fetch thread hands to the main thread
+	 * (stored through the archive stage's connection: another one's
+	 * commit would make the archive writer drop the clustering keys it
+	 * holds in memory) */
+	struct stage_thread threads[ST_MAX + 1];
+	atomic_int finish;
+	atomic_int failed;
+	pthread_mutex_t health_mu;
+	json_t *health;
 };
 
 #define HEALTH_EVERY_MS 60000
+#define PACE_MS 500
+#define HELPER_NICE 10
 
-/* Saves every feed's state into the archive, so that a digest written
- * after the pipeline (and its Redis) stopped still has feed health. */
+/* Saves feed health h (every feed's state) into the archive, so that a
+ * digest written after the pipeline (and its Redis) stopped still has it.
+ * Through the archive stage's own connection where this process has one:
+ * a commit by another connection makes that writer drop the clustering
+ * keys it holds in memory and read them again. */
+static void put_health(struct runner *r, struct pm_archive *own, json_t *h)
+{
+	struct pm_err err;
+	struct pm_archive *a = own;
+
+	pm_err_init(&err);
+	if ((!a && pm_archive_open(r->p->env.db, PM_ARCHIVE_WRITE, &a, &err) < 0) ||
+	    pm_archive_feed_health_put(a, h, &err) < 0)
+		pm_warn("feed_health_not_saved", "error=\"%s\"", err.msg);
+	if (a != own)
+		pm_archive_close(a);
+}
+
+/* The main thread's connection reads the feeds' states; the archive stage
+ * of this process (unless its thread is running) stores them. */
 static void save_health(struct runner *r)
 {
 	struct pm_err err;
-	struct pm_archive *a = NULL;
 	json_t *h;
 
 	pm_err_init(&err);
-	h = cli_feed_health(r->p, &err);
-	if (!h || pm_archive_open(r->p->env.db, PM_ARCHIVE_WRITE, &a, &err) < 0 ||
-	    pm_archive_feed_health_put(a, h, &err) < 0)
+	if (!(h = cli_feed_health(r->p, &err))) {
 		pm_warn("feed_health_not_saved", "error=\"%s\"", err.msg);
-	pm_archive_close(a);
+		return;
+	}
+	put_health(r, r->have[ST_ARCHIVE] ? pm_archive_stage_archive(&r->stages[ST_ARCHIVE]) : NULL, h);
 	json_decref(h);
 }
 
-static int drained(struct runner *r, int fetch_active, struct pm_err *err)
+static int drained(struct runner *r, struct pm_queue *q, int fetch_active, struct pm_err *err)
 {
 	long long pending;
 
@@ -60,8 +113,8 @@ static int drained(struct runner *r, int fetch_active, struct pm_err *err)
 		return 0;
 	if (r->fetcher) {
 		struct pm_group_info gi;
-		if (pm_queue_group(r->p->q, PM_STREAM_PAGES, "fetch", err) < 0 ||
-		    pm_queue_group_info(r->p->q, PM_STREAM_PAGES, "fetch", &gi, err) < 0)
+		if (pm_queue_group(q, PM_STREAM_PAGES, "fetch", err) < 0 ||
+		    pm_queue_group_info(q, PM_STREAM_PAGES, "fetch", &gi, err) < 0)
 			return -1;
 		if (gi.pending > 0 || gi.lag > 0)
 			return 0;
@@ -69,12 +122,18 @@ static int drained(struct runner *r, int fetch_active, struct pm_err *err)
 	for (int i = 0; i < ST_MAX; i++) {
 		if (!r->have[i])
 			continue;
-		if (pm_stage_pending(r->p->q, &r->stages[i], &pending, err) < 0)
+		if (pm_stage_pending(q, &r->stages[i], &pending, err) < 0)
 			return -1;
 		if (pending > 0)
 			return 0;
 	}
 	return 1;
+}
+
+/* The entries per turn of stage i: --batch, else the stage's own, else 64. */
+static size_t stage_count(const struct runner *r, int i)
+{
+	return !r->batch_given && r->stages[i].batch ? r->stages[i].batch : r->batch;
 }
 
 static int runner_reload(struct runner *r);
@@ -103,28 +162,15 @@ static int runner_loop(struct runner *r)
 			if (pm_fetcher_step(r->fetcher, wait, &active, &err) < 0)
 				failed = 1;
 		}
-		for (int i = 0, before = -1; i < ST_MAX && !failed && !cli_stop; i++) {
+		for (int i = 0; i < ST_MAX && !failed && !cli_stop; i++) {
 			int block = (!r->once && nstages == 1 && !r->fetcher) ? 1000 : 0;
-			size_t count = r->batch;
 			if (!r->have[i])
 				continue;
-			if (!r->batch_given && r->stages[i].batch) {
-				count = r->stages[i].batch;
-				/* in one process, a stage with a batch of its own
-				 * (archive: a commit per batch) waits while the stage
-				 * before it is still filling one */
-				if (i > 0 && r->have[i - 1] && before > 0 && r->upstream[i] < count)
-					continue;
-			}
 			done = 0;
 			if (pm_stage_step(r->p->q, &r->stages[i], r->p->consumer,
-					  count, block, &done, &err) < 0)
+					  stage_count(r, i), block, &done, &err) < 0)
 				failed = 1;
 			r->processed[i] += done;
-			r->upstream[i] = 0;
-			if (i + 1 < ST_MAX)
-				r->upstream[i + 1] += done;
-			before = (int)(done > 0);
 			progress += done;
 		}
 		if (failed) {
@@ -146,7 +192,7 @@ static int runner_loop(struct runner *r)
 		if (progress || active)
 			continue;
 		if (r->once) {
-			int d = drained(r, active, &err);
+			int d = drained(r, r->p->q, active, &err);
 			if (d < 0) {
 				pm_warn("drain_check_failed", "error=\"%s\"", err.msg);
 				pm_sleep_ms(200);
@@ -166,6 +212,294 @@ static int runner_loop(struct runner *r)
 	pm_info(cli_stop ? "stopped" : "drained", "parsed=%zu classified=%zu archived=%zu",
 		r->processed[ST_PARSE], r->processed[ST_CLASSIFY], r->processed[ST_ARCHIVE]);
 	return 0;
+}
+
+/* Sleeps ms unless the threads are told to finish first. */
+static void nap(struct runner *r, int ms)
+{
+	for (int slept = 0; slept < ms && !atomic_load(&r->finish) && !cli_stop; slept += 20)
+		pm_sleep_ms(20);
+}
+
+static int next_backoff(int backoff)
+{
+	return backoff ? (backoff * 2 > 5000 ? 5000 : backoff * 2) : 100;
+}
+
+/* One turn of stage t->i on t's connection, counted for the drain check.
+ * A stage with a batch of its own (the archive: a commit per turn) that
+ * took less than half of one turns at most every PACE_MS: while the
+ * stages before it start up it would otherwise commit dozens of small
+ * batches, each costing CPU the others need; a trickle waits PACE_MS at
+ * most. Returns -1 on an error that stops `run`. */
+static int thread_turn(struct stage_thread *t, int *backoff)
+{
+	struct runner *r = t->r;
+	struct pm_err err;
+	size_t done = 0, count = stage_count(r, t->i);
+	int64_t t0 = pm_mono_ms();
+
+	pm_err_init(&err);
+	/* a short block, so that finish is seen soon */
+	if (pm_stage_step(t->q, &r->stages[t->i], r->p->consumer, count, 100, &done, &err) < 0) {
+		if (err.code != PM_EDEP) {
+			pm_error("stage_failed", "stage=%s error=\"%s\"", r->stages[t->i].name, err.msg);
+			return -1;
+		}
+		*backoff = next_backoff(*backoff);
+		pm_warn("dependency_unavailable", "stage=%s retry_ms=%d error=\"%s\"",
+			r->stages[t->i].name, *backoff, err.msg);
+		nap(r, *backoff);
+		return 0;
+	}
+	*backoff = 0;
+	if (!done) {
+		atomic_fetch_add(&t->empty, 1);
+		return 0;
+	}
+	atomic_fetch_add(&t->processed, done);
+	if (r->stages[t->i].batch && !r->batch_given && done < count / 2)
+		nap(r, (int)(PACE_MS - (pm_mono_ms() - t0)));
+	return 0;
+}
+
+/* The main thread stores the feed health the fetch thread read. */
+static void take_health(struct runner *r)
+{
+	json_t *h;
+
+	pthread_mutex_lock(&r->health_mu);
+	h = r->health;
+	r->health = NULL;
+	pthread_mutex_unlock(&r->health_mu);
+	if (h) {
+		put_health(r, r->have[ST_ARCHIVE] ? pm_archive_stage_archive(&r->stages[ST_ARCHIVE]) : NULL, h);
+		json_decref(h);
+	}
+}
+
+/* The threads before the archive yield to it: it is the stage that
+ * limits `run` (on two cores it needs one of its own), and theirs only
+ * have to stay ahead of it. Linux applies a nice value to the one thread
+ * whose id is given. */
+static void yield_to_archive(void)
+{
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HELPER_NICE);
+}
+
+/* The fetcher's thread, on the main connection (the fetcher was made on
+ * it): fetch turns, and every HEALTH_EVERY_MS the feeds' states for the
+ * main thread to store. A turn with transfers under way counts as work. */
+static void *fetch_main(void *arg)
+{
+	struct stage_thread *t = arg;
+	struct runner *r = t->r;
+	int64_t health_at = pm_mono_ms() + HEALTH_EVERY_MS;
+	int backoff = 0;
+
+	yield_to_archive();
+	while (!atomic_load(&r->finish) && !cli_stop) {
+		struct pm_err err;
+		int active = 0;
+
+		pm_err_init(&err);
+		if (pm_fetcher_step(r->fetcher, 100, &active, &err) < 0) {
+			if (err.code != PM_EDEP) {
+				pm_error("stage_failed", "stage=fetch error=\"%s\"", err.msg);
+				atomic_store(&r->failed, 1);
+				break;
+			}
+			backoff = next_backoff(backoff);
+			pm_warn("dependency_unavailable", "stage=fetch retry_ms=%d error=\"%s\"", backoff, err.msg);
+			nap(r, backoff);
+			continue;
+		}
+		backoff = 0;
+		atomic_fetch_add(active ? &t->processed : &t->empty, 1);
+		if (r->have[ST_ARCHIVE] && pm_mono_ms() > health_at) {
+			json_t *h = cli_feed_health(r->p, &err);
+			if (h) {
+				pthread_mutex_lock(&r->health_mu);
+				json_decref(r->health);
+				r->health = h;
+				pthread_mutex_unlock(&r->health_mu);
+			} else {
+				pm_warn("feed_health_not_saved", "error=\"%s\"", err.msg);
+			}
+			health_at = pm_mono_ms() + HEALTH_EVERY_MS;
+		}
+	}
+	return NULL;
+}
+
+static void *stage_main(void *arg)
+{
+	struct stage_thread *t = arg;
+	int backoff = 0;
+
+	yield_to_archive();
+	while (!atomic_load(&t->r->finish) && !cli_stop)
+		if (thread_turn(t, &backoff) < 0) {
+			atomic_store(&t->r->failed, 1);
+			break;
+		}
+	return NULL;
+}
+
+/* Ends the threads: each completes the turn it is in. */
+static void threads_stop(struct runner *r)
+{
+	atomic_store(&r->finish, 1);
+	for (int i = 0; i <= TH_FETCH; i++) {
+		struct stage_thread *t = &r->threads[i];
+		if (t->started)
+			pthread_join(t->th, NULL);
+		t->started = 0;
+		if (i < ST_MAX)
+			r->processed[i] += atomic_exchange(&t->processed, 0);
+		if (i != TH_FETCH)
+			pm_queue_free(t->q);
+		t->q = NULL;
+	}
+}
+
+/* `run` gives every stage but the archive a thread, and the fetcher one:
+ * the archive (SQLite, the costliest stage) works on the main thread,
+ * because its memory then comes from malloc's main arena, which glibc
+ * backs with transparent huge pages (cli/main.c) and a thread's arena not:
+ * on a thread it took a third more CPU per article. Each thread has its
+ * own Redis connection (the fetcher keeps the main one it was made with);
+ * signals are the main thread's, the others start with them blocked. */
+static int threads_start(struct runner *r, struct pm_err *err)
+{
+	sigset_t block, old;
+	int rc = 0;
+
+	atomic_store(&r->finish, 0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	for (int i = 0; i <= TH_FETCH; i++) {
+		struct stage_thread *t = &r->threads[i];
+		t->r = r;
+		t->i = i;
+		atomic_store(&t->processed, 0);
+		atomic_store(&t->empty, 0);
+	}
+	if (r->have[ST_ARCHIVE] && cli_pipeline_connect(r->p, &r->threads[ST_ARCHIVE].q, err) < 0)
+		return -1;
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (int i = 0; i <= TH_FETCH && !rc; i++) {
+		struct stage_thread *t = &r->threads[i];
+		void *(*fn)(void *) = i == TH_FETCH ? fetch_main : stage_main;
+		if (i == ST_ARCHIVE || (i == TH_FETCH ? !r->fetcher : !r->have[i]))
+			continue;
+		if (i != TH_FETCH && cli_pipeline_connect(r->p, &t->q, err) < 0)
+			rc = -1;
+		else if ((errno = pthread_create(&t->th, NULL, fn, t)) != 0)
+			rc = pm_err_set(err, PM_ERUNTIME, "cannot start a thread for %s: %s",
+					i == TH_FETCH ? "fetch" : r->stages[i].name, strerror(errno));
+		else
+			t->started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		threads_stop(r);
+	return rc;
+}
+
+/* What the drain check of `run` compares between its looks. */
+struct drain_look {
+	int set;
+	size_t work;                     /* entries taken, fetch turns busy */
+	unsigned long empty[TH_FETCH + 1];
+};
+
+/* --once in `run`: drained when, since the last look, nothing was taken
+ * and no transfer was under way, every stage and the fetcher had at least
+ * two turns that found nothing to do (so one wholly after the look), and
+ * no entries are pending in any group (a dead consumer's, waiting to be
+ * claimed). Then no producer was active while every input was seen empty,
+ * so nothing can appear any more; stream lengths alone would not do, as a
+ * stage reads its input and writes its output at different moments.
+ * Returns 1, 0, or -1 when Redis could not be asked (on q). */
+static int drained_threads(struct runner *r, struct pm_queue *q, struct drain_look *look,
+			   struct pm_err *err)
+{
+	struct drain_look now = { .set = 1 };
+
+	for (int i = 0; i <= TH_FETCH; i++) {
+		now.work += atomic_load(&r->threads[i].processed);
+		now.empty[i] = atomic_load(&r->threads[i].empty);
+	}
+	if (!look->set || now.work != look->work) {
+		*look = now;
+		return 0;
+	}
+	for (int i = 0; i <= TH_FETCH; i++)
+		if ((i == TH_FETCH ? r->fetcher != NULL : r->have[i]) && now.empty[i] < look->empty[i] + 2)
+			return 0; /* look again later, against the same look */
+	return drained(r, q, 0, err);
+}
+
+/* `run` with its stages on threads (threads_start). */
+static int runner_threads(struct runner *r)
+{
+	struct drain_look look = { 0 };
+	struct stage_thread *arch = &r->threads[ST_ARCHIVE];
+	struct pm_err err;
+	int backoff = 0, rc = 0;
+
+	pm_err_init(&err);
+	if (threads_start(r, &err) < 0) {
+		pm_error("stage_failed", "error=\"%s\"", err.msg);
+		return PM_ERUNTIME;
+	}
+	while (!cli_stop) {
+		if (atomic_load(&r->failed)) {
+			rc = PM_ERUNTIME;
+			break;
+		}
+		if (cli_reload) {
+			cli_reload = 0;
+			threads_stop(r);
+			pm_err_init(&err);
+			if (runner_reload(r) < 0 || threads_start(r, &err) < 0) {
+				if (err.msg[0])
+					pm_error("stage_failed", "error=\"%s\"", err.msg);
+				return PM_ERUNTIME;
+			}
+			look.set = 0;
+		}
+		take_health(r);
+		if (r->have[ST_ARCHIVE]) {
+			if (thread_turn(arch, &backoff) < 0) {
+				rc = PM_ERUNTIME;
+				break;
+			}
+		} else {
+			pm_sleep_ms(100);
+		}
+		if (r->once) {
+			int d;
+			pm_err_init(&err);
+			d = drained_threads(r, arch->q ? arch->q : r->threads[ST_PARSE].q, &look, &err);
+			if (d < 0) {
+				pm_warn("drain_check_failed", "error=\"%s\"", err.msg);
+				look.set = 0;
+			}
+			if (d > 0)
+				break;
+		}
+	}
+	threads_stop(r);
+	take_health(r);
+	if (r->have[ST_ARCHIVE])
+		save_health(r);
+	pm_info(cli_stop ? "stopped" : rc ? "failed" : "drained", "parsed=%zu classified=%zu archived=%zu",
+		r->processed[ST_PARSE], r->processed[ST_CLASSIFY], r->processed[ST_ARCHIVE]);
+	return rc;
 }
 
 static void runner_close(struct runner *r)
@@ -254,7 +588,8 @@ static void usage_worker(const char *stage)
 {
 	printf("usage: pressmon %s [--once] [options]\n\n", stage);
 	if (!strcmp(stage, "run"))
-		printf("Runs every stage (fetch, parse, classify, archive) in one process.\n"
+		printf("Runs every stage (fetch, parse, classify, archive) in one process,\n"
+		       "each on a thread of its own.\n"
 		       "Without --redis/PRESSMON_REDIS it starts a private redis-server on a\n"
 		       "unix socket under var/ (PRESSMON_VAR) and stops it on exit.\n");
 	else
@@ -327,6 +662,7 @@ static int worker(const char *stage, int argc, char **argv)
 		return cli_usage(stage, "unexpected argument '%s'", argv[optind]);
 
 	pm_err_init(&err);
+	pthread_mutex_init(&r.health_mu, NULL);
 	r.p = &p;
 	r.once = p.env.once;
 	cli_signals_install();
@@ -345,10 +681,12 @@ static int worker(const char *stage, int argc, char **argv)
 	pm_info("worker_started", "stage=%s consumer=%s redis=%s once=%d malloc=\"%s\"", stage,
 		p.consumer, pm_queue_url_safe(p.q), r.once,
 		getenv("GLIBC_TUNABLES") ? getenv("GLIBC_TUNABLES") : "");
-	rc = runner_loop(&r);
+	rc = is_run && r.have[ST_PARSE] + r.have[ST_CLASSIFY] + r.have[ST_ARCHIVE] > 1 ?
+		runner_threads(&r) : runner_loop(&r);
 out:
 	runner_close(&r);
 	cli_pipeline_close(&p);
+	pthread_mutex_destroy(&r.health_mu);
 	return rc;
 }
 
