@@ -10,6 +10,12 @@
 
 #define PM_STMT_CACHE 64 /* distinct cached statements per connection */
 
+/* An LSH row of the lsh table (schema 8), waiting for lsh_flush. */
+struct pm_lsh_row {
+	int64_t tb, value, trid;
+	int band;
+};
+
 struct pm_archive {
 	sqlite3 *db;
 	char *path;
@@ -22,6 +28,9 @@ struct pm_archive {
 	struct { const char *sql; sqlite3_stmt *st; } cache[PM_STMT_CACHE];
 	size_t ncache;
 	int fts_pending;  /* temp.fts_pending may hold rows (see fts_flush) */
+	/* the batch's LSH rows not yet in the lsh table (see lsh_flush) */
+	struct pm_lsh_row *lsh_pend;
+	size_t nlsh, lsh_cap;
 	/* the clustering keys of recent time buckets in memory (nearidx.h),
 	 * kept in step by every put; reset when another connection committed
 	 * (data_version) or a batch was rolled back */
