@@ -26,6 +26,19 @@ struct pm_stage {
 	size_t max_batch;    /* 0, or a cap on entries per turn (large entries) */
 	size_t batch;        /* 0, or the entries per turn this stage takes when
 			      * the operator did not choose (a costly commit) */
+	/* Optional, with handle_prepared: the part of handling that needs the
+	 * entry alone (parsing, hashing), run on a helper thread ahead of the
+	 * handler, so that a stage whose handler is bound to one thread (a
+	 * database writer) uses a second core. Must not touch anything but
+	 * the entry and what ctx holds unchanged. Returns what
+	 * handle_prepared gets, or NULL with err set (then handle_prepared
+	 * gets NULL and that error, and decides as handle would). */
+	void *(*prepare)(void *ctx, const struct pm_entry *e, struct pm_err *err);
+	/* Replaces handle when prepare is set; prep stays the caller's, who
+	 * frees it with prep_free (on the thread that made it). */
+	int (*handle_prepared)(void *ctx, struct pm_queue *q, const struct pm_entry *e,
+			       void *prep, const struct pm_err *prep_err, struct pm_err *err);
+	void (*prep_free)(void *prep);
 };
 
 /* One turn: claims stale entries or reads new ones (up to count, waiting

@@ -13,6 +13,8 @@
 #include <hiredis.h>
 
 #include <signal.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,7 +338,7 @@ static void test_stage(const char *url)
 {
 	struct pm_queue *q = open_q(url, 50, 2);
 	struct handler_ctx h = { 0, 0 };
-	struct pm_stage s = { "st", "in", handle, flush, &h, 0, 0 };
+	struct pm_stage s = { .name = "st", .stream = "in", .handle = handle, .flush = flush, .ctx = &h };
 	struct pm_err err;
 	struct pm_field f[3] = { { "v", "ok", 2 }, { "v", "bad", 3 }, { "v", "flaky", 5 } };
 	size_t done;
@@ -362,6 +364,116 @@ static void test_stage(const char *url)
 	CHECK(pm_stage_pending(q, &s, &pending, &err) == 0);
 	CHECK_INT(pending, 0);
 	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD), 3); /* 1 from before + bad + flaky */
+	pm_queue_free(q);
+}
+
+/* A stage with prepare (queue/stage.h): each entry's preparation reaches
+ * its own handler call, in order, on a helper thread for a batch of 300
+ * and on the caller's for one of 5; a failed preparation is dead-lettered
+ * as a failed handler would be; and every preparation is freed once, on
+ * the thread that made it. */
+struct prep_ctx {
+	atomic_int made, made_elsewhere, freed, freed_elsewhere;
+	int handled, mismatched, calls;
+	pthread_t handler;
+};
+
+struct prep_item {
+	long n;
+	pthread_t maker;
+};
+
+static void *prep_make(void *ctx, const struct pm_entry *e, struct pm_err *err)
+{
+	struct prep_ctx *c = ctx;
+	const char *v = pm_entry_get(e, "n", NULL);
+	struct prep_item *it;
+
+	if (!v || !strcmp(v, "bad")) {
+		pm_err_set(err, PM_EINPUT, "no number");
+		return NULL;
+	}
+	it = xcalloc(1, sizeof(*it));
+	it->n = strtol(v, NULL, 10);
+	it->maker = pthread_self();
+	atomic_fetch_add(&c->made, 1);
+	if (!pthread_equal(it->maker, c->handler))
+		atomic_fetch_add(&c->made_elsewhere, 1);
+	return it;
+}
+
+static int prep_handle(void *ctx, struct pm_queue *q, const struct pm_entry *e, void *prep,
+		       const struct pm_err *prep_err, struct pm_err *err)
+{
+	struct prep_ctx *c = ctx;
+	struct prep_item *it = prep;
+
+	(void)q;
+	c->calls++;
+	if (!it) {
+		*err = *prep_err;
+		return -1;
+	}
+	if (!pthread_equal(pthread_self(), c->handler) ||
+	    it->n != strtol(pm_entry_get(e, "n", NULL), NULL, 10))
+		c->mismatched++;
+	c->handled++;
+	return 0;
+}
+
+static struct prep_ctx *prep_ctx_of_free; /* the test's, for prep_release */
+
+static void prep_release(void *prep)
+{
+	struct prep_item *it = prep;
+
+	atomic_fetch_add(&prep_ctx_of_free->freed, 1);
+	if (!pthread_equal(pthread_self(), it->maker))
+		atomic_fetch_add(&prep_ctx_of_free->freed_elsewhere, 1);
+	free(it);
+}
+
+static void test_stage_prepare(const char *url)
+{
+	struct pm_queue *q = open_q(url, 50, 2);
+	struct prep_ctx c;
+	struct pm_stage s = { .name = "pst", .stream = "pin", .prepare = prep_make,
+			      .handle_prepared = prep_handle, .prep_free = prep_release, .ctx = &c };
+	struct pm_err err;
+	size_t done;
+	long long dead0;
+
+	TEST("stage with a preparing helper");
+	pm_err_init(&err);
+	if (!q) {
+		CHECK(q != NULL);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.handler = pthread_self();
+	prep_ctx_of_free = &c;
+	dead0 = pm_queue_stream_len(q, PM_STREAM_DEAD);
+	for (int batch = 0; batch < 2; batch++) {
+		int n = batch ? 5 : 300;
+		c.handled = c.calls = 0;
+		for (int i = 0; i < n; i++) {
+			char num[16];
+			snprintf(num, sizeof(num), "%d", i);
+			struct pm_field f = { "n", i % 97 == 3 ? "bad" : num, i % 97 == 3 ? 3 : strlen(num) };
+			CHECK(pm_queue_add(q, "pin", &f, 1, &err) == 0);
+		}
+		CHECK(pm_stage_step(q, &s, "w1", 1000, 0, &done, &err) == 0);
+		CHECK_INT(done, n);
+		CHECK_INT(c.calls, n);
+		CHECK_INT(c.handled, batch ? 4 : 296); /* 3, 100, 197, 294 fail */
+		/* the batch of 300 on the helper, the one of 5 on the caller */
+		CHECK_INT(atomic_load(&c.made_elsewhere), 296);
+	}
+	CHECK_INT(c.mismatched, 0);
+	CHECK_INT(atomic_load(&c.made), 296 + 4);
+	CHECK_INT(atomic_load(&c.freed), 296 + 4);
+	CHECK_INT(atomic_load(&c.freed_elsewhere), 0);
+	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD) - dead0, 4 + 1);
 	pm_queue_free(q);
 }
 
@@ -554,7 +666,7 @@ static void test_loading(void)
 	char *sock = xasprintf("%s/load.sock", dir), *data = xasprintf("%s/load-data", dir);
 	char *url = xasprintf("unix://%s", sock), *key;
 	struct handler_ctx h = { 0, 0 };
-	struct pm_stage s = { "st", "in", handle, flush, &h, 0, 0 };
+	struct pm_stage s = { .name = "st", .stream = "in", .handle = handle, .flush = flush, .ctx = &h };
 	struct pm_field f = { "v", "ok", 2 };
 	struct pm_queue *q;
 	struct pm_err err;
@@ -839,6 +951,7 @@ int main(void)
 	test_pipeline(emb.url);
 	test_parse_stage(emb.url);
 	test_stage(emb.url);
+	test_stage_prepare(emb.url);
 	test_rate(emb.url);
 	test_urls();
 	test_splice();
