@@ -71,6 +71,20 @@ static int lists_match(struct pm_nearidx *ix, struct ref *refs, int64_t tb)
 			for (size_t x = 0; x < n; x++)
 				if (v[x]->trid != want[x]->trid || strcmp(v[x]->id, want[x]->id))
 					return 0;
+			/* where a window starts: at, just before and just after
+			 * an entry's order key (equal times are common here) */
+			for (size_t x = 0; x < m; x += 1 + m / 7)
+				for (int64_t d = -1; d <= 1; d++) {
+					int lsh = k >= PM_NEAR_LSH0;
+					int64_t from = (lsh ? want[x]->trid : want[x]->ts) + d;
+					size_t first = 0, got;
+					struct pm_near_ent *const *u;
+					while (first < m && (lsh ? want[first]->trid : want[first]->ts) < from)
+						first++;
+					u = pm_nearidx_list_from(ix, tb, k, key, from, &got);
+					if (got != m - first || (got && u[0] != v[first]))
+						return 0;
+				}
 		}
 	}
 	return 1;
