@@ -106,15 +106,17 @@ int pm_archive_stage_init(struct pm_stage *s, const char *db_path, struct pm_err
 	s->prep_free = prep_free;
 	s->flush = flush;
 	s->ctx = c;
-	/* a commit writes the index pages its batch dirtied: 1,000 articles
-	 * per commit archived twice as fast as 64, and 5,000 again faster,
-	 * since at 1,000 each commit rewrote most of the same pages (100,000
-	 * pipeline articles, archive worker: 27.7 -> 22.4 s CPU, 33.0 -> 25.2
-	 * s wall; `run --once`: 50.6 -> 40.0 s wall, and 2,000 articles 0.96
-	 * -> 0.79 s). The worker takes what the stream holds, up to this, so
-	 * a trickle still commits at once; in `run` the archive waits only
-	 * while the stage before it is still adding (cli/worker.c). */
-	s->batch = 5000;
+	/* a commit writes the index pages its batch dirtied, and the next
+	 * batch dirties mostly the same ones again (the clustering and time
+	 * indexes take random keys within the day): 1,000 articles per commit
+	 * archived twice as fast as 64, 5,000 again faster (100,000 pipeline
+	 * articles: 27.7 -> 22.4 s CPU), and 20,000 again (300,000 articles,
+	 * archive worker: 91.6 s wall and 97.6 s CPU with 5,000, 66.7-69.1 s
+	 * and 77-79 s with 10,000, 62.8 s and 73.8 s with 20,000; 100,000:
+	 * 18.1/19.7 -> 15.0/18.6 s wall; 50 MB more held). The worker takes
+	 * what the stream holds, up to this, so a trickle still commits at
+	 * once; in `run` a turn with less than half of it waits (cli/worker.c). */
+	s->batch = 20000;
 	return 0;
 }
 

@@ -606,7 +606,7 @@ static void usage_worker(const char *stage)
 	       "  --db PATH           archive database (PRESSMON_DB)\n"
 	       "  --rules DIR         rule files (default classify/rules)\n"
 	       "  --claim-idle SECS   claim entries pending longer than this with another consumer (60)\n"
-	       "  --batch N           entries per turn (64; archive 5000)\n"
+	       "  --batch N           entries per turn (64; archive 20000)\n"
 	       "  --concurrency N     parallel transfers of the fetcher (64)\n"
 	       "  --log-level LEVEL   error, warn, info, debug\n"
 	       "  --log-json          log lines as JSON\n",
@@ -649,8 +649,8 @@ static int worker(const char *stage, int argc, char **argv)
 			continue;
 		switch (c) {
 		case OPT_BATCH:
-			if (cli_parse_int(optarg, 1, 10000, &n))
-				return cli_usage(stage, "--batch '%s' is not a number from 1 to 10000", optarg);
+			if (cli_parse_int(optarg, 1, 100000, &n))
+				return cli_usage(stage, "--batch '%s' is not a number from 1 to 100000", optarg);
 			r.batch = (size_t)n;
 			r.batch_given = 1;
 			break;
