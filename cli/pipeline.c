@@ -46,6 +46,17 @@ const char *cli_pipeline_rules_dir(struct cli_pipeline *p, const struct pm_confi
 	return cli_rules_dir(&p->env);
 }
 
+/* The options q was connected with, for cli_pipeline_connect, with copies
+ * of the strings that p->qurl and p->cfg own: a reload replaces p->cfg,
+ * and every connection keeps the key prefix the process started with. */
+static void keep_opts(struct cli_pipeline *p, const struct pm_queue_opts *qo)
+{
+	p->qo = *qo;
+	p->qo.url = p->qurl;
+	p->qprefix = qo->prefix ? xstrdup(qo->prefix) : NULL;
+	p->qo.prefix = p->qprefix;
+}
+
 int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
 {
 	struct pm_queue_opts qo;
@@ -86,17 +97,15 @@ int cli_pipeline_open(struct cli_pipeline *p, int embedded, struct pm_err *err)
 				return pm_err_set(err, PM_EDEP, "no redis given and none running under '%s': "
 					"set PRESSMON_REDIS or --redis", p->var_dir);
 			}
-			p->qo = qo;
 			p->qurl = sock;
-			p->qo.url = p->qurl;
+			keep_opts(p, &qo);
 			return 0;
 		}
 	}
 	if (pm_queue_connect(&qo, &p->q, err) < 0)
 		return -1;
-	p->qo = qo;
 	p->qurl = xstrdup(qo.url);
-	p->qo.url = p->qurl;
+	keep_opts(p, &qo);
 	pm_debug("redis_connected", "url=%s", pm_queue_url_safe(p->q));
 	return 0;
 }
@@ -110,7 +119,8 @@ void cli_pipeline_close(struct cli_pipeline *p)
 	p->have_emb = 0;
 	pm_config_release(&p->cfg);
 	free(p->qurl);
-	p->qurl = NULL;
+	free(p->qprefix);
+	p->qurl = p->qprefix = NULL;
 }
 
 int cli_pipeline_connect(const struct cli_pipeline *p, struct pm_queue **q, struct pm_err *err)

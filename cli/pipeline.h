@@ -19,8 +19,9 @@ struct cli_pipeline {
 	char consumer[128];
 	const char *rules_dir;
 	const char *var_dir;
-	struct pm_queue_opts qo; /* how q was connected (url: qurl) */
-	char *qurl;
+	struct pm_queue_opts qo; /* how q was connected (url: qurl, prefix:
+				    qprefix, copies: a reload replaces cfg) */
+	char *qurl, *qprefix;
 };
 
 /* Set by SIGINT/SIGTERM; a second signal exits at once. */
