@@ -4,7 +4,8 @@
 # sets another number, in feeds of 500 items): `pressmon run --once` with
 # the embedded Redis, then the same work as separate workers one stage at a
 # time (where the time goes), then 2 parse and 2 classify workers at once
-# (the speed-up). Run by bench/run.sh.
+# (the speed-up), then every stage's workers at once as a deployment runs
+# them. Run by bench/run.sh.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -120,3 +121,40 @@ parallel 2 parse --batch="$PARSE_BATCH"
 echo "  2 x parse     ${T} s  ($(xlen articles) articles; 1 worker: ${p_s} s; speed-up $(python3 -c "import sys; print('%.2fx' % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))" "$p_s" "$T"))"
 parallel 2 classify
 echo "  2 x classify  ${T} s  ($(xlen tagged) articles; 1 worker: ${c_s} s; speed-up $(python3 -c "import sys; print('%.2fx' % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))" "$c_s" "$T"))"
+
+# 4. every stage's workers at once, as a deployment runs them: one fetch,
+# P parse, C classify and one archive worker started together and left
+# running (no --once: a stage after the first would find its input empty
+# and stop), timed until all N articles are archived, then stopped
+together() { # NAME P C: sets T, TN, CPU
+	local a b c0 c1 r0 r1 p start=$SECONDS pids=()
+	redis_up "$1"
+	export PRESSMON_DB="$TMP/$1.db"
+	kids_cpu c0
+	r0=$(redis_cpu) a=$(now)
+	"$PM" fetch --log-level warn &
+	pids+=($!)
+	for _ in $(seq 1 "$2"); do "$PM" parse --batch="$PARSE_BATCH" --log-level warn & pids+=($!); done
+	for _ in $(seq 1 "$3"); do "$PM" classify --log-level warn & pids+=($!); done
+	"$PM" archive --log-level warn &
+	pids+=($!)
+	PIDS+=("${pids[@]}")
+	TN=0
+	while [ "$TN" -lt "$N" ] && [ $((SECONDS - start)) -lt 1800 ]; do
+		sleep 0.5
+		[ -f "$TMP/$1.db" ] && TN=$(archived "$TMP/$1.db" 2>/dev/null)
+		TN=${TN:-0}
+	done
+	b=$(now) r1=$(redis_cpu)
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	kids_cpu c1
+	T=$(secs "$a" "$b")
+	CPU="cpu: workers $(sub "$c0" "$c1") s, redis $(sub "$r0" "$r1") s"
+}
+echo "every stage's workers at once, until all are archived (fresh redis-server each):"
+together at1 1 1
+echo "  1 parse, 1 classify, 1 archive:  ${T} s  ($TN archived, $(rate "$TN" "$T") articles/s; $CPU)"
+together at2 2 2
+echo "  2 parse, 2 classify, 1 archive:  ${T} s  ($TN archived, $(rate "$TN" "$T") articles/s; $CPU)"
+
