@@ -55,6 +55,23 @@ static int put(struct pm_archive *a, json_t *o)
 	return r;
 }
 
+/* The stored cluster of article id, copied into buf (32 bytes); "(none)"
+ * when the article or its cluster is missing. */
+static const char *cluster_of(struct pm_archive *a, const char *id, char *buf)
+{
+	struct pm_err err;
+	json_t *got = NULL;
+	const char *c;
+
+	pm_err_init(&err);
+	snprintf(buf, 32, "(none)");
+	if (pm_archive_get(a, id, 0, &got, &err) == 0 && got &&
+	    (c = json_string_value(json_object_get(got, "cluster"))))
+		snprintf(buf, 32, "%s", c);
+	json_decref(got);
+	return buf;
+}
+
 struct ids {
 	struct pm_buf b;
 	int n;
@@ -292,8 +309,7 @@ static void test_wire_copies(void)
 	struct pm_archive *a;
 	struct pm_err err;
 	char *p = db_path("wire.db");
-	json_t *got;
-	const char *c;
+	char cl[32];
 
 	TEST("wire copies cluster, other stories do not");
 	pm_err_init(&err);
@@ -304,25 +320,16 @@ static void test_wire_copies(void)
 			 edited, "paper", "africa", "commercial", "en", "[]")) == 0);
 	CHECK(put(a, art("0000000000000d03", "2026-03-10T10:00:00Z", "Relief and doubt in the camps",
 			 other, "radio", "africa", "public", "en", "[]")) == 0);
-	CHECK(pm_archive_get(a, "0000000000000d02", 0, &got, &err) == 0 && got);
-	c = json_string_value(json_object_get(got, "cluster"));
-	CHECK_STR(c, "0000000000000d01");
-	json_decref(got);
-	CHECK(pm_archive_get(a, "0000000000000d03", 0, &got, &err) == 0 && got);
-	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000d03");
-	json_decref(got);
+	CHECK_STR(cluster_of(a, "0000000000000d02", cl), "0000000000000d01");
+	CHECK_STR(cluster_of(a, "0000000000000d03", cl), "0000000000000d03");
 	/* the same article again changes nothing */
 	CHECK(put(a, art("0000000000000d02", "2026-03-10T09:30:00Z", "Militia chief in custody as judges act",
 			 edited, "paper", "africa", "commercial", "en", "[]")) == 0);
-	CHECK(pm_archive_get(a, "0000000000000d02", 0, &got, &err) == 0 && got);
-	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000d01");
-	json_decref(got);
+	CHECK_STR(cluster_of(a, "0000000000000d02", cl), "0000000000000d01");
 	/* four days later the same text is a new story (outside the window) */
 	CHECK(put(a, art("0000000000000d04", "2026-03-14T12:00:00Z", "Commander's warrant unsealed again",
 			 wire, "wire", "europe", "wire", "en", "[]")) == 0);
-	CHECK(pm_archive_get(a, "0000000000000d04", 0, &got, &err) == 0 && got);
-	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000d04");
-	json_decref(got);
+	CHECK_STR(cluster_of(a, "0000000000000d04", cl), "0000000000000d04");
 	pm_archive_close(a);
 	free(p);
 }
@@ -349,6 +356,7 @@ static void test_cluster_writers(void)
 	struct pm_err err;
 	char *p = db_path("writers.db");
 	json_t *got;
+	char cl[32];
 
 	TEST("a wire copy finds the original another connection stored");
 	pm_err_init(&err);
@@ -361,9 +369,7 @@ static void test_cluster_writers(void)
 			 wire, "wire", "europe", "wire", "en", "[]")) == 0);
 	CHECK(put(a, art("0000000000000f03", "2026-04-06T09:00:00Z", "Prosecutor seeks seven charges",
 			 wire, "paper", "africa", "commercial", "en", "[]")) == 0);
-	CHECK(pm_archive_get(a, "0000000000000f03", 0, &got, &err) == 0 && got);
-	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000f02");
-	json_decref(got);
+	CHECK_STR(cluster_of(a, "0000000000000f03", cl), "0000000000000f02");
 
 	TEST("a wire copy does not find an original whose batch was rolled back");
 	CHECK(pm_archive_begin(a, &err) == 0);
@@ -374,9 +380,7 @@ static void test_cluster_writers(void)
 	CHECK(put(a, art("0000000000000f05", "2026-04-07T09:00:00Z", "Hearing opens in The Hague",
 			 hearing, "paper", "africa", "commercial", "en", "[]")) == 0);
 	CHECK(pm_archive_commit(a, &err) == 0);
-	CHECK(pm_archive_get(a, "0000000000000f05", 0, &got, &err) == 0 && got);
-	CHECK_STR(json_string_value(json_object_get(got, "cluster")), "0000000000000f05");
-	json_decref(got);
+	CHECK_STR(cluster_of(a, "0000000000000f05", cl), "0000000000000f05");
 	CHECK(pm_archive_get(a, "0000000000000f04", 0, &got, &err) == 0 && !got);
 	pm_archive_close(b);
 	pm_archive_close(a);
@@ -544,6 +548,7 @@ static void test_cluster_buckets(void)
 	struct pm_err err;
 	char *p = db_path("buckets.db");
 	json_t *o, *got;
+	char cl[32];
 	static const struct {
 		const char *id, *published, *title, *fp, *text, *want;
 	} cases[] = {
@@ -570,9 +575,7 @@ static void test_cluster_buckets(void)
 			json_object_set_new(o, "fingerprint", json_string(cases[i].fp));
 		CHECK(put(a, o) == 0);
 		got = NULL;
-		CHECK(pm_archive_get(a, cases[i].id, 0, &got, &err) == 0 && got);
-		CHECK_STR(json_string_value(json_object_get(got, "cluster")), cases[i].want);
-		json_decref(got);
+		CHECK_STR(cluster_of(a, cases[i].id, cl), cases[i].want);
 	}
 	/* an id in other case is not the article (lookups go by rid) */
 	got = NULL;
@@ -1058,7 +1061,7 @@ static void test_migrate_4(void)
 	struct pm_archive *a;
 	struct pm_err err;
 	struct pm_query q;
-	char *p = db_path("schema4.db"), *cmd, *s;
+	char *p = db_path("schema4.db"), *cmd, *s, cl[32];
 	FILE *f;
 	char line[65536];
 	int n = 0, same = 0, with_ev = 0, with_mi = 0, tagged_uw = 0;
@@ -1146,9 +1149,7 @@ static void test_migrate_4(void)
 			json_object_set_new(copy, "fingerprint", json_string("ffffffffffffffff"));
 			json_object_del(copy, "cluster");
 			CHECK(put(a, copy) == 0);
-			CHECK(pm_archive_get(a, "0000000000c0ffee", 0, &got, &err) == 0 && got);
-			CHECK_STR(json_string_value(json_object_get(got, "cluster")), want_cluster);
-			json_decref(got);
+			CHECK_STR(cluster_of(a, "0000000000c0ffee", cl), want_cluster);
 			/* a changed article replaces the old one, tags and all */
 			copy = json_deep_copy(first);
 			json_object_set_new(copy, "tags", json_loads("[{\"tag\":\"replaced\",\"score\":1}]", 0, NULL));
