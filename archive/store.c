@@ -524,17 +524,28 @@ void pm_archive_close(struct pm_archive *a)
 
 static int lsh_flush(struct pm_archive *a, struct pm_err *err);
 
-/* Forgets what the batch queued for its commit: after a rollback. */
+/* Forgets what the batch queued for its commit (batch_flush): after a
+ * rollback. */
 static void pending_drop(struct pm_archive *a)
 {
 	a->fts_pending = 0;
 	a->nlsh = 0;
 }
 
+static int fts_flush(struct pm_archive *a, struct pm_err *err);
+
+/* Writes what the batch queued: its LSH rows (lsh_flush), then its
+ * full-text entries (fts_flush). Every path to COMMIT calls it, and so
+ * does a put that replaces a stored article (the update trigger needs the
+ * old version indexed, and its bands are deleted by value). */
+static int batch_flush(struct pm_archive *a, struct pm_err *err)
+{
+	return lsh_flush(a, err) || fts_flush(a, err) ? -1 : 0;
+}
+
 /* Indexes the articles put since the last flush in one statement, so that
  * FTS5 writes one segment per batch. Until then they are in the table but
- * not in the full-text index; every path to COMMIT flushes first. The
- * batch's LSH rows go in first (lsh_flush). */
+ * not in the full-text index (see batch_flush). */
 static int fts_flush(struct pm_archive *a, struct pm_err *err)
 {
 	static const char *const ins =
@@ -544,11 +555,7 @@ static int fts_flush(struct pm_archive *a, struct pm_err *err)
 	sqlite3_stmt *st;
 	int rc;
 
-	if (a->mode != PM_ARCHIVE_WRITE)
-		return 0;
-	if (lsh_flush(a, err))
-		return -1;
-	if (!a->fts_pending)
+	if (a->mode != PM_ARCHIVE_WRITE || !a->fts_pending)
 		return 0;
 	if (pm_archive_cached(a, ins, &st, err))
 		return -1;
@@ -586,7 +593,7 @@ int pm_archive_commit(struct pm_archive *a, struct pm_err *err)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': the batch was rolled back after a failed write",
 				  a->path);
 	}
-	if (fts_flush(a, err) || exec(a, "COMMIT", "committing a batch", err)) {
+	if (batch_flush(a, err) || exec(a, "COMMIT", "committing a batch", err)) {
 		pm_archive_rollback(a);
 		return -1;
 	}
@@ -1710,8 +1717,9 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 		goto out;
 	if (old.exists) {
 		/* the update trigger replaces the old version's index entries:
-		 * they must be there, so a queued article is indexed first */
-		if (fts_flush(a, err))
+		 * they must be there, so a queued article is indexed first; and
+		 * its queued bands must be in lsh for delete_lsh below */
+		if (batch_flush(a, err))
 			goto out;
 		/* the old version's rows hang off its trid, which may change */
 		if (prepare(a, "DELETE FROM tags WHERE article = ?1", &st, err))
@@ -1991,7 +1999,7 @@ int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		pending_drop(a);
 		pm_archive_forget_near(a);
-	} else if (fts_flush(a, err) || exec(a, "COMMIT", "committing the article", err)) {
+	} else if (batch_flush(a, err) || exec(a, "COMMIT", "committing the article", err)) {
 		sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		pending_drop(a);
 		pm_archive_forget_near(a);
