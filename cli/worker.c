@@ -89,8 +89,14 @@ static void put_health(struct runner *r, struct pm_archive *own, json_t *h)
 		pm_archive_close(a);
 }
 
+/* This process's archive connection, if it runs the archive stage. */
+static struct pm_archive *own_archive(const struct runner *r)
+{
+	return r->have[ST_ARCHIVE] ? pm_archive_stage_archive(&r->stages[ST_ARCHIVE]) : NULL;
+}
+
 /* The main thread's connection reads the feeds' states; the archive stage
- * of this process (unless its thread is running) stores them. */
+ * of this process stores them. */
 static void save_health(struct runner *r)
 {
 	struct pm_err err;
@@ -101,7 +107,7 @@ static void save_health(struct runner *r)
 		pm_warn("feed_health_not_saved", "error=\"%s\"", err.msg);
 		return;
 	}
-	put_health(r, r->have[ST_ARCHIVE] ? pm_archive_stage_archive(&r->stages[ST_ARCHIVE]) : NULL, h);
+	put_health(r, own_archive(r), h);
 	json_decref(h);
 }
 
@@ -134,6 +140,12 @@ static int drained(struct runner *r, struct pm_queue *q, int fetch_active, struc
 static size_t stage_count(const struct runner *r, int i)
 {
 	return !r->batch_given && r->stages[i].batch ? r->stages[i].batch : r->batch;
+}
+
+/* Redis or the database away: 100 ms, doubling up to 5 s. */
+static int next_backoff(int backoff)
+{
+	return backoff ? (backoff * 2 > 5000 ? 5000 : backoff * 2) : 100;
 }
 
 static int runner_reload(struct runner *r);
@@ -179,7 +191,7 @@ static int runner_loop(struct runner *r)
 				return PM_ERUNTIME;
 			}
 			/* Redis or the database is away: wait and try again */
-			backoff = backoff ? (backoff * 2 > 5000 ? 5000 : backoff * 2) : 100;
+			backoff = next_backoff(backoff);
 			pm_warn("dependency_unavailable", "retry_ms=%d error=\"%s\"", backoff, err.msg);
 			pm_sleep_ms(backoff);
 			continue;
@@ -221,10 +233,6 @@ static void nap(struct runner *r, int ms)
 		pm_sleep_ms(20);
 }
 
-static int next_backoff(int backoff)
-{
-	return backoff ? (backoff * 2 > 5000 ? 5000 : backoff * 2) : 100;
-}
 
 /* One turn of stage t->i on t's connection, counted for the drain check.
  * A stage with a batch of its own (the archive: a commit per turn) that
@@ -273,7 +281,7 @@ static void take_health(struct runner *r)
 	r->health = NULL;
 	pthread_mutex_unlock(&r->health_mu);
 	if (h) {
-		put_health(r, r->have[ST_ARCHIVE] ? pm_archive_stage_archive(&r->stages[ST_ARCHIVE]) : NULL, h);
+		put_health(r, own_archive(r), h);
 		json_decref(h);
 	}
 }
@@ -387,13 +395,9 @@ static int threads_start(struct runner *r, struct pm_err *err)
 		atomic_store(&t->processed, 0);
 		atomic_store(&t->empty, 0);
 	}
-	if (r->have[ST_ARCHIVE] && cli_pipeline_connect(r->p, &r->threads[ST_ARCHIVE].q, err) < 0)
+	/* the main thread's connection: its archive turns, the drain check */
+	if (cli_pipeline_connect(r->p, &r->threads[ST_ARCHIVE].q, err) < 0)
 		return -1;
-	/* the archive's helper thread (pm_stage.prepare) would compete with
-	 * the stages before it for the other core: 100,000 articles took as
-	 * long with it, and 4 s more CPU */
-	if (r->have[ST_ARCHIVE])
-		r->stages[ST_ARCHIVE].prepare = NULL;
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	for (int i = 0; i <= TH_FETCH && !rc; i++) {
 		struct stage_thread *t = &r->threads[i];
@@ -473,7 +477,8 @@ static int runner_threads(struct runner *r)
 			if (runner_reload(r) < 0 || threads_start(r, &err) < 0) {
 				if (err.msg[0])
 					pm_error("stage_failed", "error=\"%s\"", err.msg);
-				return PM_ERUNTIME;
+				rc = PM_ERUNTIME;
+				break;
 			}
 			look.set = 0;
 		}
@@ -489,7 +494,7 @@ static int runner_threads(struct runner *r)
 		if (r->once) {
 			int d;
 			pm_err_init(&err);
-			d = drained_threads(r, arch->q ? arch->q : r->threads[ST_PARSE].q, &look, &err);
+			d = drained_threads(r, arch->q, &look, &err);
 			if (d < 0) {
 				pm_warn("drain_check_failed", "error=\"%s\"", err.msg);
 				look.set = 0;
@@ -549,6 +554,11 @@ static int runner_open(struct runner *r, const char *stage, struct pm_fetch_opts
 		if (pm_archive_stage_init(&r->stages[ST_ARCHIVE], r->p->env.db, err) < 0)
 			return -1;
 		r->have[ST_ARCHIVE] = 1;
+		/* in run, the archive's helper thread (pm_stage.prepare) would
+		 * compete with parse and classify for the other core: 100,000
+		 * articles took as long with it, and 4 s more CPU */
+		if (!strcmp(stage, "run"))
+			r->stages[ST_ARCHIVE].prepare = NULL;
 	}
 	return 0;
 }
