@@ -207,7 +207,7 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 
 		pm_err_init(&herr);
 		if (e->deliveries > pm_queue_max_deliveries(q)) {
-			if (prepping)
+			if (prepping && prep.threaded) /* made ahead: hand it back */
 				prep_done(&prep, i, prep_get(&prep, i));
 			if (pm_queue_dead(q, s->name, s->stream, s->name, e,
 					  "delivered too many times", err) < 0) {

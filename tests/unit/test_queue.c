@@ -414,6 +414,8 @@ static int prep_handle(void *ctx, struct pm_queue *q, const struct pm_entry *e, 
 		*err = *prep_err;
 		return -1;
 	}
+	if (it->n >= 1000) /* fails for now: retried, then dead-lettered */
+		return pm_err_set(err, PM_ERUNTIME, "try again");
 	if (!pthread_equal(pthread_self(), c->handler) ||
 	    it->n != strtol(pm_entry_get(e, "n", NULL), NULL, 10))
 		c->mismatched++;
@@ -474,6 +476,29 @@ static void test_stage_prepare(const char *url)
 	CHECK_INT(atomic_load(&c.freed), 296 + 4);
 	CHECK_INT(atomic_load(&c.freed_elsewhere), 0);
 	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD) - dead0, 4 + 1);
+
+	TEST("stage with a preparing helper: entries delivered too often");
+	/* 100 entries fail twice (max_deliveries 2), then a turn of 100 made
+	 * ahead by the helper dead-letters them: each is handed back (more
+	 * than PREP_AHEAD: a helper never handed them back would wait for
+	 * ever) and freed once */
+	dead0 = pm_queue_stream_len(q, PM_STREAM_DEAD);
+	for (int i = 0; i < 100; i++) {
+		char num[16];
+		snprintf(num, sizeof(num), "%d", 1000 + i);
+		struct pm_field f = { "n", num, strlen(num) };
+		CHECK(pm_queue_add(q, "pin", &f, 1, &err) == 0);
+	}
+	CHECK(pm_stage_step(q, &s, "w1", 1000, 0, &done, &err) == 0);
+	CHECK_INT(done, 0);
+	for (int turn = 0; turn < 2; turn++) {
+		pm_sleep_ms(80); /* past claim-idle: another worker takes them */
+		CHECK(pm_stage_step(q, &s, turn ? "w3" : "w2", 1000, 0, &done, &err) == 0);
+		CHECK_INT(done, turn ? 100 : 0);
+	}
+	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD) - dead0, 100);
+	CHECK_INT(atomic_load(&c.made), atomic_load(&c.freed));
+	CHECK_INT(atomic_load(&c.freed_elsewhere), 0);
 	pm_queue_free(q);
 }
 
