@@ -374,8 +374,10 @@ static void threads_stop(struct runner *r)
 /* `run` gives every stage but the archive a thread, and the fetcher one:
  * the archive (SQLite, the costliest stage) works on the main thread,
  * because its memory then comes from malloc's main arena, which glibc
- * backs with transparent huge pages (cli/main.c) and a thread's arena not:
- * on a thread it took a third more CPU per article. Each thread has its
+ * backs with transparent huge pages (cli/main.c) and a thread's arena not
+ * (/proc/PID/smaps: AnonHugePages 0 on the thread heaps). On a thread, in
+ * one run of 100,000 with the CPU of each turn logged, its turns took 35 s
+ * against 25 s for the archive worker alone. Each thread has its
  * own Redis connection (the fetcher keeps the main one it was made with);
  * signals are the main thread's, the others start with them blocked. */
 static int threads_start(struct runner *r, struct pm_err *err)
