@@ -21,6 +21,10 @@ enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1, PM_ARCHIVE_QUERY = 2 };
 /* Schema version this build writes (PRAGMA user_version). */
 #define PM_ARCHIVE_SCHEMA 8
 
+/* Process-wide SQLite settings; call once before any thread opens an
+ * archive (main does). Optional: an archive works without it, slower. */
+void pm_archive_library_init(void);
+
 /* Opens (creating and migrating when mode is WRITE) the archive at path.
  * Errors: PM_EDEP when the file cannot be opened or is not an archive. */
 int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct pm_err *err);

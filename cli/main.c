@@ -1,6 +1,7 @@
 /* cli/main: the pressmon entry point; a table of subcommands, each in its
  * own cli/cmd_*.c file. */
 #include "cli/cli.h"
+#include "archive/archive.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	pm_archive_library_init();
 	/* commands print one line of their own for a bad option */
 	opterr = 0;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -4,6 +4,7 @@
 #include "archive/archive.h"
 #include "archive/archive_int.h"
 #include "core/buf.h"
+#include "core/hash.h"
 #include "core/mem.h"
 #include "core/time.h"
 #include "testlib.h"
@@ -231,6 +232,101 @@ static void test_put(void)
 	CHECK(pm_archive_put(r, o, &err) == -1);
 	json_decref(o);
 	pm_archive_close(r);
+	pm_archive_close(a);
+	free(p);
+}
+
+/* One text column of article id, read through the writer's connection,
+ * into buf (64 bytes); "(none)" when absent. */
+static const char *column_of(struct pm_archive *a, const char *col, const char *id, char *buf)
+{
+	char *sql = xasprintf("SELECT %s FROM articles WHERE id = ?1", col);
+	sqlite3_stmt *st = NULL;
+
+	snprintf(buf, 64, "(none)");
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			snprintf(buf, 64, "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	free(sql);
+	return buf;
+}
+
+static void set_column(struct pm_archive *a, const char *col, const char *value, const char *id)
+{
+	char *sql = xasprintf("UPDATE articles SET %s = '%s' WHERE id = '%s'", col, value, id);
+
+	CHECK(sqlite3_exec(a->db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	free(sql);
+}
+
+/* "Unchanged" is the article's JSON value, whatever the order of its
+ * keys; a hash stored by an older pressmon (XXH3 of the sorted compact
+ * text) still means unchanged; a changed article replaces either. A put
+ * that writes restores the url, so a url set by hand shows what wrote. */
+static void test_hash_forms(void)
+{
+	struct pm_archive *a;
+	struct pm_err err;
+	char *p = db_path("hash.db"), buf[64], legacy[17], *dump;
+	const char *id = "00000000000000b1", *k, *keys[32];
+	json_t *o, *rev, *v;
+	size_t n = 0;
+
+	TEST("unchanged by value, in the old and the new hash form");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	o = art(id, "2026-03-10T08:00:00Z", "Headline on the Court", "body \u00e9 text", "src-a",
+		"europe", "public", "en", "[{\"tag\":\"icc\",\"score\":0.5,\"evidence\":[{\"field\":\"title\",\"start\":0,\"end\":3}]}]");
+	json_object_set_new(o, "guid", json_string("urn:test:b1"));
+	json_object_set_new(o, "n", json_integer(7));
+	json_object_set_new(o, "ok", json_true());
+	json_object_set_new(o, "none", json_null());
+	dump = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	pm_id_hex(pm_hash64(dump, strlen(dump)), legacy);
+	free(dump);
+	CHECK(put(a, json_incref(o)) == 0);
+	CHECK(!strncmp(column_of(a, "hash", id, buf), "2:", 2) && strlen(buf) == 18);
+
+	/* the same value with its keys in the reverse order */
+	json_object_foreach(o, k, v)
+		keys[n++] = k;
+	rev = json_object();
+	while (n--)
+		json_object_set(rev, keys[n], json_object_get(o, keys[n]));
+	set_column(a, "url", "marker-1", id);
+	CHECK(put(a, rev) == 0);
+	CHECK_STR(column_of(a, "url", id, buf), "marker-1");
+
+	/* a cluster in the input is not part of the article */
+	json_object_set_new(o, "cluster", json_string("0000000000000fff"));
+	CHECK(put(a, json_incref(o)) == 0);
+	CHECK_STR(column_of(a, "url", id, buf), "marker-1");
+	json_object_del(o, "cluster");
+
+	/* an archive written before: its hash in the old form */
+	set_column(a, "hash", legacy, id);
+	CHECK(put(a, json_incref(o)) == 0);
+	CHECK_STR(column_of(a, "url", id, buf), "marker-1");
+	CHECK_STR(column_of(a, "hash", id, buf), legacy);
+	/* a wrong old-form hash, and a changed article, are written */
+	set_column(a, "hash", "0123456789abcdef", id);
+	CHECK(put(a, json_incref(o)) == 0);
+	CHECK_STR(column_of(a, "url", id, buf), "https://example.org/00000000000000b1");
+	set_column(a, "hash", legacy, id);
+	set_column(a, "url", "marker-2", id);
+	json_object_set_new(o, "n", json_integer(8));
+	CHECK(put(a, json_incref(o)) == 0);
+	CHECK_STR(column_of(a, "url", id, buf), "https://example.org/00000000000000b1");
+	CHECK(!strncmp(column_of(a, "hash", id, buf), "2:", 2));
+	/* numbers by value and type: 8 and 8.0 differ, as in the old form */
+	set_column(a, "url", "marker-3", id);
+	json_object_set_new(o, "n", json_real(8.0));
+	CHECK(put(a, json_incref(o)) == 0);
+	CHECK_STR(column_of(a, "url", id, buf), "https://example.org/00000000000000b1");
+	json_decref(o);
 	pm_archive_close(a);
 	free(p);
 }
@@ -1187,6 +1283,7 @@ int main(void)
 	}
 	test_open_errors();
 	test_put();
+	test_hash_forms();
 	test_cluster();
 	test_wire_copies();
 	test_cluster_buckets();
