@@ -42,6 +42,7 @@ struct stage_thread {
 	int started;
 	atomic_size_t processed; /* entries taken off the stream */
 	atomic_ulong empty;      /* turns that found nothing to do */
+	atomic_int idle;         /* its last turn found nothing to do */
 };
 
 struct runner {
@@ -261,6 +262,7 @@ static int thread_turn(struct stage_thread *t, int *backoff)
 		return 0;
 	}
 	*backoff = 0;
+	atomic_store(&t->idle, !done);
 	if (!done) {
 		atomic_fetch_add(&t->empty, 1);
 		return 0;
@@ -323,6 +325,7 @@ static void *fetch_main(void *arg)
 			continue;
 		}
 		backoff = 0;
+		atomic_store(&t->idle, !active);
 		atomic_fetch_add(active ? &t->processed : &t->empty, 1);
 		if (r->have[ST_ARCHIVE] && pm_mono_ms() > health_at) {
 			json_t *h = cli_feed_health(r->p, &err);
@@ -396,6 +399,7 @@ static int threads_start(struct runner *r, struct pm_err *err)
 		t->i = i;
 		atomic_store(&t->processed, 0);
 		atomic_store(&t->empty, 0);
+		atomic_store(&t->idle, 0);
 	}
 	/* the main thread's connection: its archive turns, the drain check */
 	if (cli_pipeline_connect(r->p, &r->threads[ST_ARCHIVE].q, err) < 0)
@@ -527,6 +531,18 @@ static void runner_close(struct runner *r)
 	r->fetcher = NULL;
 }
 
+/* pm_stage.prep_now of the archive in `run`: the fetch, parse and
+ * classify threads all found nothing to do in their last turn. */
+static int others_idle(void *arg)
+{
+	struct runner *r = arg;
+
+	for (int i = 0; i <= TH_FETCH; i++)
+		if (i != ST_ARCHIVE && r->threads[i].started && !atomic_load(&r->threads[i].idle))
+			return 0;
+	return 1;
+}
+
 /* Creates the fetcher and the stages that `stage` runs, from r->p's
  * configuration. */
 static int runner_open(struct runner *r, const char *stage, struct pm_fetch_opts *fo,
@@ -556,11 +572,14 @@ static int runner_open(struct runner *r, const char *stage, struct pm_fetch_opts
 		if (pm_archive_stage_init(&r->stages[ST_ARCHIVE], r->p->env.db, err) < 0)
 			return -1;
 		r->have[ST_ARCHIVE] = 1;
-		/* in run, the archive's helper thread (pm_stage.prepare) would
-		 * compete with parse and classify for the other core: 100,000
-		 * articles took as long with it, and 4 s more CPU */
-		if (!strcmp(stage, "run"))
-			r->stages[ST_ARCHIVE].prepare = NULL;
+		/* in run, the archive's helper thread (pm_stage.prepare)
+		 * works only while the other threads are idle: beside parse
+		 * and classify it competed with them for the other core, and
+		 * 100,000 articles took as long with it, for 4 s more CPU */
+		if (!strcmp(stage, "run")) {
+			r->stages[ST_ARCHIVE].prep_now = others_idle;
+			r->stages[ST_ARCHIVE].prep_now_arg = r;
+		}
 	}
 	return 0;
 }

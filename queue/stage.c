@@ -23,6 +23,9 @@
  * handler has taken half of them, not one: a wake-up per entry cost more
  * system time than it saved. */
 #define PREP_AHEAD 64
+/* Without a helper, pm_stage.prep_now is asked again after this many
+ * entries. */
+#define PREP_RECHECK 256
 
 /* The helper thread of a turn (see pm_stage.prepare) prepares entries in
  * order into out[]; `ready` says how far it got. The handler takes them,
@@ -38,6 +41,7 @@ struct prep_run {
 	struct pm_err *errs;
 	atomic_size_t ready, taken, wake_at;
 	atomic_int stop, waiting, helper_waiting;
+	size_t start;  /* the first entry the helper prepares */
 	size_t freed; /* the helper's: used[] below this are freed */
 	pthread_mutex_t mu;
 	pthread_cond_t cv, helper_cv;
@@ -58,7 +62,7 @@ static void *prep_main(void *arg)
 {
 	struct prep_run *p = arg;
 
-	for (size_t i = 0; i < p->b->n && !atomic_load(&p->stop); i++) {
+	for (size_t i = p->start; i < p->b->n && !atomic_load(&p->stop); i++) {
 		if (i >= atomic_load(&p->taken) + PREP_AHEAD) {
 			pthread_mutex_lock(&p->mu);
 			atomic_store(&p->wake_at, i - PREP_AHEAD / 2);
@@ -93,6 +97,21 @@ static void *prep_main(void *arg)
 	return NULL;
 }
 
+/* Starts the helper at entry i when there is enough left to prepare and
+ * the stage allows it now. Without one (a small batch, not allowed, or no
+ * thread to be had) the handler prepares each entry itself (prep_get). */
+static void prep_try_thread(struct prep_run *p, size_t i)
+{
+	const struct pm_stage *s = p->s;
+
+	if (p->b->n - i < PREP_THREAD_MIN || (s->prep_now && !s->prep_now(s->prep_now_arg)))
+		return;
+	p->start = p->freed = i;
+	atomic_store(&p->ready, i);
+	atomic_store(&p->taken, i);
+	p->threaded = pthread_create(&p->th, NULL, prep_main, p) == 0;
+}
+
 static void prep_start(struct prep_run *p, const struct pm_stage *s, const struct pm_batch *b)
 {
 	memset(p, 0, sizeof(*p));
@@ -110,15 +129,15 @@ static void prep_start(struct prep_run *p, const struct pm_stage *s, const struc
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	pthread_cond_init(&p->helper_cv, NULL);
-	/* without a thread (a small batch, or none to be had) the handler
-	 * prepares each entry itself (prep_get) */
-	p->threaded = b->n >= PREP_THREAD_MIN && pthread_create(&p->th, NULL, prep_main, p) == 0;
+	prep_try_thread(p, 0);
 }
 
 /* Entry i's preparation (NULL: errs[i] says why), waiting for the helper
  * when it is behind. Entries are taken in order, each once. */
 static void *prep_get(struct prep_run *p, size_t i)
 {
+	if (!p->threaded && p->s->prep_now && i && i % PREP_RECHECK == 0)
+		prep_try_thread(p, i);
 	if (!p->threaded) {
 		pm_err_init(&p->errs[i]);
 		return p->s->prepare(p->s->ctx, &p->b->v[i], &p->errs[i]);

@@ -39,6 +39,13 @@ struct pm_stage {
 	int (*handle_prepared)(void *ctx, struct pm_queue *q, const struct pm_entry *e,
 			       void *prep, const struct pm_err *prep_err, struct pm_err *err);
 	void (*prep_free)(void *prep);
+	/* Optional: whether a helper thread may prepare now (NULL: always).
+	 * Asked when a turn starts and again every PREP_RECHECK entries, so
+	 * that a helper starts in mid-turn once the answer turns to yes
+	 * (`run`: once the stages before the archive have nothing to do and
+	 * the other core is free). */
+	int (*prep_now)(void *arg);
+	void *prep_now_arg;
 };
 
 /* One turn: claims stale entries or reads new ones (up to count, waiting

@@ -502,6 +502,64 @@ static void test_stage_prepare(const char *url)
 	pm_queue_free(q);
 }
 
+/* prep_now for the test: no for the first `no` questions, then yes. */
+struct prep_gate {
+	int asked, no;
+};
+
+static int prep_gate_ask(void *arg)
+{
+	struct prep_gate *g = arg;
+
+	return g->asked++ >= g->no;
+}
+
+/* pm_stage.prep_now: no helper while it says no; asked again every 256
+ * entries (PREP_RECHECK), a helper starts in mid-turn and prepares the
+ * rest; every entry still reaches its own handler call in order, and
+ * every preparation is freed once, by its maker. */
+static void test_stage_prepare_gate(const char *url)
+{
+	struct pm_queue *q = open_q(url, 50, 2);
+	struct prep_ctx c;
+	struct prep_gate g = { 0, 0 };
+	struct pm_stage s = { .name = "pgt", .stream = "pgate", .prepare = prep_make,
+			      .handle_prepared = prep_handle, .prep_free = prep_release, .ctx = &c,
+			      .prep_now = prep_gate_ask, .prep_now_arg = &g };
+	struct pm_err err;
+	size_t done;
+
+	TEST("stage whose helper waits for prep_now");
+	pm_err_init(&err);
+	if (!q) {
+		CHECK(q != NULL);
+		return;
+	}
+	prep_ctx_of_free = &c;
+	for (int round = 0; round < 2; round++) {
+		memset(&c, 0, sizeof(c));
+		c.handler = pthread_self();
+		g.asked = 0;
+		g.no = round ? 1000 : 2; /* round 0: no at entries 0 and 256, yes at 512 */
+		for (int i = 0; i < 1000; i++) {
+			char num[16];
+			snprintf(num, sizeof(num), "%d", i);
+			struct pm_field f = { "n", num, strlen(num) };
+			CHECK(pm_queue_add(q, "pgate", &f, 1, &err) == 0);
+		}
+		CHECK(pm_stage_step(q, &s, "w1", 1000, 0, &done, &err) == 0);
+		CHECK_INT(done, 1000);
+		CHECK_INT(c.handled, 1000);
+		CHECK_INT(c.mismatched, 0);
+		CHECK_INT(g.asked, round ? 4 : 3); /* at 0, 256, 512, 768 until yes */
+		CHECK_INT(atomic_load(&c.made_elsewhere), round ? 0 : 1000 - 512);
+		CHECK_INT(atomic_load(&c.made), 1000);
+		CHECK_INT(atomic_load(&c.freed), 1000);
+		CHECK_INT(atomic_load(&c.freed_elsewhere), 0);
+	}
+	pm_queue_free(q);
+}
+
 static pid_t start_tcp_redis(int port)
 {
 	char portstr[16];
@@ -977,6 +1035,7 @@ int main(void)
 	test_parse_stage(emb.url);
 	test_stage(emb.url);
 	test_stage_prepare(emb.url);
+	test_stage_prepare_gate(emb.url);
 	test_rate(emb.url);
 	test_urls();
 	test_splice();
