@@ -100,6 +100,7 @@ int pm_embedded_start(const char *var_dir, struct pm_embedded *e, struct pm_err 
 		       "--unixsocket", e->socket, "--unixsocketperm", "700",
 		       "--dir", data, "--appendonly", "yes",
 		       "--appendfsync", "everysec", "--save", "",
+		       "--rdbcompression", "no", "--auto-aof-rewrite-min-size", "512mb",
 		       "--daemonize", "no", "--loglevel", "warning", (char *)NULL);
 		fprintf(stderr, "pressmon: cannot run redis-server: %s "
 				"(install Debian package redis-server: make deps)\n",
