@@ -16,6 +16,13 @@ struct pm_lsh_row {
 	int band;
 };
 
+/* A tag row's quarter hour, waiting for tq_flush: the index of its tag in
+ * pm_archive.tq_tags, and q = floor(ts / 900). */
+struct pm_tq_row {
+	int64_t q;
+	uint32_t tag;
+};
+
 struct pm_archive {
 	sqlite3 *db;
 	char *path;
@@ -31,6 +38,14 @@ struct pm_archive {
 	/* the batch's LSH rows not yet in the lsh table (see lsh_flush) */
 	struct pm_lsh_row *lsh_pend;
 	size_t nlsh, lsh_cap;
+	/* the batch's new tag rows not yet counted in tag_quarters (schema 9,
+	 * see tq_flush), and the distinct tag names they refer to */
+	struct pm_tq_row *tq_pend;
+	size_t ntq, tq_cap;
+	char **tq_tags;
+	size_t ntq_tags, tq_tags_cap;
+	uint32_t *tq_slots;   /* hash of tq_tags: index + 1, 0 empty */
+	size_t tq_nslots;
 	/* the clustering keys of recent time buckets in memory (nearidx.h),
 	 * kept in step by every put; reset when another connection committed
 	 * (data_version) or a batch was rolled back */

@@ -4,6 +4,7 @@
  * and the lean shape a query without body fields reads, built from the
  * columns sorted with its rows. */
 #include "archive/archive.h"
+#include "archive/archive_int.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -250,6 +251,88 @@ static void test_tag_quarters(void)
 	free(path);
 }
 
+/* tag_quarters holds, for every tag and quarter, the number of its tag
+ * rows: both ways of the difference are empty (quarters at 0 aside). */
+static int quarters_match(struct pm_archive *a)
+{
+	static const char *const sql =
+		"WITH want AS (SELECT tag, (ts - ((ts % 900) + 900) % 900) / 900 AS q, count(*) AS n"
+		"  FROM tags WHERE ts IS NOT NULL GROUP BY 1, 2),"
+		" have AS (SELECT tag, q, n FROM tag_quarters WHERE n <> 0)"
+		" SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have))"
+		"      + (SELECT count(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want)),"
+		"      (SELECT count(*) FROM tags)";
+	sqlite3_stmt *st;
+	int diff = -1;
+
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1) > 0)
+		diff = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return diff == 0;
+}
+
+/* Schema 9: the writer counts a batch's tag rows into tag_quarters at
+ * commit; a replacement of an article of the same batch, a tag given
+ * twice, a second tag, an article without a time and a rolled-back batch
+ * leave the counts equal to the rows. */
+static void test_tag_quarters_batch(void)
+{
+	char *path = xasprintf("%s/quarters-batch.db", tmpdir);
+	struct pm_archive *a = NULL;
+	struct pm_err err;
+	char id[17], when[32];
+	json_t *o;
+
+	TEST("per-quarter tag counts of batches agree with the tag rows");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(path, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(pm_archive_begin(a, &err) == 0);
+	for (int i = 0; i < 30; i++) {
+		json_t *tags;
+		snprintf(id, sizeof(id), "00000000000d%04x", i);
+		snprintf(when, sizeof(when), "2026-06-%02dT%02d:%02d:00Z", 14 + i % 3, (i * 5) % 24,
+			 (i * 17) % 60);
+		o = article(id, when);
+		tags = json_object_get(o, "tags");
+		if (i % 4 == 1) /* the same tag again: one row */
+			json_array_append_new(tags, json_pack("{s:s,s:f}", "tag", "icc", "score", 3.0));
+		if (i % 5 == 2)
+			json_array_append_new(tags, json_pack("{s:s,s:f}", "tag", "arrest-warrant", "score", 1.0));
+		if (i == 7) { /* no time at all */
+			json_object_del(o, "published");
+		}
+		CHECK(pm_archive_put(a, o, &err) == 0);
+		json_decref(o);
+	}
+	/* an article of this batch changed: to another day, other tags */
+	o = article("00000000000d0004", "2026-06-16T23:59:00Z");
+	json_object_set_new(o, "title", json_string("A changed headline"));
+	json_array_append_new(json_object_get(o, "tags"), json_pack("{s:s,s:f}", "tag", "unsc-referral", "score", 1.0));
+	CHECK(pm_archive_put(a, o, &err) == 0);
+	json_decref(o);
+	CHECK(pm_archive_commit(a, &err) == 0);
+	CHECK(quarters_match(a));
+	check_counts_agree(a, "after a batch");
+	/* a batch rolled back counts nothing */
+	CHECK(pm_archive_begin(a, &err) == 0);
+	o = article("00000000000e0001", "2026-06-15T10:00:00Z");
+	CHECK(pm_archive_put(a, o, &err) == 0);
+	json_decref(o);
+	CHECK(pm_archive_rollback(a) == 0);
+	CHECK(quarters_match(a));
+	/* and the next batch counts only its own */
+	CHECK(pm_archive_begin(a, &err) == 0);
+	o = article("00000000000e0002", "2026-06-15T10:07:00Z");
+	CHECK(pm_archive_put(a, o, &err) == 0);
+	json_decref(o);
+	CHECK(pm_archive_commit(a, &err) == 0);
+	CHECK(quarters_match(a));
+	pm_archive_close(a);
+	free(path);
+}
+
 /* An article of the lean-query test: source i % 4 (3: none), tags by i. */
 static json_t *lean_article(int i)
 {
@@ -419,6 +502,7 @@ int main(void)
 	test_snapshot();
 	test_digest_shape();
 	test_tag_quarters();
+	test_tag_quarters_batch();
 	test_lean_rows();
 	{
 		char *cmd = xasprintf("rm -rf '%s'", tmpdir);
