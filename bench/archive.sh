@@ -141,6 +141,9 @@ if [ ! -f "$DB" ]; then
 	mv "$DB.tmp" "$DB"
 	rm -f "$DB.tmp-wal" "$DB.tmp-shm"
 fi
+# an archive kept from an older build is read only once a writer migrated
+# it (docs/archive.md): an empty import opens it for writing
+"$PM" archive import - --db "$DB" < /dev/null > /dev/null
 # the sqlite3 shell cannot load pressmon's tokenizer: its full-text index
 # is a contentless FTS5 table (unicode61) in a file beside, with the same
 # time-ordered rowids (trid), so both sides can bound a phrase by date

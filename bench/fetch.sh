@@ -34,6 +34,7 @@ fi
 TMP=$(mktemp -d /tmp/pm-bench-fetch.XXXXXX)
 NGINX_PID="" REDIS_PID=""
 cleanup() {
+	set +e # a failed kill or wait must not end the trap before rm
 	[ -n "$NGINX_PID" ] && { kill -TERM "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; }
 	[ -n "$REDIS_PID" ] && { kill -TERM "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; }
 	rm -rf "$TMP"

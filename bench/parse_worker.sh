@@ -21,6 +21,7 @@ FEEDS=$(( (ARTICLES + ITEMS - 1) / ITEMS ))
 TMP=$(mktemp -d /tmp/pm-parse-worker.XXXXXX)
 REDIS_PID=
 cleanup() {
+	set +e # a failed kill or wait must not end the trap before rm
 	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
 	rm -rf "$TMP"
 }

@@ -24,6 +24,9 @@ PIDS=()
 RUN_PID=
 cleanup() {
 	local p
+	# a kill or wait of a process that is gone fails: under set -e that
+	# ended the trap before rm (and left gigabytes in /tmp)
+	set +e
 	# pressmon run stops its embedded redis-server on SIGTERM; if it is
 	# gone already, shut that server down through its own socket
 	[ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null && wait "$RUN_PID" 2>/dev/null
