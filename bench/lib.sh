@@ -24,3 +24,17 @@ redis_start() {
 		sleep 0.05
 	done
 }
+
+# One line on how fast the machine is right now: the CPU time of a fixed
+# Python loop. On the VMs measured the same code ran up to a third slower
+# from one hour to the next; a benchmark prints this at its start and end
+# so that numbers from different runs can be told apart from such swings.
+speed_check() { # LABEL
+	python3 -c '
+import sys, time
+t = time.process_time()
+s = 0
+for i in range(3000000):
+    s += i * i
+print(f"speed check ({sys.argv[1]}): {time.process_time() - t:.3f} s of CPU for a fixed loop (lower is faster)")' "$1"
+}

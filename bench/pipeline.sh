@@ -39,13 +39,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
-source bench/lib.sh # kids_cpu, redis_cpu, redis_start
+source bench/lib.sh # kids_cpu, redis_cpu, redis_start, speed_check
 sub() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / max(float(sys.argv[2]), 0.001)))" "$1" "$2"; }
 archived() { PRESSMON_DB=$1 "$PM" query --count-by type --format csv | awk -F, 'NR > 1 { n += $2 } END { print n + 0 }'; }
 
 echo "== pipeline: $N generated articles ($FEEDS feeds x $ITEMS items)"
+speed_check start
 python3 tests/gen/genfeeds.py "$TMP/feeds" --feeds "$FEEDS" --items "$ITEMS" >/dev/null
 export PRESSMON_CONFIG="$TMP/feeds/feeds.conf" PRESSMON_RULES="$ROOT/classify/rules"
 unset PRESSMON_REDIS
@@ -160,4 +161,4 @@ together at1 1 1
 echo "  1 parse, 1 classify, 1 archive:  ${T} s  ($TN archived, $(rate "$TN" "$T") articles/s; $CPU)"
 together at2 2 2
 echo "  2 parse, 2 classify, 1 archive:  ${T} s  ($TN archived, $(rate "$TN" "$T") articles/s; $CPU)"
-
+speed_check end
