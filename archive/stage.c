@@ -12,32 +12,11 @@ struct archive_ctx {
 	int in_txn;
 };
 
-static int handle(void *ctx, struct pm_queue *q, const struct pm_entry *e,
-		  struct pm_err *err)
-{
-	struct archive_ctx *c = ctx;
-	json_t *article;
-	int rc;
-
-	(void)q;
-	if (!(article = pm_entry_object(e, "article", err)))
-		return -1;
-	if (!c->in_txn) {
-		if (pm_archive_begin(c->a, err) < 0) {
-			json_decref(article);
-			return -1;
-		}
-		c->in_txn = 1;
-	}
-	rc = pm_archive_put(c->a, article, err);
-	json_decref(article);
-	return rc;
-}
-
-/* On the helper thread of the turn (queue/stage.h): the entry's JSON read
- * and the article parsed, checked, signed and hashed (pm_archive_prepare),
- * a fifth of the stage's work, while the main thread writes the one
- * before into SQLite. */
+/* On the helper thread of the turn (queue/stage.h), or on the caller's
+ * for a small batch: the entry's JSON read and the article parsed,
+ * checked, signed and hashed (pm_archive_prepare), a fifth of the stage's
+ * work, while the main thread writes the one before into SQLite. There
+ * is no plain handle: the stage loop calls handle_prepared either way. */
 static void *prepare(void *ctx, const struct pm_entry *e, struct pm_err *err)
 {
 	struct pm_archive_item *it = NULL;
@@ -100,7 +79,6 @@ int pm_archive_stage_init(struct pm_stage *s, const char *db_path, struct pm_err
 	memset(s, 0, sizeof(*s));
 	s->name = "archive";
 	s->stream = "tagged";
-	s->handle = handle;
 	s->prepare = prepare;
 	s->handle_prepared = handle_prepared;
 	s->prep_free = prep_free;

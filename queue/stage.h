@@ -34,13 +34,13 @@ struct pm_stage {
 	 * handle_prepared gets, or NULL with err set (then handle_prepared
 	 * gets NULL and that error, and decides as handle would). */
 	void *(*prepare)(void *ctx, const struct pm_entry *e, struct pm_err *err);
-	/* Replaces handle when prepare is set; prep stays the caller's, who
-	 * frees it with prep_free (on the thread that made it). */
+	/* Replaces handle (then NULL) when prepare is set; prep stays the
+	 * caller's, who frees it with prep_free (on the thread that made it). */
 	int (*handle_prepared)(void *ctx, struct pm_queue *q, const struct pm_entry *e,
 			       void *prep, const struct pm_err *prep_err, struct pm_err *err);
 	void (*prep_free)(void *prep);
 	/* Optional: whether a helper thread may prepare now (NULL: always).
-	 * Asked when a turn starts and again every PREP_RECHECK entries, so
+	 * Asked when a turn starts and again every 256 entries, so
 	 * that a helper starts in mid-turn once the answer turns to yes
 	 * (`run`: once the stages before the archive have nothing to do and
 	 * the other core is free). */
