@@ -234,7 +234,6 @@ static void nap(struct runner *r, int ms)
 		pm_sleep_ms(20);
 }
 
-
 /* One turn of stage t->i on t's connection, counted for the drain check.
  * A stage with a batch of its own (the archive: a commit per turn) that
  * took less than half of one turns at most every PACE_MS: while the

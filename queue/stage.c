@@ -38,7 +38,10 @@ struct prep_run {
 	const struct pm_stage *s;
 	const struct pm_batch *b;
 	void **out, **used;
-	struct pm_err *errs;
+	/* why out[i] is NULL, for a failed preparation only: an error is 516
+	 * bytes, and one per entry was 10 MB of fresh memory per turn */
+	struct pm_err **errs;
+	struct pm_err here; /* the error of one the handler prepared itself */
 	atomic_size_t ready, taken, wake_at;
 	atomic_int stop, waiting, helper_waiting;
 	size_t start;  /* the first entry the helper prepares */
@@ -61,6 +64,7 @@ static void prep_free_used(struct prep_run *p, size_t upto)
 static void *prep_main(void *arg)
 {
 	struct prep_run *p = arg;
+	struct pm_err e;
 
 	for (size_t i = p->start; i < p->b->n && !atomic_load(&p->stop); i++) {
 		if (i >= atomic_load(&p->taken) + PREP_AHEAD) {
@@ -75,8 +79,12 @@ static void *prep_main(void *arg)
 				break;
 		}
 		prep_free_used(p, atomic_load(&p->taken));
-		pm_err_init(&p->errs[i]);
-		p->out[i] = p->s->prepare(p->s->ctx, &p->b->v[i], &p->errs[i]);
+		pm_err_init(&e);
+		p->out[i] = p->s->prepare(p->s->ctx, &p->b->v[i], &e);
+		if (!p->out[i]) {
+			p->errs[i] = xmalloc(sizeof(e));
+			*p->errs[i] = e;
+		}
 		atomic_store(&p->ready, i + 1);
 		if (atomic_load(&p->waiting)) {
 			pthread_mutex_lock(&p->mu);
@@ -132,16 +140,16 @@ static void prep_start(struct prep_run *p, const struct pm_stage *s, const struc
 	prep_try_thread(p, 0);
 }
 
-/* Entry i's preparation (NULL: errs[i] says why), waiting for the helper
+/* Entry i's preparation (NULL: *why says why), waiting for the helper
  * when it is behind. Entries are taken in order, each once. */
-static void *prep_get(struct prep_run *p, size_t i)
+static void *prep_get(struct prep_run *p, size_t i, const struct pm_err **why)
 {
 	if (!p->threaded && p->s->prep_now && i && i % PREP_RECHECK == 0)
 		prep_try_thread(p, i);
-	if (!p->threaded) {
-		pm_err_init(&p->errs[i]);
-		return p->s->prepare(p->s->ctx, &p->b->v[i], &p->errs[i]);
-	}
+	pm_err_init(&p->here);
+	*why = &p->here;
+	if (!p->threaded)
+		return p->s->prepare(p->s->ctx, &p->b->v[i], &p->here);
 	while (atomic_load(&p->ready) <= i) {
 		pthread_mutex_lock(&p->mu);
 		atomic_store(&p->waiting, 1);
@@ -150,6 +158,8 @@ static void *prep_get(struct prep_run *p, size_t i)
 		atomic_store(&p->waiting, 0);
 		pthread_mutex_unlock(&p->mu);
 	}
+	if (p->errs[i])
+		*why = p->errs[i];
 	return p->out[i];
 }
 
@@ -181,6 +191,8 @@ static void prep_end(struct prep_run *p)
 		pthread_cond_signal(&p->helper_cv);
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->th, NULL);
+		for (size_t i = 0; i < p->b->n; i++)
+			free(p->errs[i]);
 	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
@@ -226,8 +238,10 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 
 		pm_err_init(&herr);
 		if (e->deliveries > pm_queue_max_deliveries(q)) {
-			if (prepping && prep.threaded) /* made ahead: hand it back */
-				prep_done(&prep, i, prep_get(&prep, i));
+			if (prepping && prep.threaded) { /* made ahead: hand it back */
+				const struct pm_err *why;
+				prep_done(&prep, i, prep_get(&prep, i, &why));
+			}
 			if (pm_queue_dead(q, s->name, s->stream, s->name, e,
 					  "delivered too many times", err) < 0) {
 				rc = -1;
@@ -237,8 +251,9 @@ int pm_stage_step(struct pm_queue *q, const struct pm_stage *s,
 			continue;
 		}
 		if (prepping) {
-			void *v = prep_get(&prep, i);
-			hrc = s->handle_prepared(s->ctx, q, e, v, &prep.errs[i], &herr);
+			const struct pm_err *why;
+			void *v = prep_get(&prep, i, &why);
+			hrc = s->handle_prepared(s->ctx, q, e, v, why, &herr);
 			prep_done(&prep, i, v);
 		} else {
 			hrc = s->handle(s->ctx, q, e, &herr);

@@ -425,6 +425,45 @@ static int prep_handle(void *ctx, struct pm_queue *q, const struct pm_entry *e, 
 
 static struct prep_ctx *prep_ctx_of_free; /* the test's, for prep_release */
 
+/* Dead letters of stage whose error is `error` (the test prefix's). */
+static int dead_with_error(const char *url, const char *stage, const char *error)
+{
+	redisContext *c = redisConnectUnix(url + strlen("unix://"));
+	redisReply *r = c && !c->err ? redisCommand(c, "XRANGE t:dead - +") : NULL;
+	int n = 0;
+
+	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		redisReply *f = r->element[i]->element[1];
+		int st = 0, er = 0;
+		for (size_t j = 0; j + 1 < f->elements; j += 2) {
+			st |= !strcmp(f->element[j]->str, "stage") && !strcmp(f->element[j + 1]->str, stage);
+			er |= !strcmp(f->element[j]->str, "error") && !strcmp(f->element[j + 1]->str, error);
+		}
+		n += st && er;
+	}
+	if (r)
+		freeReplyObject(r);
+	if (c)
+		redisFree(c);
+	return n;
+}
+
+/* Adds entries n = first .. first + count - 1 to stream; with bad_every,
+ * those with i % bad_every == 3 carry "bad" instead of a number. */
+static void add_numbers(struct pm_queue *q, const char *stream, int first, int count, int bad_every)
+{
+	struct pm_err err;
+
+	pm_err_init(&err);
+	for (int i = 0; i < count; i++) {
+		char num[16];
+		int bad = bad_every && i % bad_every == 3;
+		snprintf(num, sizeof(num), "%d", first + i);
+		struct pm_field f = { "n", bad ? "bad" : num, bad ? 3 : strlen(num) };
+		CHECK(pm_queue_add(q, stream, &f, 1, &err) == 0);
+	}
+}
+
 static void prep_release(void *prep)
 {
 	struct prep_item *it = prep;
@@ -458,12 +497,7 @@ static void test_stage_prepare(const char *url)
 	for (int batch = 0; batch < 2; batch++) {
 		int n = batch ? 5 : 300;
 		c.handled = c.calls = 0;
-		for (int i = 0; i < n; i++) {
-			char num[16];
-			snprintf(num, sizeof(num), "%d", i);
-			struct pm_field f = { "n", i % 97 == 3 ? "bad" : num, i % 97 == 3 ? 3 : strlen(num) };
-			CHECK(pm_queue_add(q, "pin", &f, 1, &err) == 0);
-		}
+		add_numbers(q, "pin", 0, n, 97);
 		CHECK(pm_stage_step(q, &s, "w1", 1000, 0, &done, &err) == 0);
 		CHECK_INT(done, n);
 		CHECK_INT(c.calls, n);
@@ -476,6 +510,8 @@ static void test_stage_prepare(const char *url)
 	CHECK_INT(atomic_load(&c.freed), 296 + 4);
 	CHECK_INT(atomic_load(&c.freed_elsewhere), 0);
 	CHECK_INT(pm_queue_stream_len(q, PM_STREAM_DEAD) - dead0, 4 + 1);
+	/* the preparation's own error, from the helper and from the caller */
+	CHECK_INT(dead_with_error(url, "pst", "no number"), 4 + 1);
 
 	TEST("stage with a preparing helper: entries delivered too often");
 	/* 100 entries fail twice (max_deliveries 2), then a turn of 100 made
@@ -483,12 +519,7 @@ static void test_stage_prepare(const char *url)
 	 * than PREP_AHEAD: a helper never handed them back would wait for
 	 * ever) and freed once */
 	dead0 = pm_queue_stream_len(q, PM_STREAM_DEAD);
-	for (int i = 0; i < 100; i++) {
-		char num[16];
-		snprintf(num, sizeof(num), "%d", 1000 + i);
-		struct pm_field f = { "n", num, strlen(num) };
-		CHECK(pm_queue_add(q, "pin", &f, 1, &err) == 0);
-	}
+	add_numbers(q, "pin", 1000, 100, 0);
 	CHECK(pm_stage_step(q, &s, "w1", 1000, 0, &done, &err) == 0);
 	CHECK_INT(done, 0);
 	for (int turn = 0; turn < 2; turn++) {
@@ -541,12 +572,7 @@ static void test_stage_prepare_gate(const char *url)
 		c.handler = pthread_self();
 		g.asked = 0;
 		g.no = round ? 1000 : 2; /* round 0: no at entries 0 and 256, yes at 512 */
-		for (int i = 0; i < 1000; i++) {
-			char num[16];
-			snprintf(num, sizeof(num), "%d", i);
-			struct pm_field f = { "n", num, strlen(num) };
-			CHECK(pm_queue_add(q, "pgate", &f, 1, &err) == 0);
-		}
+		add_numbers(q, "pgate", 0, 1000, 0);
 		CHECK(pm_stage_step(q, &s, "w1", 1000, 0, &done, &err) == 0);
 		CHECK_INT(done, 1000);
 		CHECK_INT(c.handled, 1000);
