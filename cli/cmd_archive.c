@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/hash.h"
+#include "core/json_read.h"
 #include "core/mem.h"
 #include "core/time.h"
 
@@ -206,7 +207,7 @@ static void *imp_read(void *arg)
 			line[--len] = '\0';
 		if (!len || strspn(line, " \t") == len)
 			continue;
-		art = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		art = pm_json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!art) {
 			c->msg = xasprintf("%s:%zu:%d: invalid JSON: %s", rd->path, lineno,
 					   jerr.column, jerr.text);

@@ -4,6 +4,7 @@
 #include "classify/classify.h"
 #include "cli/cli.h"
 #include "parse/parse.h"
+#include "core/json_read.h"
 #include "core/mem.h"
 #include "core/text.h"
 
@@ -51,7 +52,7 @@ static int doc_from_json(const char *path, const char *data, size_t len, json_t 
 			 struct pm_doc *doc, struct pm_err *err)
 {
 	json_error_t je;
-	json_t *o = json_loadb(data, len, 0, &je);
+	json_t *o = pm_json_loadb(data, len, 0, &je);
 
 	if (!o)
 		return pm_err_set(err, PM_EINPUT, "'%s':%d:%d: %s", path, je.line, je.column, je.text);

@@ -3,6 +3,7 @@
  * safe: whatever was not acknowledged is delivered again. */
 #include "queue/stage.h"
 #include "core/buf.h"
+#include "core/json_read.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -340,7 +341,7 @@ json_t *pm_entry_object(const struct pm_entry *e, const char *field, struct pm_e
 		pm_err_set(err, PM_EINPUT, "entry %s has no '%s' field", e->id, field);
 		return NULL;
 	}
-	o = json_loadb(raw, len, 0, &jerr);
+	o = pm_json_loadb(raw, len, 0, &jerr);
 	if (!json_is_object(o)) {
 		pm_err_set(err, PM_EINPUT, "entry %s: '%s' is not a JSON object: %s", e->id,
 			   field, o ? "another JSON value" : jerr.text);
@@ -390,50 +391,6 @@ static inline void jw_putc(struct jw *w, char c)
 	w->p[w->len++] = c;
 }
 
-#define JW_ONES 0x0101010101010101ULL
-#define JW_HIGH 0x8080808080808080ULL
-
-/* Nonzero when one of the 8 bytes needs a look: non-ASCII, below 0x20,
- * '"' or '\\'. (x - 0x20..) & ~x & 0x80.. flags a byte below 0x20; the
- * other two are the zero-byte test on x xor the character. */
-static inline uint64_t jw_special(uint64_t x)
-{
-	uint64_t q = x ^ (JW_ONES * '"'), b = x ^ (JW_ONES * '\\');
-
-	return (x | ((x - JW_ONES * 0x20) & ~x) | ((q - JW_ONES) & ~q) | ((b - JW_ONES) & ~b)) &
-	       JW_HIGH;
-}
-
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 when jansson would
- * refuse it: a bad lead or continuation byte, overlong, surrogate, past
- * U+10FFFF, or cut short. */
-static size_t jw_utf8(const unsigned char *s, size_t n)
-{
-	unsigned char u = s[0];
-	size_t k;
-	uint32_t v;
-
-	if (u >= 0xC2 && u <= 0xDF)
-		k = 2, v = u & 0x1F;
-	else if (u >= 0xE0 && u <= 0xEF)
-		k = 3, v = u & 0x0F;
-	else if (u >= 0xF0 && u <= 0xF4)
-		k = 4, v = u & 0x07;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3F);
-	}
-	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (k == 3 && v < 0x800) ||
-	    (k == 4 && v < 0x10000))
-		return 0;
-	return k;
-}
-
 static int jw_string(struct jw *w, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -450,7 +407,7 @@ static int jw_string(struct jw *w, const char *str, size_t n)
 
 		if (n - i >= 8) {
 			memcpy(&x, s + i, 8);
-			if (!jw_special(x)) {
+			if (!pm_json_special8(x)) {
 				memcpy(o, s + i, 8);
 				o += 8;
 				i += 8;
@@ -459,7 +416,7 @@ static int jw_string(struct jw *w, const char *str, size_t n)
 		}
 		unsigned char c = s[i];
 		if (c >= 0x80) {
-			size_t k = jw_utf8(s + i, n - i);
+			size_t k = pm_json_utf8_len(s + i, n - i);
 			if (!k)
 				return -1;
 			memcpy(o, s + i, k);
@@ -615,7 +572,7 @@ int pm_queue_add_article(struct pm_queue *q, const char *stream, json_t *article
 char *pm_json_splice_members(const char *raw, size_t len, json_t *parsed, json_t *added,
 			     size_t *out_len)
 {
-	struct pm_buf b = PM_BUF_INIT;
+	struct jw w = { 0 };
 	const char *key;
 	json_t *v;
 
@@ -631,27 +588,26 @@ char *pm_json_splice_members(const char *raw, size_t len, json_t *parsed, json_t
 		len--;
 	if (!len || raw[len - 1] != '}')
 		return NULL;
-	pm_buf_add(&b, raw, len - 1);
+	/* the members through the same writer as pm_article_json (json_dumps
+	 * per member was a seventh of the classifier's instructions) */
+	jw_put(&w, raw, len - 1);
 	json_object_foreach(added, key, v) {
-		json_t *ks = json_string(key);
-		char *k = ks ? json_dumps(ks, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		char *val = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (k && val) {
-			pm_buf_addc(&b, ',');
-			pm_buf_adds(&b, k);
-			pm_buf_addc(&b, ':');
-			pm_buf_adds(&b, val);
-		}
-		json_decref(ks);
-		free(k);
-		free(val);
-		if (!k || !val) {
-			pm_buf_release(&b);
-			return NULL;
-		}
+		jw_putc(&w, ',');
+		if (jw_string(&w, key, strlen(key)) < 0)
+			goto fail;
+		jw_putc(&w, ':');
+		if (jw_value(&w, v, 1) < 0)
+			goto fail;
 	}
-	pm_buf_addc(&b, '}');
-	return pm_buf_detach(&b, out_len);
+	jw_putc(&w, '}');
+	jw_need(&w, 1);
+	w.p[w.len] = '\0';
+	if (out_len)
+		*out_len = w.len;
+	return w.p;
+fail:
+	free(w.p);
+	return NULL;
 }
 
 int pm_queue_add_article_plus(struct pm_queue *q, const char *stream, const char *raw,
