@@ -19,7 +19,7 @@ struct pm_archive;
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1, PM_ARCHIVE_QUERY = 2 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define PM_ARCHIVE_SCHEMA 9
+#define PM_ARCHIVE_SCHEMA 10
 
 /* Process-wide SQLite settings; call once before any thread opens an
  * archive (main does). Optional: an archive works without it, slower. */

@@ -54,6 +54,12 @@ struct pm_archive {
 	int64_t near_refused[8]; /* buckets too big to hold: SQL answers */
 	int nrefused;
 	int near_loads;          /* buckets loaded in this transaction */
+	/* the time buckets whose SQL look-up keys are kept (schema 10, table
+	 * near_sql), sorted; reloaded when keyed_valid is 0 (another
+	 * connection committed, a batch was rolled back) */
+	int64_t *keyed;
+	size_t nkeyed, keyed_cap;
+	int keyed_valid;
 };
 
 /* Forgets the writer's in-memory clustering keys: for a change to the

@@ -489,10 +489,26 @@ static void test_cluster_writers(void)
  * replaced articles, times across four buckets) into two archives, one
  * with the keys in memory and one without, give every article the same
  * cluster and every cluster the same size. */
-/* Every article with a signature and a time has its PM_MH_BANDS rows in
- * lsh, and lsh has no others: the rows the writer queues for the commit
- * (lsh_flush) must all arrive, and a replaced article's must go. Returns
- * the number of rows that differ. */
+/* The one number sql selects from the archive at path, or -1. */
+static long long count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Schema 10: every article with a signature and a time in a keyed bucket
+ * (near_sql) has its PM_MH_BANDS rows in lsh, and lsh has no others: the
+ * rows the writer queues for the commit (lsh_flush) must all arrive, and
+ * a replaced article's must go. And articles.keyed is 1 exactly for the
+ * dated rows of keyed buckets. Returns the number of rows that differ. */
 static int lsh_rows_differ(const char *path)
 {
 	sqlite3 *db = NULL;
@@ -503,8 +519,15 @@ static int lsh_rows_differ(const char *path)
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		return -1;
+	sqlite3_prepare_v2(db, "SELECT count(*) FROM articles WHERE ts IS NOT NULL AND"
+			   " (keyed IS 1) <> (trid >> 38 IN (SELECT tb FROM near_sql))", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		differ += sqlite3_column_int(st, 0);
+	else
+		differ++;
+	sqlite3_finalize(st);
 	sqlite3_prepare_v2(db, "SELECT trid, minhash FROM articles WHERE minhash IS NOT NULL"
-			   " AND ts IS NOT NULL", -1, &st, NULL);
+			   " AND ts IS NOT NULL AND trid >> 38 IN (SELECT tb FROM near_sql)", -1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		uint32_t mh[PM_MH_K];
 		if (sqlite3_column_bytes(st, 1) != (int)sizeof(mh))
@@ -540,20 +563,24 @@ static int lsh_rows_differ(const char *path)
 
 static void test_cluster_memory_equals_sql(void)
 {
-	struct pm_archive *m, *q;
+	struct pm_archive *m, *q, *h;
 	struct pm_err err;
-	char *pm = db_path("near-mem.db"), *pq = db_path("near-sql.db");
+	char *pm = db_path("near-mem.db"), *pq = db_path("near-sql.db"), *ph = db_path("near-mix.db");
 	unsigned long long seed = 11;
 	char id[17], title[64], when[32], word[16], fphex[17];
 	unsigned long long fp;
-	int differ = 0, joined = 0;
+	int differ = 0, joined = 0, mixed_differ = 0;
 
 	TEST("clusters from the in-memory keys equal SQLite's");
 	pm_err_init(&err);
 	CHECK(pm_archive_open(pm, PM_ARCHIVE_WRITE, &m, &err) == 0);
 	CHECK(pm_archive_open(pq, PM_ARCHIVE_WRITE, &q, &err) == 0);
 	pm_archive_near_off(q);
-	CHECK(pm_archive_begin(m, &err) == 0 && pm_archive_begin(q, &err) == 0);
+	/* h: the first half with the keys in memory, so that its buckets hold
+	 * rows without SQL keys; then SQL only, which must key them first */
+	CHECK(pm_archive_open(ph, PM_ARCHIVE_WRITE, &h, &err) == 0);
+	CHECK(pm_archive_begin(m, &err) == 0 && pm_archive_begin(q, &err) == 0 &&
+	      pm_archive_begin(h, &err) == 0);
 	for (int i = 0; i < 600; i++) {
 		unsigned story = tl_rand(&seed, 40), n = i < 500 ? (unsigned)i : tl_rand(&seed, 500);
 		unsigned long long ws = story * 7919ULL + 1;
@@ -582,20 +609,28 @@ static void test_cluster_memory_equals_sql(void)
 		for (unsigned k = tl_rand(&seed, 5); k > 0; k--)
 			fp ^= 1ULL << tl_rand(&seed, 64);
 		snprintf(fphex, sizeof(fphex), "%016llx", fp);
-		for (int copy = 0; copy < 2; copy++) {
+		if (i == 300) {
+			CHECK(pm_archive_commit(h, &err) == 0);
+			pm_archive_close(h);
+			CHECK(pm_archive_open(ph, PM_ARCHIVE_WRITE, &h, &err) == 0);
+			pm_archive_near_off(h);
+			CHECK(pm_archive_begin(h, &err) == 0);
+		}
+		for (int copy = 0; copy < 3; copy++) {
 			json_t *o = art(id, when, title, text.data, "s1", "europe", "wire", "en", "[]");
 			if (n % 2)
 				json_object_set_new(o, "fingerprint", json_string(fphex));
-			CHECK(put(copy ? q : m, o) == 0);
+			CHECK(put(copy == 0 ? m : copy == 1 ? q : h, o) == 0);
 		}
 		pm_buf_release(&text);
 	}
-	CHECK(pm_archive_commit(m, &err) == 0 && pm_archive_commit(q, &err) == 0);
+	CHECK(pm_archive_commit(m, &err) == 0 && pm_archive_commit(q, &err) == 0 &&
+	      pm_archive_commit(h, &err) == 0);
 	for (int n = 0; n < 500; n++) {
-		json_t *a = NULL, *b = NULL;
-		const char *ca, *cb;
-		time_t fa = 0, fb = 0;
-		long long sa = 0, sb = 0;
+		json_t *a = NULL, *b = NULL, *c = NULL;
+		const char *ca, *cb, *cc;
+		time_t fa = 0, fb = 0, fc = 0;
+		long long sa = 0, sb = 0, sc = 0;
 
 		snprintf(id, sizeof(id), "%016x", 0x7000u + (unsigned)n);
 		CHECK(pm_archive_get(m, id, 0, &a, &err) == 0 && a);
@@ -607,18 +642,35 @@ static void test_cluster_memory_equals_sql(void)
 		    pm_archive_cluster_info(m, ca, &fa, &sa, &err) || pm_archive_cluster_info(q, cb, &fb, &sb, &err) ||
 		    fa != fb || sa != sb)
 			differ++;
+		CHECK(pm_archive_get(h, id, 0, &c, &err) == 0 && c);
+		cc = json_string_value(json_object_get(c, "cluster"));
+		if (!cc || !cb || strcmp(cc, cb) || pm_archive_cluster_info(h, cc, &fc, &sc, &err) ||
+		    fc != fb || sc != sb)
+			mixed_differ++;
 		json_decref(a);
 		json_decref(b);
+		json_decref(c);
 	}
 	CHECK_INT(differ, 0);
 	CHECK(joined > 200 && joined < 490); /* stories of several copies, not one */
+	TEST("buckets written with the keys in memory, then looked in by SQL, cluster the same");
+	CHECK_INT(mixed_differ, 0);
 	pm_archive_close(m);
 	pm_archive_close(q);
+	pm_archive_close(h);
 	TEST("the LSH rows queued in a batch all reach the table, replaced ones go");
 	CHECK_INT(lsh_rows_differ(pm), 0);
 	CHECK_INT(lsh_rows_differ(pq), 0);
+	CHECK_INT(lsh_rows_differ(ph), 0);
+	TEST("only buckets SQL looked in keep SQL look-up keys");
+	CHECK_INT(count_rows(pm, "SELECT count(*) FROM near_sql"), 0);
+	CHECK_INT(count_rows(pm, "SELECT count(*) FROM lsh"), 0);
+	CHECK(count_rows(pq, "SELECT count(*) FROM near_sql") > 0);
+	CHECK_INT(count_rows(pq, "SELECT count(*) FROM articles WHERE keyed IS NOT 1"), 0);
+	CHECK_INT(count_rows(ph, "SELECT count(*) FROM articles WHERE keyed IS NOT 1"), 0);
 	free(pm);
 	free(pq);
+	free(ph);
 }
 
 /* Schema 8 keys the clustering look-ups by a time bucket of 2^18 s: a
