@@ -15,6 +15,9 @@
 struct pm_near_ent {
 	int64_t trid, ts, rowid;
 	uint64_t fp;
+	/* pm_hash64_str of id and norm_title (0 without one): a look-up
+	 * compares these before the strings, which are cache misses */
+	uint64_t id_hash, title_hash;
 	char *norm_title;     /* owned, or NULL */
 	char id[17], cluster[17];
 	unsigned has_fp : 1, has_mh : 1;
