@@ -32,6 +32,8 @@ static inline void jr_skip_ws(struct jr *r)
 
 static int jr_tmp_put(struct jr *r, const void *s, size_t n)
 {
+	if (!n) /* memcpy must not see the NULL of an empty tmp */
+		return 0;
 	if (r->tmp_cap - r->tmp_len < n) {
 		size_t cap = r->tmp_cap ? r->tmp_cap : 256;
 		char *t;
