@@ -34,16 +34,22 @@ got=$(env_of default)
 # parse worker's full setting is read from its own start-up line
 CMD=parse env_of parse >/dev/null
 got_parse=$(sed -n 's/.*worker_started.* malloc="\([^"]*\)".*/\1/p' "$TMP/parse.log")
+PRESSMON_DB="$TMP/hp.db" CMD=archive env_of archive >/dev/null
+got_archive=$(sed -n 's/.*worker_started.* malloc="\([^"]*\)".*/\1/p' "$TMP/archive.log")
+no_trim="glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=67108864"
 case $mode in
 *"[always]"* | *"[madvise]"*)
 	check_eq "with THP ($mode) the worker asks malloc for huge pages, same pid" "$got" \
 		"set:glibc.malloc.hugetlb=1"
 	check_eq "the parse worker also keeps more freed chunks per size" "$got_parse" \
-		"glibc.malloc.hugetlb=1:glibc.malloc.tcache_count=1000" ;;
+		"glibc.malloc.hugetlb=1:glibc.malloc.tcache_count=1000"
+	check_eq "the archive worker also keeps its heap between batches" "$got_archive" \
+		"glibc.malloc.hugetlb=1:$no_trim" ;;
 *)
 	check_eq "without THP ($mode) nothing is set" "$got" unset
 	check_eq "without THP the parse worker still keeps more freed chunks" "$got_parse" \
-		"glibc.malloc.tcache_count=1000" ;;
+		"glibc.malloc.tcache_count=1000"
+	check_eq "without THP the archive worker still keeps its heap" "$got_archive" "$no_trim" ;;
 esac
 check_eq "an empty GLIBC_TUNABLES turns it off" "$(env_of off GLIBC_TUNABLES=)" "set:"
 check_eq "the user's GLIBC_TUNABLES is left alone" \
