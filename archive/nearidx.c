@@ -11,7 +11,6 @@
 
 struct item {
 	struct pm_near_ent e; /* first: lists hold &item->e */
-	uint64_t title_hash;
 	int64_t lsh[10];
 };
 
@@ -281,7 +280,7 @@ static void item_keys(const struct item *it, int64_t val[PM_NEAR_KINDS])
 {
 	for (int k = 0; k < 4; k++)
 		val[k] = (int64_t)((it->e.fp >> (16 * k)) & 0xffff);
-	val[PM_NEAR_TITLE] = (int64_t)it->title_hash;
+	val[PM_NEAR_TITLE] = (int64_t)it->e.title_hash;
 	for (int k = 0; k < 10; k++)
 		val[PM_NEAR_LSH0 + k] = it->lsh[k];
 }
@@ -295,8 +294,7 @@ static int has_key(const struct item *it, int kind)
 	return it->e.has_mh;
 }
 
-int pm_nearidx_add(struct pm_nearidx *ix, const struct pm_near_ent *e, uint64_t title_hash,
-		   const int64_t lsh[10])
+int pm_nearidx_add(struct pm_nearidx *ix, const struct pm_near_ent *e, const int64_t lsh[10])
 {
 	struct bucket *b = find_bucket(ix, e->trid >> 38);
 	struct item *it;
@@ -321,7 +319,6 @@ int pm_nearidx_add(struct pm_nearidx *ix, const struct pm_near_ent *e, uint64_t 
 	it = xcalloc(1, sizeof(*it));
 	it->e = *e;
 	it->e.norm_title = e->norm_title ? xstrdup(e->norm_title) : NULL;
-	it->title_hash = title_hash;
 	if (e->has_mh)
 		memcpy(it->lsh, lsh, sizeof(it->lsh));
 	items_grow(b);

@@ -46,12 +46,11 @@ void pm_nearidx_drop(struct pm_nearidx *ix, int64_t tb);
 void pm_nearidx_drop_all(struct pm_nearidx *ix);
 
 /* Adds a copy of e (norm_title copied too) to its bucket, trid >> 38, if
- * resident; title_hash and the LSH band values are the caller's (it owns
- * how they are computed). At the bound max_ents the other buckets go,
+ * resident; e->title_hash (the title's key) and the LSH band values are
+ * the caller's (it owns how they are computed). At the bound max_ents the other buckets go,
  * farthest in time first; -1 when e's bucket alone reaches it: the caller
  * drops that bucket. An entry with e's trid must not be there. */
-int pm_nearidx_add(struct pm_nearidx *ix, const struct pm_near_ent *e, uint64_t title_hash,
-		   const int64_t lsh[10]);
+int pm_nearidx_add(struct pm_nearidx *ix, const struct pm_near_ent *e, const int64_t lsh[10]);
 /* Removes the entry with this trid, if its bucket is resident. */
 void pm_nearidx_remove(struct pm_nearidx *ix, int64_t trid);
 

@@ -963,12 +963,18 @@ static inline void canon_put(struct canon_buf *b, const void *s, size_t n)
 	b->len += n;
 }
 
+/* A type byte and n bytes of value (n > 0). */
+static inline void canon_tag(struct canon_buf *b, char tag, const void *v, size_t n)
+{
+	canon_need(b, 1 + n);
+	b->p[b->len] = tag;
+	memcpy(b->p + b->len + 1, v, n);
+	b->len += 1 + n;
+}
+
 static inline void canon_len(struct canon_buf *b, char tag, uint64_t n)
 {
-	canon_need(b, 1 + sizeof(n));
-	b->p[b->len] = tag;
-	memcpy(b->p + b->len + 1, &n, sizeof(n));
-	b->len += 1 + sizeof(n);
+	canon_tag(b, tag, &n, sizeof(n));
 }
 
 /* Every value starts with a type byte and every string, array and object
@@ -1024,16 +1030,12 @@ static void canon_add(struct canon_buf *b, json_t *v, const char *skip)
 		break;
 	case JSON_INTEGER: {
 		json_int_t i = json_integer_value(v);
-		canon_need(b, 1 + sizeof(i));
-		b->p[b->len++] = 'i';
-		canon_put(b, &i, sizeof(i));
+		canon_tag(b, 'i', &i, sizeof(i));
 		break;
 	}
 	case JSON_REAL: {
 		double d = json_real_value(v);
-		canon_need(b, 1 + sizeof(d));
-		b->p[b->len++] = 'r';
-		canon_put(b, &d, sizeof(d));
+		canon_tag(b, 'r', &d, sizeof(d));
 		break;
 	}
 	case JSON_TRUE:
@@ -1299,28 +1301,6 @@ static void near_refuse(struct pm_archive *a, int64_t tb)
 
 /* ---- the buckets SQL answers for (schema 10) ---- */
 
-static int keyed_load(struct pm_archive *a, struct pm_err *err)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (prepare(a, "SELECT tb FROM near_sql ORDER BY tb", &st, err))
-		return -1;
-	a->nkeyed = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (a->nkeyed == a->keyed_cap) {
-			a->keyed_cap = a->keyed_cap ? 2 * a->keyed_cap : 64;
-			a->keyed = xrealloc(a->keyed, a->keyed_cap * sizeof(*a->keyed));
-		}
-		a->keyed[a->nkeyed++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return pm_archive_sqlerr(a, "reading the keyed time buckets", err);
-	a->keyed_valid = 1;
-	return 0;
-}
-
 /* Where tb is or would go in the sorted a->keyed. */
 static size_t keyed_at(const struct pm_archive *a, int64_t tb)
 {
@@ -1334,6 +1314,37 @@ static size_t keyed_at(const struct pm_archive *a, int64_t tb)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* tb into the sorted a->keyed (not there yet). */
+static void keyed_insert(struct pm_archive *a, int64_t tb)
+{
+	size_t at = keyed_at(a, tb);
+
+	if (a->nkeyed == a->keyed_cap) {
+		a->keyed_cap = a->keyed_cap ? 2 * a->keyed_cap : 64;
+		a->keyed = xrealloc(a->keyed, a->keyed_cap * sizeof(*a->keyed));
+	}
+	memmove(a->keyed + at + 1, a->keyed + at, (a->nkeyed - at) * sizeof(*a->keyed));
+	a->keyed[at] = tb;
+	a->nkeyed++;
+}
+
+static int keyed_load(struct pm_archive *a, struct pm_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (prepare(a, "SELECT tb FROM near_sql ORDER BY tb", &st, err))
+		return -1;
+	a->nkeyed = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		keyed_insert(a, sqlite3_column_int64(st, 0)); /* in order: appends */
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "reading the keyed time buckets", err);
+	a->keyed_valid = 1;
+	return 0;
 }
 
 /* *has: whether bucket tb keeps its SQL look-up keys. */
@@ -1358,7 +1369,6 @@ static int keyed_ensure(struct pm_archive *a, int64_t tb, struct pm_err *err)
 {
 	sqlite3_stmt *st;
 	int has, rc;
-	size_t at;
 
 	if (keyed_has(a, tb, &has, err))
 		return -1;
@@ -1391,14 +1401,7 @@ static int keyed_ensure(struct pm_archive *a, int64_t tb, struct pm_err *err)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return pm_archive_sqlerr(a, "keying a time bucket", err);
-	if (a->nkeyed == a->keyed_cap) {
-		a->keyed_cap = a->keyed_cap ? 2 * a->keyed_cap : 64;
-		a->keyed = xrealloc(a->keyed, a->keyed_cap * sizeof(*a->keyed));
-	}
-	at = keyed_at(a, tb);
-	memmove(a->keyed + at + 1, a->keyed + at, (a->nkeyed - at) * sizeof(*a->keyed));
-	a->keyed[at] = tb;
-	a->nkeyed++;
+	keyed_insert(a, tb);
 	return 0;
 }
 
@@ -1429,7 +1432,7 @@ static int near_add(struct pm_archive *a, int64_t trid, int64_t ts, int64_t rowi
 		for (int b = 0; b < PM_MH_BANDS; b++)
 			lsh[b] = pm_minhash_band(mh, b);
 	}
-	return pm_nearidx_add(a->near, &e, e.title_hash, lsh);
+	return pm_nearidx_add(a->near, &e, lsh);
 }
 
 /* Bucket tb resident, unless it is refused or does not fit. */

@@ -530,18 +530,23 @@ static int jw_value(struct jw *w, const json_t *v, int depth)
 	}
 }
 
+/* The text written, NUL-terminated, handed to the caller. */
+static char *jw_finish(struct jw *w, size_t *out_len)
+{
+	jw_need(w, 1);
+	w->p[w->len] = '\0';
+	if (out_len)
+		*out_len = w->len;
+	return w->p;
+}
+
 char *pm_article_json(json_t *article, size_t *out_len)
 {
 	struct jw w = { 0 };
 	char *s;
 
-	if (json_is_object(article) && jw_value(&w, article, 0) == 0) {
-		jw_need(&w, 1);
-		w.p[w.len] = '\0';
-		if (out_len)
-			*out_len = w.len;
-		return w.p;
-	}
+	if (json_is_object(article) && jw_value(&w, article, 0) == 0)
+		return jw_finish(&w, out_len);
 	/* text that is not UTF-8, or nesting we leave to jansson (which
 	 * refuses the first too) */
 	free(w.p);
@@ -600,11 +605,7 @@ char *pm_json_splice_members(const char *raw, size_t len, json_t *parsed, json_t
 			goto fail;
 	}
 	jw_putc(&w, '}');
-	jw_need(&w, 1);
-	w.p[w.len] = '\0';
-	if (out_len)
-		*out_len = w.len;
-	return w.p;
+	return jw_finish(&w, out_len);
 fail:
 	free(w.p);
 	return NULL;

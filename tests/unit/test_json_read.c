@@ -151,7 +151,7 @@ static void test_mutations(void)
 	unsigned long long seed = 0x9e3779b97f4a7c15ULL;
 	size_t n0 = sizeof(article) - 1;
 	char buf[sizeof(article) + 16];
-	int ok = 1, runs = 0;
+	int ok = 1;
 
 	TEST("json reader: mutated articles agree with jansson");
 	for (int i = 0; i < 20000 && ok; i++) {
@@ -184,10 +184,8 @@ static void test_mutations(void)
 				break;
 		}
 		ok &= agree(buf, n, i % 2 ? JSON_REJECT_DUPLICATES : 0);
-		runs++;
 	}
 	CHECK(ok);
-	CHECK_INT(runs, 20000);
 }
 
 int main(void)

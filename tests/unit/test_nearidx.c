@@ -110,10 +110,12 @@ int main(void)
 		r->e.has_fp = tl_rand(&seed, 4) != 0;
 		r->e.fp = ((uint64_t)tl_rand(&seed, 8) << 48) | ((uint64_t)tl_rand(&seed, 50) << 16) |
 			  tl_rand(&seed, 3000);
-		/* four in five have one of 40 titles; the title's "hash" is
-		 * its number (the index compares hashes, the caller strings) */
+		/* four in five have one of 40 titles; the title's "hash"
+		 * (e.title_hash) is its number (the index compares hashes, the
+		 * caller strings) */
 		if (tl_rand(&seed, 5)) {
 			r->th = tl_rand(&seed, 40);
+			r->e.title_hash = r->th;
 			snprintf(title, sizeof(title), "title %u", (unsigned)r->th);
 			r->e.norm_title = strdup(title); /* the reference's copy */
 		}
@@ -122,7 +124,7 @@ int main(void)
 		r->e.has_mh = tl_rand(&seed, 3) != 0;
 		for (int b = 0; b < 10; b++)
 			r->lsh[b] = (int64_t)tl_rand(&seed, 30) - 15;
-		CHECK_INT(pm_nearidx_add(ix, &r->e, r->th, r->lsh), 0);
+		CHECK_INT(pm_nearidx_add(ix, &r->e, r->lsh), 0);
 		r->live = 1;
 	}
 	CHECK(lists_match(ix, refs, tb));
@@ -137,7 +139,7 @@ int main(void)
 	CHECK(lists_match(ix, refs, tb));
 	for (int i = 0; i < N; i++) /* add back a few: tombstones reused */
 		if (!refs[i].live && tl_rand(&seed, 2) == 0) {
-			CHECK_INT(pm_nearidx_add(ix, &refs[i].e, refs[i].th, refs[i].lsh), 0);
+			CHECK_INT(pm_nearidx_add(ix, &refs[i].e, refs[i].lsh), 0);
 			refs[i].live = 1;
 		}
 	CHECK(lists_match(ix, refs, tb));
@@ -147,7 +149,7 @@ int main(void)
 		struct pm_near_ent e = refs[0].e;
 		size_t n;
 		e.trid = (tb + 5) << 38;
-		CHECK_INT(pm_nearidx_add(ix, &e, 0, refs[0].lsh), 0);
+		CHECK_INT(pm_nearidx_add(ix, &e, refs[0].lsh), 0);
 		CHECK(pm_nearidx_list(ix, tb + 5, PM_NEAR_LSH0, refs[0].lsh[0], &n) == NULL && n == 0);
 	}
 
@@ -163,8 +165,8 @@ int main(void)
 	ix = pm_nearidx_new(10);
 	pm_nearidx_open(ix, tb);
 	for (int i = 0; i < 10; i++)
-		CHECK_INT(pm_nearidx_add(ix, &refs[i].e, refs[i].th, refs[i].lsh), 0);
-	CHECK_INT(pm_nearidx_add(ix, &refs[10].e, refs[10].th, refs[10].lsh), -1);
+		CHECK_INT(pm_nearidx_add(ix, &refs[i].e, refs[i].lsh), 0);
+	CHECK_INT(pm_nearidx_add(ix, &refs[10].e, refs[10].lsh), -1);
 	pm_nearidx_drop(ix, tb);
 	CHECK(!pm_nearidx_has(ix, tb));
 
@@ -174,16 +176,16 @@ int main(void)
 	for (int i = 0; i < 5; i++) {
 		struct pm_near_ent e = refs[i].e;
 		e.trid = ((tb - 3) << 38) + i;
-		CHECK_INT(pm_nearidx_add(ix, &e, 0, refs[i].lsh), 0);
+		CHECK_INT(pm_nearidx_add(ix, &e, refs[i].lsh), 0);
 		e.trid = ((tb - 1) << 38) + i;
-		CHECK_INT(pm_nearidx_add(ix, &e, 0, refs[i].lsh), 0);
+		CHECK_INT(pm_nearidx_add(ix, &e, refs[i].lsh), 0);
 	}
 	pm_nearidx_open(ix, tb);
 	{
 		struct pm_near_ent e = refs[0].e;
 		size_t n;
 		e.has_mh = 1; /* so that it has LSH keys to find it by */
-		CHECK_INT(pm_nearidx_add(ix, &e, refs[0].th, refs[0].lsh), 0);
+		CHECK_INT(pm_nearidx_add(ix, &e, refs[0].lsh), 0);
 		CHECK(!pm_nearidx_has(ix, tb - 3) && pm_nearidx_has(ix, tb - 1) && pm_nearidx_has(ix, tb));
 		pm_nearidx_list(ix, tb, PM_NEAR_LSH0, refs[0].lsh[0], &n);
 		CHECK(n == 1);
