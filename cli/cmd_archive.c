@@ -105,7 +105,11 @@ static int derive_id(json_t *art, struct pm_err *err)
  * change hash, MinHash) while the main thread stores the previous ones
  * and commits. Each chunk of articles has one owner at a time, the queue
  * between them is the only thing both touch, and the reader stays at most
- * IMPORT_AHEAD chunks (one batch) ahead, so memory stays bounded. */
+ * IMPORT_AHEAD chunks (one batch) ahead, so memory stays bounded. The
+ * writer hands each stored chunk back for the reader to free: what a
+ * thread allocates goes back to its own glibc arena without a lock, and the
+ * writer freeing the reader's objects had been a sixth of its time, much of
+ * it waiting for that arena's lock. */
 #define IMPORT_CHUNK 250
 #define IMPORT_AHEAD (IMPORT_BATCH / IMPORT_CHUNK)
 
@@ -127,6 +131,7 @@ struct imp_reader {
 	pthread_mutex_t mu;
 	pthread_cond_t more, room;
 	struct imp_chunk *head, *tail;
+	struct imp_chunk *done; /* stored by the writer, for the reader to free */
 	size_t queued;
 	int quit;         /* the writer stopped: the reader stops too */
 };
@@ -141,13 +146,29 @@ static void imp_chunk_free(struct imp_chunk *c)
 
 /* Hands c to the writer, waiting while the queue is full. -1 (c freed)
  * once the writer has quit. */
+static void imp_chunks_free(struct imp_chunk *c)
+{
+	while (c) {
+		struct imp_chunk *next = c->next;
+		imp_chunk_free(c);
+		c = next;
+	}
+}
+
+/* Hands c to the writer, waiting while the queue is full, and frees the
+ * chunks the writer is done with. -1 (c freed) once the writer has quit. */
 static int imp_push(struct imp_reader *rd, struct imp_chunk *c)
 {
+	struct imp_chunk *done;
+
 	pthread_mutex_lock(&rd->mu);
 	while (rd->queued >= IMPORT_AHEAD && !rd->quit)
 		pthread_cond_wait(&rd->room, &rd->mu);
+	done = rd->done;
+	rd->done = NULL;
 	if (rd->quit) {
 		pthread_mutex_unlock(&rd->mu);
+		imp_chunks_free(done);
 		imp_chunk_free(c);
 		return -1;
 	}
@@ -159,7 +180,17 @@ static int imp_push(struct imp_reader *rd, struct imp_chunk *c)
 	rd->queued++;
 	pthread_cond_signal(&rd->more);
 	pthread_mutex_unlock(&rd->mu);
+	imp_chunks_free(done);
 	return 0;
+}
+
+/* The writer is done with c: back to the reader, which frees it. */
+static void imp_give_back(struct imp_reader *rd, struct imp_chunk *c)
+{
+	pthread_mutex_lock(&rd->mu);
+	c->next = rd->done;
+	rd->done = c;
+	pthread_mutex_unlock(&rd->mu);
 }
 
 static struct imp_chunk *imp_pop(struct imp_reader *rd)
@@ -313,7 +344,7 @@ static int do_import(struct cli_env *env, const char *path)
 		}
 		if (c->end)
 			break;
-		imp_chunk_free(c);
+		imp_give_back(&rd, c);
 		c = NULL;
 	}
 	if (c->code == PM_EINPUT) {
@@ -348,11 +379,8 @@ out:
 		pthread_cond_broadcast(&rd.room);
 		pthread_mutex_unlock(&rd.mu);
 		pthread_join(th, NULL);
-		while (rd.head) {
-			c = rd.head;
-			rd.head = c->next;
-			imp_chunk_free(c);
-		}
+		imp_chunks_free(rd.head);
+		imp_chunks_free(rd.done);
 	}
 	if (a) {
 		pthread_mutex_destroy(&rd.mu);
