@@ -154,6 +154,14 @@ int pm_archive_build(struct pm_archive *a, int64_t trid, int shape, json_t **out
 #define PM_MH_ROWS 3
 /* -1 when the text has fewer than three words (no signature). */
 int pm_minhash(const char *title, const char *text, uint32_t sig[PM_MH_K]);
+/* The same from the pm_text_tokenize tokens of title and text. */
+struct pm_tokens;
+int pm_minhash_tokens(const struct pm_tokens *title, const struct pm_tokens *text,
+		      uint32_t sig[PM_MH_K]);
+/* The signature's minima over n shingle hashes; _generic without the
+ * CPU-specific code, for the test that compares the two. */
+void pm_minhash_fold(const uint64_t *hs, size_t n, uint32_t sig[PM_MH_K]);
+void pm_minhash_fold_generic(const uint64_t *hs, size_t n, uint32_t sig[PM_MH_K]);
 int64_t pm_minhash_band(const uint32_t sig[PM_MH_K], int band);
 /* Estimated Jaccard similarity: the share of equal minimum hashes. */
 double pm_minhash_similarity(const uint32_t *a, const uint32_t *b);

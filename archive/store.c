@@ -1161,16 +1161,30 @@ static int art_parse(json_t *o, struct art *r, struct pm_err *err)
 	r->misinfo = json_object_get(o, "misinfo");
 	if (check_tags(r->tags, err) || check_misinfo(r->misinfo, err))
 		return -1;
-	if (r->title && *r->title) {
-		r->norm_title = pm_text_fold(r->title, strlen(r->title));
-		if (!*r->norm_title) {
-			free(r->norm_title);
-			r->norm_title = NULL;
+	{
+		/* one tokenization each for the folded title and the
+		 * signature */
+		struct pm_tokens tt, tx;
+		size_t tlen = r->title ? strlen(r->title) : 0;
+		size_t xlen = r->text ? strlen(r->text) : 0;
+
+		pm_tokens_init(&tt);
+		pm_tokens_init(&tx);
+		pm_text_tokenize(r->title ? r->title : "", tlen, &tt);
+		pm_text_tokenize(r->text ? r->text : "", xlen, &tx);
+		if (tlen) {
+			r->norm_title = pm_tokens_join(&tt);
+			if (!*r->norm_title) {
+				free(r->norm_title);
+				r->norm_title = NULL;
+			}
 		}
+		r->has_mh = pm_minhash_tokens(&tt, &tx, r->mh) == 0;
+		pm_tokens_release(&tt);
+		pm_tokens_release(&tx);
 	}
 	r->id_hash = pm_hash64_str(r->id);
 	r->title_hash = r->norm_title ? pm_hash64_str(r->norm_title) : 0;
-	r->has_mh = pm_minhash(r->title, r->text, r->mh) == 0;
 	r->hash = canon_hash(o);
 	{
 		json_t *extra = json_object(), *v;

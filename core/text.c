@@ -886,19 +886,27 @@ void pm_text_tokenize_ref(const char *s, size_t len, struct pm_tokens *t)
 	tokenize(s, len, t, 0);
 }
 
+char *pm_tokens_join(const struct pm_tokens *t)
+{
+	struct pm_buf out = PM_BUF_INIT;
+
+	pm_buf_add(&out, "", 0);
+	for (size_t i = 0; i < t->n; i++) {
+		if (i)
+			pm_buf_addc(&out, ' ');
+		pm_buf_add(&out, pm_token_str(t, i), t->v[i].norm_len);
+	}
+	return pm_buf_detach(&out, NULL);
+}
+
 char *pm_text_fold(const char *s, size_t len)
 {
 	struct pm_tokens t;
-	struct pm_buf out = PM_BUF_INIT;
+	char *r;
 
 	pm_tokens_init(&t);
 	pm_text_tokenize(s, len, &t);
-	pm_buf_add(&out, "", 0);
-	for (size_t i = 0; i < t.n; i++) {
-		if (i)
-			pm_buf_addc(&out, ' ');
-		pm_buf_add(&out, pm_token_str(&t, i), t.v[i].norm_len);
-	}
+	r = pm_tokens_join(&t);
 	pm_tokens_release(&t);
-	return pm_buf_detach(&out, NULL);
+	return r;
 }

@@ -78,5 +78,7 @@ void pm_text_tokenize_ref(const char *s, size_t len, struct pm_tokens *t);
 /* The folded tokens of s joined by single spaces ("Cour Pénale" ->
  * "cour penale"). Returned string belongs to the caller. */
 char *pm_text_fold(const char *s, size_t len);
+/* The same from the tokens of pm_text_tokenize. */
+char *pm_tokens_join(const struct pm_tokens *t);
 
 #endif
