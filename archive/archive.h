@@ -66,6 +66,12 @@ int pm_archive_prepare(json_t *article, struct pm_archive_item **out, struct pm_
 int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct pm_err *err);
 void pm_archive_item_free(struct pm_archive_item *it);
 
+/* A writer's WAL is copied into the database file by a thread of its own
+ * (archive/ckpt.h) once a commit leaves this many pages (8 KiB) in it:
+ * 16,384 unless changed. A bulk writer that leaves the other core idle
+ * (import) does better asking sooner. */
+void pm_archive_checkpoint_at(struct pm_archive *a, int pages);
+
 /* Number of articles stored. */
 long long pm_archive_count(struct pm_archive *a);
 

@@ -50,6 +50,7 @@ struct pm_archive {
 	 * kept in step by every put; reset when another connection committed
 	 * (data_version) or a batch was rolled back */
 	struct pm_nearidx *near;
+	struct pm_ckpt *ckpt;    /* the writer's background checkpoints */
 	int64_t data_version;
 	int64_t near_refused[8]; /* buckets too big to hold: SQL answers */
 	int nrefused;

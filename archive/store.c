@@ -1,6 +1,7 @@
 /* archive/store: opening and migrating the SQLite archive, transactions,
  * and the idempotent writer (pm_archive_put) with story clustering. */
 #include "archive/archive_int.h"
+#include "archive/ckpt.h"
 #include "archive/nearidx.h"
 #include "core/config.h"
 #include "core/hash.h"
@@ -490,6 +491,11 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		     * gain: the file is extended anew every time.) */
 		    exec(a, "PRAGMA wal_autocheckpoint = 16384", "setting the checkpoint size", err))
 			goto fail_dep;
+		/* the checkpoints at that size on a thread of their own, the WAL
+		 * started over at 512 MiB (archive/ckpt.h). run --once on
+		 * 300,000 articles, alternating: 72.9 and 78.6 s with SQLite's
+		 * own (inside the commits), 60.1 and 65.0 s with these */
+		a->ckpt = pm_ckpt_attach(a->db, path, 16384, 65536);
 		if (migrate(a, err))
 			goto fail_dep;
 		/* the rowids of this batch's new articles, indexed at commit */
@@ -548,6 +554,7 @@ void pm_archive_close(struct pm_archive *a)
 {
 	if (!a)
 		return;
+	pm_ckpt_detach(a->ckpt); /* before the connection it checkpoints */
 	if (a->db) {
 		for (size_t i = 0; i < a->ncache; i++)
 			sqlite3_finalize(a->cache[i].st);
@@ -769,6 +776,11 @@ int pm_archive_rollback(struct pm_archive *a)
 		return 0; /* rolled back already */
 	}
 	return sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void pm_archive_checkpoint_at(struct pm_archive *a, int pages)
+{
+	pm_ckpt_set_start(a->ckpt, pages);
 }
 
 long long pm_archive_count(struct pm_archive *a)

@@ -308,6 +308,11 @@ static int do_import(struct cli_env *env, const char *path)
 		ret = cli_fail(&err);
 		goto out;
 	}
+	/* the reader leaves half a core idle: checkpoints after most commits
+	 * (5,000 articles are some 3,300 pages) instead of all at the close.
+	 * 20,000 articles, six alternating rounds: 2.28 s wall on average
+	 * without, 1.84 s with 8,192, 1.97 s with 4,096 */
+	pm_archive_checkpoint_at(a, 8192);
 	pthread_mutex_init(&rd.mu, NULL);
 	pthread_cond_init(&rd.more, NULL);
 	pthread_cond_init(&rd.room, NULL);
