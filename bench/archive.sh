@@ -3,11 +3,11 @@
 # by the sqlite3 shell, then three analyst queries on a 1,000,000-article
 # archive, each beside the sqlite3 shell running the equivalent SQL.
 #
-# Every time is the median of RUNS runs (>= 5) of a whole process, start-up
+# Every query time is the median of RUNS runs (>= 5) of a whole process, start-up
 # included, with its output written to /dev/null. The big archive is built
 # once (bench/genarchive.py | pressmon archive import) and kept under
 # $BUILD/bench/data; delete archive-1m.db there to build it again.
-# Knobs: RUNS (7), IMPORT_N (20000), ARCHIVE_N (1000000); ARCHIVE_DATA=DIR
+# Knobs: RUNS (7), IMPORT_N (20000), IMPORT_RUNS (5), ARCHIVE_N (1000000); ARCHIVE_DATA=DIR
 # keeps the data there instead (another worktree's build/bench/data: the
 # 1M archive is 8.6 GB, built once); ARCHIVE_DB=PATH queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
 # 2026-03-02..08), SKIP_IMPORT=1 skips part 1; COMPARE_PM (below) compares
@@ -19,6 +19,7 @@ PM=$PWD/$BUILD/pressmon
 DATA=${ARCHIVE_DATA:-$PWD/$BUILD/bench/data}
 RUNS=${RUNS:-7}
 IMPORT_N=${IMPORT_N:-20000}
+IMPORT_RUNS=${IMPORT_RUNS:-5}
 ARCHIVE_N=${ARCHIVE_N:-1000000}
 [ "$RUNS" -ge 5 ] || RUNS=5
 mkdir -p "$DATA"
@@ -61,6 +62,13 @@ print(f"{w:.2f} {r.ru_utime + r.ru_stime:.2f}")
 EOF
 }
 
+# "wall cpu" pairs -> the median of each
+median_pairs() {
+	python3 -c "import statistics, sys
+p = [tuple(map(float, a.split())) for a in sys.argv[1:]]
+print(statistics.median(w for w, _ in p), statistics.median(c for _, c in p))" "$@"
+}
+
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),0.001):.2f}x')" "$1" "$2"; }
 
 # ---- 1. import rate ----
@@ -93,7 +101,6 @@ echo "input: $(du -m "$SRC" | cut -f1) MB, $(python3 -c "
 import json,sys; n=t=0
 for l in open(sys.argv[1]): a=json.loads(l); n+=1; t+=len(a['text'].encode())
 print(f'{t//n} bytes of text per article on average')" "$SRC")"
-read -r pw pc < <(once "$PM" archive import "$SRC" --db "$TMP/pm.db")
 # the peer: the same rows staged as lines, then inserted 5,000 per
 # transaction into a table with the same text columns and an external-
 # content FTS5 index kept by a trigger (unicode61, diacritics removed);
@@ -116,7 +123,18 @@ read -r pw pc < <(once "$PM" archive import "$SRC" --db "$TMP/pm.db")
 		echo "  FROM raw WHERE rowid > $lo AND rowid <= $((lo + 5000)); COMMIT;"
 	done
 } > "$TMP/peer.sql"
-read -r sw sc < <(once sh -c "sqlite3 '$TMP/peer.db' < '$TMP/peer.sql'")
+# IMPORT_RUNS rounds (5), each side into a new file, alternating: a
+# single run swung by a third with the machine's state; the medians count
+pm_runs=() peer_runs=()
+for ((r = 0; r < IMPORT_RUNS; r++)); do
+	rm -f "$TMP"/pm.db* "$TMP"/peer.db*
+	pm_runs+=("$(once "$PM" archive import "$SRC" --db "$TMP/pm.db" 2>/dev/null)")
+	peer_runs+=("$(once sh -c "sqlite3 '$TMP/peer.db' < '$TMP/peer.sql'")")
+done
+echo "pressmon runs (s wall, s CPU): ${pm_runs[*]}"
+echo "sqlite3 runs:                  ${peer_runs[*]}"
+read -r pw pc < <(median_pairs "${pm_runs[@]}")
+read -r sw sc < <(median_pairs "${peer_runs[@]}")
 python3 - "$IMPORT_N" "$pw" "$pc" "$sw" "$sc" <<'EOF'
 import sys
 n, pw, pc, sw, sc = int(sys.argv[1]), *map(float, sys.argv[2:])
