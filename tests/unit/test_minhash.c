@@ -24,7 +24,7 @@ static const char *const samples[] = {
 	"Международный уголовный суд выдал ордер на арест.",
 	"أصدرت المحكمة الجنائية الدولية مذكرة توقيف بحق الرئيس",
 	"国际刑事法院发布了逮捕令。国連安全保障理事会",
-	"ﬁnal ＦＵＬＬＷＩＤＴＨ Straße ǅ İstanbul soft\xc2\xad" "hyphen zero\xe2\x80\x8bwidth",
+	"ﬁnal ＦＵＬＬＷＩＤＴＨ Straße ǅ İstanbul soft\xc2\xadhyphen zero\xe2\x80\x8bwidth",
 	"bad \xff\xfe bytes \xc3 cut and 12,345.67 numbers 2026-03-01",
 	"   leading and trailing spaces   ",
 	"a",
