@@ -6,9 +6,8 @@
  * re-mixed with k fixed offsets through the splitmix64 finalizer: cheaper
  * than k hash passes, and as independent as MinHash needs in practice.
  * Signatures are stored: any change here must keep every bit of them
- * (tests/unit/test_archive_tokens.c holds the definition). */
+ * (tests/unit/test_minhash.c holds the definition). */
 #include "archive/archive_int.h"
-#include "core/buf.h"
 #include "core/hash.h"
 #include "core/mem.h"
 #include "core/text.h"
@@ -102,8 +101,10 @@ int pm_minhash_tokens(const struct pm_tokens *title, const struct pm_tokens *tex
 		      uint32_t sig[PM_MH_K])
 {
 	const struct pm_tokens *parts[2] = { title, text };
-	const char **w;
-	uint32_t *wl;
+	struct word {
+		const char *s;
+		size_t len;
+	} *w;
 	uint64_t *hs;
 	size_t n = 0, avail = title->n + text->n;
 	char small[256], *sh = small;
@@ -117,26 +118,23 @@ int pm_minhash_tokens(const struct pm_tokens *title, const struct pm_tokens *tex
 		return -1;
 	}
 	w = xmalloc(avail * sizeof(*w));
-	wl = xmalloc(avail * sizeof(*wl));
 	hs = xmalloc((avail - SHINGLE + 1) * sizeof(*hs));
 	for (int p = 0; p < 2; p++)
-		for (size_t i = 0; i < parts[p]->n && n < avail; i++, n++) {
-			w[n] = pm_token_str(parts[p], i);
-			wl[n] = parts[p]->v[i].norm_len;
-		}
+		for (size_t i = 0; i < parts[p]->n && n < avail; i++, n++)
+			w[n] = (struct word){ pm_token_str(parts[p], i), parts[p]->v[i].norm_len };
 	/* each shingle: its words, each followed by 0x1f */
 	for (size_t i = 0; i + SHINGLE <= n; i++) {
 		size_t len = 0;
 		for (int j = 0; j < SHINGLE; j++)
-			len += wl[i + j] + 1;
+			len += w[i + j].len + 1;
 		if (len > shcap) {
 			shcap = 2 * len;
 			sh = sh == small ? xmalloc(shcap) : xrealloc(sh, shcap);
 		}
 		len = 0;
 		for (int j = 0; j < SHINGLE; j++) {
-			memcpy(sh + len, w[i + j], wl[i + j]);
-			len += wl[i + j];
+			memcpy(sh + len, w[i + j].s, w[i + j].len);
+			len += w[i + j].len;
 			sh[len++] = '\x1f';
 		}
 		hs[i] = pm_hash64(sh, len);
@@ -145,7 +143,6 @@ int pm_minhash_tokens(const struct pm_tokens *title, const struct pm_tokens *tex
 	if (sh != small)
 		free(sh);
 	free(hs);
-	free(wl);
 	free(w);
 	return 0;
 }

@@ -478,23 +478,23 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		     * importing 150,000 articles took 197 s with 64 MiB and 152 s
 		     * with 512 MiB (the cache grows only as the archive does) */
 		    exec(a, "PRAGMA cache_size = -524288", "sizing the page cache", err) ||
-		    exec(a, "PRAGMA temp_store = MEMORY", "setting temp_store", err) ||
-		    /* a batch dirties pages all over the index b-trees, and the
-		     * next batch mostly the same ones: checkpointing at SQLite's
-		     * 1,000 pages copied them into the file after nearly every
-		     * commit. With a checkpoint every 20,000 pages, archiving
-		     * 100,000 pipeline articles went from 65.5 s wall and 8.7 s
-		     * of system time to 41.5 s and 5.2 s; 16,384, 20,000 and
-		     * 32,768 could not be told apart on a busy machine. 16,384
-		     * is 128 MiB of WAL at 8 KiB pages. (journal_size_limit, to
-		     * truncate the WAL after each checkpoint, gave back the
-		     * gain: the file is extended anew every time.) */
-		    exec(a, "PRAGMA wal_autocheckpoint = 16384", "setting the checkpoint size", err))
+		    exec(a, "PRAGMA temp_store = MEMORY", "setting temp_store", err))
 			goto fail_dep;
-		/* the checkpoints at that size on a thread of their own, the WAL
-		 * started over at 512 MiB (archive/ckpt.h). run --once on
-		 * 300,000 articles, alternating: 72.9 and 78.6 s with SQLite's
-		 * own (inside the commits), 60.1 and 65.0 s with these */
+		/* The WAL is checkpointed from 16,384 pages on, on a thread of
+		 * its own, and started over at 512 MiB (archive/ckpt.h; the
+		 * hook replaces SQLite's automatic checkpoint). A batch dirties
+		 * pages all over the index b-trees, and the next batch mostly
+		 * the same ones: checkpointing at SQLite's 1,000 pages copied
+		 * them into the file after nearly every commit. With a
+		 * checkpoint every 20,000 pages, archiving 100,000 pipeline
+		 * articles went from 65.5 s wall and 8.7 s of system time to
+		 * 41.5 s and 5.2 s; 16,384, 20,000 and 32,768 could not be told
+		 * apart on a busy machine. 16,384 is 128 MiB of WAL at 8 KiB
+		 * pages. (journal_size_limit, to truncate the WAL after each
+		 * checkpoint, gave back the gain: the file is extended anew
+		 * every time.) With the thread, run --once on 300,000 articles,
+		 * alternating: 72.9 and 78.6 s with SQLite's own (inside the
+		 * commits), 60.1 and 65.0 s. */
 		a->ckpt = pm_ckpt_attach(a->db, path, 16384, 65536);
 		if (migrate(a, err))
 			goto fail_dep;

@@ -144,8 +144,7 @@ static void imp_chunk_free(struct imp_chunk *c)
 	free(c);
 }
 
-/* Hands c to the writer, waiting while the queue is full. -1 (c freed)
- * once the writer has quit. */
+/* Frees a list of chunks (linked by next). */
 static void imp_chunks_free(struct imp_chunk *c)
 {
 	while (c) {

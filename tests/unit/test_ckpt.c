@@ -88,80 +88,72 @@ static long count_rows(const char *path, const char *sql)
 	return n;
 }
 
-static void test_passes_copy(void)
+/* Writes 600 rows in 150 commits into file (under dir) with checkpoints
+ * attached from start to limit pages, the thread's connection opened on
+ * thread_path (file's when NULL); wait: let the thread finish each pass
+ * before the next commit. Checks that every row is there and the file is
+ * sound; returns the most WAL frames seen (-1: not written) and the
+ * thread's passes (waiting up to 5 s for a first one). */
+static long wal_case(const char *file, const char *thread_path, int start, int limit, int wait,
+		     long *passes)
 {
-	char *path = xasprintf("%s/copy.db", dir);
+	char *path = xasprintf("%s/%s", dir, file);
 	sqlite3 *db = open_wal(path);
 	struct pm_ckpt *c;
-	long most;
+	long most = -1;
 
-	/* a pass that copied nothing would leave the WAL growing to its
-	 * 600 pages: it starts over only once every frame was copied */
-	TEST("ckpt: the thread's passes copy the WAL (it starts over, given time)");
+	*passes = 0;
 	CHECK(db != NULL);
 	if (!db)
 		goto out;
-	c = pm_ckpt_attach(db, path, 16, 100000);
-	most = write_rows(db, path, 150, c);
-	CHECK(most > 16);
-	CHECK(most <= 16 + 16);
-	CHECK(pm_ckpt_passes(c) > 0);
-	pm_ckpt_detach(c);
-	CHECK(sqlite3_close(db) == SQLITE_OK);
-	CHECK(count_rows(path, "SELECT count(*) FROM t") == 600);
-out:
-	free(path);
-}
-
-static void test_background(void)
-{
-	char *path = xasprintf("%s/bg.db", dir);
-	sqlite3 *db = open_wal(path);
-	struct pm_ckpt *c;
-	long most, passes = 0;
-
-	TEST("ckpt: commits go on while the thread checkpoints; the WAL stays bounded");
-	CHECK(db != NULL);
-	if (!db)
-		goto out;
-	c = pm_ckpt_attach(db, path, 16, 64);
-	most = write_rows(db, path, 150, NULL); /* some 600 pages in all */
-	CHECK(most > 16);
-	/* the limit, plus the commit that reaches it */
-	CHECK(most <= 64 + 8);
-	for (int i = 0; i < 500 && (passes = pm_ckpt_passes(c)) == 0; i++)
+	c = pm_ckpt_attach(db, thread_path ? thread_path : path, start, limit);
+	most = write_rows(db, path, 150, wait ? c : NULL);
+	for (int i = 0; i < 500 && !thread_path && (*passes = pm_ckpt_passes(c)) == 0; i++)
 		sleep_ms(10);
-	CHECK(passes > 0);
+	*passes = pm_ckpt_passes(c);
 	pm_ckpt_detach(c);
 	CHECK(sqlite3_close(db) == SQLITE_OK);
 	CHECK(count_rows(path, "SELECT count(*) FROM t") == 600);
 	CHECK(count_rows(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1);
 out:
 	free(path);
+	return most;
+}
+
+static void test_passes_copy(void)
+{
+	long passes, most;
+
+	/* a pass that copied nothing would leave the WAL growing to its
+	 * 600 pages: it starts over only once every frame was copied */
+	TEST("ckpt: the thread's passes copy the WAL (it starts over, given time)");
+	most = wal_case("copy.db", NULL, 16, 100000, 1, &passes);
+	CHECK(most > 16);
+	CHECK(most <= 16 + 16);
+	CHECK(passes > 0);
+}
+
+static void test_background(void)
+{
+	long passes, most;
+
+	TEST("ckpt: commits go on while the thread checkpoints; the WAL stays bounded");
+	most = wal_case("bg.db", NULL, 16, 64, 0, &passes);
+	CHECK(most > 16);
+	CHECK(most <= 64 + 8); /* the limit, plus the commit that reaches it */
+	CHECK(passes > 0);
 }
 
 static void test_no_thread_connection(void)
 {
-	char *path = xasprintf("%s/self.db", dir);
-	sqlite3 *db = open_wal(path);
-	struct pm_ckpt *c;
-	long most;
+	long passes, most;
 
 	TEST("ckpt: without a connection of its own the commits checkpoint");
-	CHECK(db != NULL);
-	if (!db)
-		goto out;
 	/* the thread is told a path it cannot open */
-	c = pm_ckpt_attach(db, "/nonexistent/pm-ckpt/none.db", 16, 1000);
-	most = write_rows(db, path, 150, NULL);
+	most = wal_case("self.db", "/nonexistent/pm-ckpt/none.db", 16, 1000, 0, &passes);
 	/* the start, plus the commits before the thread has failed */
 	CHECK(most > 0 && most < 200);
-	CHECK(pm_ckpt_passes(c) == 0);
-	pm_ckpt_detach(c);
-	CHECK(sqlite3_close(db) == SQLITE_OK);
-	CHECK(count_rows(path, "SELECT count(*) FROM t") == 600);
-out:
-	free(path);
+	CHECK(passes == 0);
 }
 
 static void test_archive_early(void)
