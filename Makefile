@@ -6,7 +6,7 @@ BUILD    ?= build
 SANITIZE ?=
 PREFIX   ?= /usr/local
 
-PKGS := libcurl libxml-2.0 libutf8proc hiredis sqlite3 jansson libxxhash libmicrohttpd
+PKGS := libcurl libxml-2.0 libutf8proc hiredis sqlite3 jansson libxxhash libmicrohttpd uchardet
 
 # Missing Debian packages are installed before anything else is decided:
 # the compiler flags below come from pkg-config and need them in place.

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <uchardet.h>
 
 void pm_decoded_release(struct pm_decoded *d)
 {
@@ -184,6 +185,69 @@ static int try_decode(const char *enc, const char *in, size_t len, char **out, s
 	return pm_iconv_utf8(name, in, len, out, outlen);
 }
 
+/* The charsets whose guess is taken, as uchardet names them, with the
+ * narrower name tried first where the guess is a superset: text that is
+ * valid EUC-KR or GB2312 is named so (what such pages declare when they
+ * declare anything), and read as UHC or GB18030 otherwise. */
+static const struct {
+	const char *guess, *narrow;
+} detectable[] = {
+	/* multi-byte East Asian encodings: their byte patterns are
+	 * distinctive even in a short document */
+	{ "EUC-JP", NULL }, { "SHIFT_JIS", NULL }, { "ISO-2022-JP", NULL },
+	{ "ISO-2022-KR", NULL }, { "ISO-2022-CN", NULL }, { "BIG5", NULL },
+	{ "EUC-TW", NULL }, { "EUC-KR", NULL }, { "UHC", "EUC-KR" },
+	{ "GB18030", "GB2312" }, { "HZ-GB-2312", NULL },
+	/* single-byte encodings of non-Latin scripts */
+	{ "WINDOWS-1251", NULL }, { "KOI8-R", NULL }, { "KOI8-U", NULL },
+	{ "ISO-8859-5", NULL }, { "IBM866", NULL }, { "IBM855", NULL },
+	{ "MAC-CYRILLIC", NULL }, { "ISO-8859-7", NULL }, { "WINDOWS-1253", NULL },
+	{ "ISO-8859-8", NULL }, { "WINDOWS-1255", NULL }, { "ISO-8859-6", NULL },
+	{ "WINDOWS-1256", NULL }, { "TIS-620", NULL }, { "ISO-8859-11", NULL },
+};
+
+/* Bytes that declare no encoding, or one they are not in, and are not
+ * UTF-8: decoded in the charset uchardet guesses (a statistical model of
+ * each language's byte patterns; nothing to write by hand). Only the
+ * guesses in `detectable` are taken. For the Latin-script single-byte
+ * charsets a short text gives the detector little to go on (it names
+ * MAC-CENTRALEUROPE or WINDOWS-1258 for plain windows-1252 text), and
+ * windows-1252 is what browsers and feed readers assume for them, so the
+ * caller's windows-1252 stays. 0 with the text (new) and the lower-case
+ * name in name on success; -1 when there is no usable guess or the bytes
+ * are not valid in it. */
+static int try_detected(const char *in, size_t len, char **out, size_t *outlen,
+			char *name, size_t nsz)
+{
+	/* the model has decided long before 64 KiB */
+	size_t sample = len < 65536 ? len : 65536;
+	const char *guess, *narrow = NULL;
+	uchardet_t ud;
+	size_t i, n = sizeof(detectable) / sizeof(detectable[0]);
+	int r = -1;
+
+	if (!len || !(ud = uchardet_new()))
+		return -1;
+	if (uchardet_handle_data(ud, in, sample) == 0) {
+		uchardet_data_end(ud);
+		guess = uchardet_get_charset(ud);
+		for (i = 0; i < n && strcmp(guess, detectable[i].guess); i++)
+			;
+		if (i < n) {
+			narrow = detectable[i].narrow;
+			if (narrow && !pm_iconv_utf8(narrow, in, len, out, outlen)) {
+				lower_copy(name, nsz, narrow, strlen(narrow));
+				r = 0;
+			} else if (!pm_iconv_utf8(guess, in, len, out, outlen)) {
+				lower_copy(name, nsz, guess, strlen(guess));
+				r = 0;
+			}
+		}
+	}
+	uchardet_delete(ud);
+	return r;
+}
+
 /* Encoding from a BOM (*bom gets its length) or from the first bytes of
  * "<?xml" in UTF-16/32 without one. */
 static const char *sniff(const unsigned char *s, size_t len, size_t *bom)
@@ -289,7 +353,7 @@ static void finish(struct pm_decoded *out, const char *in, char *text, size_t le
 void pm_decode_xml(const char *body, size_t len, const char *content_type,
 		   struct pm_decoded *out)
 {
-	char type[128], http_enc[64], xml_enc[64], rfc[64];
+	char type[128], http_enc[64], xml_enc[64], rfc[64], guess[64];
 	const char *bom_enc, *cands[7];
 	size_t bom = 0, i, nc = 0;
 	int acceptable = 0;
@@ -344,6 +408,14 @@ void pm_decode_xml(const char *body, size_t len, const char *content_type,
 				break;
 		if (j < i)
 			continue;
+		/* before the last resort: what the bytes look like (a BOM
+		 * would have said it already) */
+		if (i == nc - 1 && !bom &&
+		    !try_detected(body, len, &text, &tlen, guess, sizeof(guess))) {
+			set_bozo(out, "document declared as %s, but parsed as %s", rfc, guess);
+			finish(out, body, text, tlen, guess);
+			return;
+		}
 		if (!try_decode(cands[i], body + bom, len - bom, &text, &tlen)) {
 			if (i > 0)
 				set_bozo(out, "document declared as %s, but parsed as %s", rfc, cands[i]);
@@ -384,7 +456,7 @@ static void html_meta_charset(const char *s, size_t len, char *out, size_t osz)
 void pm_decode_other(const char *body, size_t len, const char *content_type, int html,
 		     struct pm_decoded *out)
 {
-	char type[128], http_enc[64], meta[64];
+	char type[128], http_enc[64], meta[64], guess[64];
 	const char *bom_enc;
 	size_t bom = 0;
 	char *text;
@@ -417,6 +489,13 @@ void pm_decode_other(const char *body, size_t len, const char *content_type, int
 	}
 	if (!try_decode("utf-8", body, len, &text, &tlen)) {
 		finish(out, body, text, tlen, "utf-8");
+		return;
+	}
+	if (!try_detected(body, len, &text, &tlen, guess, sizeof(guess))) {
+		if (http_enc[0] || meta[0])
+			set_bozo(out, "document declared as %s, but parsed as %s",
+				 http_enc[0] ? http_enc : meta, guess);
+		finish(out, body, text, tlen, guess);
 		return;
 	}
 	if (http_enc[0] || meta[0])

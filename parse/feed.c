@@ -25,6 +25,7 @@ struct fctx {
 	size_t max_entries;
 	int atom03;
 	struct pm_html_reuse *html; /* for escaped markup in text fields */
+	int repair;           /* UTF-8 document: undo double-encoded text */
 };
 
 /* ---- entity repair ---------------------------------------------------- */
@@ -255,6 +256,12 @@ static enum ns ctx_ns(const struct fctx *c, const xmlNode *n)
 	return ns;
 }
 
+/* The final form of a text field (pm_clean_text_opt). */
+static char *clean(const struct fctx *c, const char *s, size_t len, int paragraphs)
+{
+	return pm_clean_text_opt(s, len, paragraphs, c->max_text, c->repair);
+}
+
 /* Text of the direct text children only (a category may hold an <image>). */
 static char *direct_text(const struct fctx *c, const xmlNode *n)
 {
@@ -266,7 +273,7 @@ static char *direct_text(const struct fctx *c, const xmlNode *n)
 		if (k->type != XML_ELEMENT_NODE)
 			pm_node_text(k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE ||
 				     k->type == XML_ENTITY_REF_NODE ? k : NULL, &b);
-	r = pm_clean_text(b.data, b.len, 0, c->max_text);
+	r = clean(c, b.data, b.len, 0);
 	pm_buf_release(&b);
 	return r;
 }
@@ -303,7 +310,7 @@ static char *plain_text(const struct fctx *c, const xmlNode *n)
 	char *r;
 
 	children_text(n, c->max_text * 2, &b, &s, &len);
-	r = pm_clean_text(s, len, 0, c->max_text);
+	r = clean(c, s, len, 0);
 	pm_buf_release(&b);
 	return r;
 }
@@ -368,11 +375,11 @@ static char *rich_text(const struct fctx *c, const xmlNode *n, int paragraphs)
 			html = 1;
 	}
 	if (has_elements(n) && !(mode && !strcasecmp(mode, "base64"))) {
-		r = pm_clean_text(s, len, paragraphs, c->max_text);
+		r = clean(c, s, len, paragraphs);
 	} else if (html && len && (memchr(s, '<', len) || memchr(s, '&', len))) {
-		r = pm_html_fragment_text_in(c->html, s, len, paragraphs, c->max_text);
+		r = pm_html_fragment_text_in(c->html, s, len, paragraphs, c->max_text, c->repair);
 	} else {
-		r = pm_clean_text(s, len, paragraphs, c->max_text);
+		r = clean(c, s, len, paragraphs);
 	}
 	pm_buf_release(&b);
 	return r;
@@ -615,7 +622,7 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 			struct pm_buf b;
 			pm_buf_init(&b, c->max_text * 2);
 			pm_node_text(n->children, &b);
-			put_text_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+			put_text_first(e, "content", clean(c, b.data, b.len, 1));
 			pm_buf_release(&b);
 		} else if ((ns == NS_CONTENT && !strcmp(nm, "encoded")) ||
 			   (ns == NS_ATOM && !strcmp(nm, "content")) ||
@@ -625,7 +632,7 @@ static json_t *parse_entry(const struct fctx *c, const xmlNode *item)
 				struct pm_buf b;
 				pm_buf_init(&b, c->max_text * 2);
 				pm_node_text(n->children, &b);
-				put_text_first(e, "content", pm_clean_text(b.data, b.len, 1, c->max_text));
+				put_text_first(e, "content", clean(c, b.data, b.len, 1));
 				pm_buf_release(&b);
 			} else {
 				put_text_first(e, "content", rich_text(c, n, 1));
@@ -969,6 +976,8 @@ json_t *pm_parse_feed_xml(struct pm_parser *p, const struct pm_decoded *dec, con
 		json_object_set_new_nocheck(out, "format", json_string(format));
 		c.doc = doc;
 		c.html = &p->html;
+		/* as feedparser: only text read as UTF-8 can be UTF-8 twice */
+		c.repair = !strcmp(dec->encoding, "utf-8");
 		c.root_ns = root->ns && root->ns->href ? (const char *)root->ns->href : NULL;
 		c.atom = !strcmp((const char *)root->name, "feed");
 		c.max_text = opts && opts->max_text ? opts->max_text : PM_MAX_TEXT_DEFAULT;

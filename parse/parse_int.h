@@ -52,12 +52,13 @@ int pm_html_tag_listed(const char *name);
 
 /* Decodes an XML feed following feed readers' precedence: the RFC 3023
  * rules for the HTTP Content-Type charset, then the XML declaration, then
- * the BOM / first-bytes sniffing, then utf-8, windows-1252, iso-8859-2.
+ * the BOM / first-bytes sniffing, then utf-8, then the charset uchardet
+ * guesses (East Asian and non-Latin scripts only), then windows-1252.
  * Never fails: the last resort decodes byte by byte. */
 void pm_decode_xml(const char *body, size_t len, const char *content_type,
 		   struct pm_decoded *out /* OUT */);
 /* Decodes an HTML page or JSON document: BOM, Content-Type charset, <meta
- * charset> in the first 2 KiB, else utf-8 with windows-1252 fallback. */
+ * charset> in the first 2 KiB, else utf-8, the guess as above, windows-1252. */
 void pm_decode_other(const char *body, size_t len, const char *content_type, int html,
 		     struct pm_decoded *out /* OUT */);
 /* Converts len bytes from encoding enc to UTF-8; -1 if enc is unknown or the
@@ -80,6 +81,11 @@ void pm_element_text(const xmlNode *node, struct pm_buf *out);
  * boundary. Always valid UTF-8 (bad bytes become U+FFFD). Returns NULL for
  * an empty result. Caller frees. */
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max);
+/* pm_clean_text, and with repair set, text that is UTF-8 read as Latin-1
+ * or windows-1252 and encoded again ("â€¦" for "…") is undone first, when
+ * the whole field maps back to valid UTF-8 bytes (as feedparser does it
+ * for UTF-8 feeds). */
+char *pm_clean_text_opt(const char *s, size_t len, int paragraphs, size_t max, int repair);
 /* htmlReadMemory of UTF-8 text. Told "UTF-8" by name, libxml2 copies the
  * whole input through its UTF-8 to UTF-8 converter; valid UTF-8 whose first
  * four bytes are ASCII without NUL can only be read as UTF-8 (not UTF-16/32
@@ -95,9 +101,9 @@ struct pm_html_reuse {
 };
 void pm_html_reuse_release(struct pm_html_reuse *h);
 /* pm_html_fragment_text through h's contexts (h NULL: a new one each time);
- * the same text. */
+ * the same text. repair as for pm_clean_text_opt. */
 char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
-			       int paragraphs, size_t max);
+			       int paragraphs, size_t max, int repair);
 
 /* What struct pm_parser keeps between documents (parse.h). */
 struct pm_parser {

@@ -198,13 +198,92 @@ static int has_c1(const char *s, size_t len)
 	return 0;
 }
 
+/* The byte windows-1252 writes as code point cp (0x80..0x9F), 0 if none. */
+static unsigned cp1252_byte(unsigned cp)
+{
+	static const unsigned short c1[32] = {
+		0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+		0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+		0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+		0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178 };
+
+	for (unsigned i = 0; i < 32; i++)
+		if (c1[i] == cp)
+			return 0x80 + i;
+	return 0;
+}
+
+/* UTF-8 text read as Latin-1 or windows-1252 and encoded again ("â€¦" for
+ * "…"), undone as feed readers undo it: only when the whole field maps
+ * back to bytes (every character Latin-1 or one of windows-1252's) and
+ * those bytes are valid UTF-8 with at least one non-ASCII character. Real
+ * Latin-1 text almost never passes, since each accented letter would have
+ * to be followed by the right number of continuation characters. A new
+ * buffer (*outlen bytes), or NULL when the text stays as it is. Written
+ * by hand: a dozen lines, and no library does this check. */
+static char *unmojibake(const char *s, size_t len, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned char *out, *o;
+	int high = 0;
+
+	while (p < end && *p < 0x80)
+		p++;
+	if (p == end || !pm_text_valid_utf8((const char *)p, (size_t)(end - p)))
+		return NULL;
+	out = xmalloc(len + 1);
+	memcpy(out, s, (size_t)(p - (const unsigned char *)s));
+	o = out + (p - (const unsigned char *)s);
+	while (p < end) {
+		unsigned cp, b, k;
+		if (*p < 0x80) {
+			*o++ = *p++;
+			continue;
+		}
+		if ((*p & 0xE0) == 0xC0) {
+			cp = ((unsigned)(*p & 0x1F) << 6) | (p[1] & 0x3F);
+			k = 2;
+		} else if ((*p & 0xF0) == 0xE0) {
+			cp = ((unsigned)(*p & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+			k = 3;
+		} else {
+			break; /* four bytes: no single byte gives it */
+		}
+		b = cp <= 0xFF ? cp : cp1252_byte(cp);
+		if (!b)
+			break; /* p stays short of end: no repair */
+		*o++ = (unsigned char)b;
+		p += k;
+		high = 1;
+	}
+	*o = '\0';
+	if (p < end || !high || !pm_text_valid_utf8((const char *)out, (size_t)(o - out))) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (size_t)(o - out);
+	return (char *)out;
+}
+
 char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 {
+	return pm_clean_text_opt(s, len, paragraphs, max, 0);
+}
+
+char *pm_clean_text_opt(const char *s, size_t len, int paragraphs, size_t max, int repair)
+{
 	struct pm_buf b;
-	char *r;
+	char *r, *fixed = NULL;
+	size_t flen;
 
 	if (!s || !len)
 		return NULL;
+	/* before the C1 mapping below, which drops the five code points
+	 * windows-1252 leaves undefined: they are bytes of the UTF-8 */
+	if (repair && (fixed = unmojibake(s, len, &flen))) {
+		s = fixed;
+		len = flen;
+	}
 	pm_buf_init(&b, 0);
 	/* C1 code points are rare: without one, no copy is needed */
 	if (has_c1(s, len)) {
@@ -214,6 +293,7 @@ char *pm_clean_text(const char *s, size_t len, int paragraphs, size_t max)
 	}
 	r = pm_text_squash(s, len, paragraphs);
 	pm_buf_release(&b);
+	free(fixed);
 	if (!*r) {
 		free(r);
 		return NULL;
@@ -297,7 +377,7 @@ static htmlDocPtr html_read_reusing(struct pm_html_reuse *h, const char *s, size
 }
 
 char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t len,
-			       int paragraphs, size_t max)
+			       int paragraphs, size_t max, int repair)
 {
 	const int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
 			    HTML_PARSE_NOWARNING | HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT;
@@ -311,18 +391,18 @@ char *pm_html_fragment_text_in(struct pm_html_reuse *h, const char *html, size_t
 		len = 0x7fffffff;
 	doc = h ? html_read_reusing(h, html, len, options) : pm_html_read(html, len, NULL, options);
 	if (!doc)
-		return pm_clean_text(html, len, paragraphs, max);
+		return pm_clean_text_opt(html, len, paragraphs, max, repair);
 	pm_buf_init(&b, max ? max * 2 : 0);
 	walk(doc->children, &b, 0, 0, 0);
 	xmlFreeDoc(doc);
-	r = pm_clean_text(b.data, b.len, paragraphs, max);
+	r = pm_clean_text_opt(b.data, b.len, paragraphs, max, repair);
 	pm_buf_release(&b);
 	return r;
 }
 
 char *pm_html_fragment_text(const char *html, size_t len, int paragraphs, size_t max)
 {
-	return pm_html_fragment_text_in(NULL, html, len, paragraphs, max);
+	return pm_html_fragment_text_in(NULL, html, len, paragraphs, max, 0);
 }
 
 json_t *pm_json_text(const char *s)

@@ -7,7 +7,7 @@ set -eu
 # benchmarks run beside pressmon (nginx, chromium, clang for fuzzing,
 # feedparser, curl and Hyperscan as benchmark peers)
 PKGS="build-essential pkg-config libcurl4-openssl-dev libxml2-dev libutf8proc-dev
-libhiredis-dev libsqlite3-dev sqlite3 libjansson-dev libxxhash-dev libmicrohttpd-dev redis-server
+libhiredis-dev libsqlite3-dev sqlite3 libjansson-dev libxxhash-dev libmicrohttpd-dev libuchardet-dev redis-server
 redis-tools python3 tzdata ca-certificates openssl procps gzip nginx curl
 clang libclang-rt-14-dev chromium python3-feedparser libhyperscan-dev"
 

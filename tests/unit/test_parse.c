@@ -12,6 +12,7 @@
 #include "testlib.h"
 
 #include <curl/curl.h>
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -981,7 +982,7 @@ static void test_html_reuse(void)
 			const char *f = frags[(i * (r + 1) + r) % n];
 			for (int para = 0; para < 2; para++) {
 				char *want = pm_html_fragment_text(f, strlen(f), para, 1000);
-				char *got = pm_html_fragment_text_in(&h, f, strlen(f), para, 1000);
+				char *got = pm_html_fragment_text_in(&h, f, strlen(f), para, 1000, 0);
 				if ((!want && !got) || (want && got && !strcmp(want, got)))
 					same++;
 				else
@@ -1192,12 +1193,222 @@ static void test_parser_reuse(void)
 		free(fixture_data[i]);
 }
 
+/* text (UTF-8) in encoding enc, by iconv; NULL if iconv cannot */
+static char *encode_as(const char *text, const char *enc, size_t *outlen)
+{
+	size_t inleft = strlen(text), cap = inleft * 2 + 8, outleft = cap;
+	char *in = (char *)text, *buf = xmalloc(cap), *o = buf;
+	iconv_t cd = iconv_open(enc, "UTF-8");
+
+	if (cd == (iconv_t)-1 || iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1) {
+		if (cd != (iconv_t)-1)
+			iconv_close(cd);
+		free(buf);
+		return NULL;
+	}
+	iconv_close(cd);
+	*outlen = (size_t)(o - buf);
+	return buf;
+}
+
+/* A feed whose item title is text in enc, with no encoding declared (or
+ * decl as the XML declaration's encoding), parsed; NULL if iconv cannot. */
+static json_t *feed_in(const char *text, const char *enc, const char *decl)
+{
+	struct pm_buf b;
+	struct pm_err err;
+	size_t n;
+	char *bytes = encode_as(text, enc, &n);
+	json_t *d;
+
+	if (!bytes)
+		return NULL;
+	pm_buf_init(&b, 0);
+	if (decl) {
+		pm_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"");
+		pm_buf_adds(&b, decl);
+		pm_buf_adds(&b, "\"?>\n");
+	}
+	pm_buf_adds(&b, "<rss version=\"2.0\"><channel><title>t</title><item><title>");
+	pm_buf_add(&b, bytes, n);
+	pm_buf_adds(&b, "</title><link>https://example.org/a</link></item></channel></rss>\n");
+	free(bytes);
+	pm_err_init(&err);
+	d = pm_parse_document(b.data, b.len, NULL, NULL, NULL, &err);
+	pm_buf_release(&b);
+	return d;
+}
+
+/* Undeclared legacy encodings: the guess is taken for East Asian and
+ * non-Latin scripts, windows-1252 stays for Latin ones. */
+static void test_charset_guess(void)
+{
+	static const char ja[] =
+		"\xE5\x9B\xBD\xE9\x9A\x9B\xE5\x88\x91\xE4\xBA\x8B\xE8\xA3\x81\xE5\x88\xA4\xE6\x89\x80"
+		"\xE3\x81\xAF\xE3\x80\x81\xE9\x9B\x86\xE5\x9B\xA3\xE6\xAE\xBA\xE5\xAE\xB3\xE7\x8A\xAF"
+		"\xE7\xBD\xAA\xE3\x80\x81\xE4\xBA\xBA\xE9\x81\x93\xE3\x81\xAB\xE5\xAF\xBE\xE3\x81\x99"
+		"\xE3\x82\x8B\xE7\x8A\xAF\xE7\xBD\xAA\xE3\x80\x81\xE6\x88\xA6\xE4\xBA\x89\xE7\x8A\xAF"
+		"\xE7\xBD\xAA\xE3\x81\x8A\xE3\x82\x88\xE3\x81\xB3\xE4\xBE\xB5\xE7\x95\xA5\xE7\x8A\xAF"
+		"\xE7\xBD\xAA\xE3\x81\xAB\xE3\x81\xA4\xE3\x81\x84\xE3\x81\xA6\xE5\x80\x8B\xE4\xBA\xBA"
+		"\xE3\x81\xAE\xE5\x88\x91\xE4\xBA\x8B\xE8\xB2\xAC\xE4\xBB\xBB\xE3\x82\x92\xE8\xBF\xBD"
+		"\xE5\x8F\x8A\xE3\x81\x99\xE3\x82\x8B\xE5\xB8\xB8\xE8\xA8\xAD\xE3\x81\xAE\xE8\xA3\x81"
+		"\xE5\x88\xA4\xE6\x89\x80\xE3\x81\xA7\xE3\x81\x99\xE3\x80\x82";
+	static const char ko[] =
+		"\xEA\xB5\xAD\xEC\xA0\x9C\xED\x98\x95\xEC\x82\xAC\xEC\x9E\xAC\xED\x8C\x90\xEC\x86\x8C"
+		"\xEB\x8A\x94 \xEC\xA7\x91\xEB\x8B\xA8\xEC\x82\xB4\xED\x95\xB4\xEC\xA3\x84, \xEC\x9D\xB8"
+		"\xEB\x8F\x84\xEC\x97\x90 \xEB\xB0\x98\xED\x95\x9C \xEC\xA3\x84, \xEC\xA0\x84\xEC\x9F\x81"
+		"\xEB\xB2\x94\xEC\xA3\x84 \xEB\xB0\x8F \xEC\xB9\xA8\xEB\x9E\xB5\xEB\xB2\x94\xEC\xA3\x84"
+		"\xEC\x97\x90 \xEB\x8C\x80\xED\x95\x98\xEC\x97\xAC \xEA\xB0\x9C\xEC\x9D\xB8\xEC\x9D\x98 "
+		"\xED\x98\x95\xEC\x82\xAC\xEC\xB1\x85\xEC\x9E\x84\xEC\x9D\x84 \xEB\xAC\xBB\xEB\x8A\x94 "
+		"\xEC\x83\x81\xEC\x84\xA4 \xEC\x9E\xAC\xED\x8C\x90\xEC\x86\x8C\xEC\x9E\x85\xEB\x8B\x88"
+		"\xEB\x8B\xA4.";
+	static const char zh[] =
+		"\xE5\x9B\xBD\xE9\x99\x85\xE5\x88\x91\xE4\xBA\x8B\xE6\xB3\x95\xE9\x99\xA2\xE6\x98\xAF"
+		"\xE4\xB8\x80\xE4\xB8\xAA\xE5\xB8\xB8\xE8\xAE\xBE\xE6\xB3\x95\xE9\x99\xA2\xEF\xBC\x8C"
+		"\xE8\xB4\x9F\xE8\xB4\xA3\xE5\xAE\xA1\xE5\x88\xA4\xE8\xA2\xAB\xE6\x8E\xA7\xE7\x8A\xAF"
+		"\xE6\x9C\x89\xE7\x81\xAD\xE7\xBB\x9D\xE7\xA7\x8D\xE6\x97\x8F\xE7\xBD\xAA\xE3\x80\x81"
+		"\xE5\x8D\xB1\xE5\xAE\xB3\xE4\xBA\xBA\xE7\xB1\xBB\xE7\xBD\xAA\xE3\x80\x81\xE6\x88\x98"
+		"\xE4\xBA\x89\xE7\xBD\xAA\xE5\x92\x8C\xE4\xBE\xB5\xE7\x95\xA5\xE7\xBD\xAA\xE7\x9A\x84"
+		"\xE4\xB8\xAA\xE4\xBA\xBA\xE3\x80\x82\xE6\xB3\x95\xE9\x99\xA2\xE8\xAE\xBE\xE5\x9C\xA8"
+		"\xE8\x8D\xB7\xE5\x85\xB0\xE6\xB5\xB7\xE7\x89\x99\xE3\x80\x82";
+	static const char ru[] =
+		"\xD0\x9C\xD0\xB5\xD0\xB6\xD0\xB4\xD1\x83\xD0\xBD\xD0\xB0\xD1\x80\xD0\xBE\xD0\xB4\xD0\xBD"
+		"\xD1\x8B\xD0\xB9 \xD1\x83\xD0\xB3\xD0\xBE\xD0\xBB\xD0\xBE\xD0\xB2\xD0\xBD\xD1\x8B\xD0\xB9 "
+		"\xD1\x81\xD1\x83\xD0\xB4 \xD0\xBF\xD1\x80\xD0\xB5\xD1\x81\xD0\xBB\xD0\xB5\xD0\xB4\xD1\x83"
+		"\xD0\xB5\xD1\x82 \xD0\xBE\xD1\x82\xD0\xB4\xD0\xB5\xD0\xBB\xD1\x8C\xD0\xBD\xD1\x8B\xD1\x85 "
+		"\xD0\xBB\xD0\xB8\xD1\x86 \xD0\xB7\xD0\xB0 \xD0\xB3\xD0\xB5\xD0\xBD\xD0\xBE\xD1\x86\xD0\xB8"
+		"\xD0\xB4 \xD0\xB8 \xD0\xB2\xD0\xBE\xD0\xB5\xD0\xBD\xD0\xBD\xD1\x8B\xD0\xB5 \xD0\xBF\xD1\x80"
+		"\xD0\xB5\xD1\x81\xD1\x82\xD1\x83\xD0\xBF\xD0\xBB\xD0\xB5\xD0\xBD\xD0\xB8\xD1\x8F. \xD0\xA1"
+		"\xD0\xBE\xD0\xB2\xD0\xB5\xD1\x82 \xD0\x91\xD0\xB5\xD0\xB7\xD0\xBE\xD0\xBF\xD0\xB0\xD1\x81"
+		"\xD0\xBD\xD0\xBE\xD1\x81\xD1\x82\xD0\xB8 \xD0\xBC\xD0\xBE\xD0\xB6\xD0\xB5\xD1\x82 \xD0\xBF"
+		"\xD0\xB5\xD1\x80\xD0\xB5\xD0\xB4\xD0\xB0\xD1\x82\xD1\x8C \xD1\x81\xD0\xB8\xD1\x82\xD1\x83"
+		"\xD0\xB0\xD1\x86\xD0\xB8\xD1\x8E \xD0\xBF\xD1\x80\xD0\xBE\xD0\xBA\xD1\x83\xD1\x80\xD0\xBE"
+		"\xD1\x80\xD1\x83 \xD1\x81\xD1\x83\xD0\xB4\xD0\xB0.";
+	static const char fr[] =
+		"La Cour p\xC3\xA9nale internationale juge des personnes, pas des \xC3\x89tats. Le "
+		"Conseil de s\xC3\xA9" "curit\xC3\xA9 peut d\xC3\xA9" "f\xC3\xA9rer une situation au "
+		"procureur, m\xC3\xAAme quand l'\xC3\x89tat concern\xC3\xA9 n'a pas ratifi\xC3\xA9 le Statut.";
+	static const struct {
+		const char *text, *enc, *want;
+	} cases[] = {
+		{ ja, "EUC-JP", "euc-jp" },
+		{ ja, "SHIFT_JIS", "shift_jis" },
+		{ ko, "EUC-KR", "euc-kr" },
+		{ zh, "GB2312", "gb2312" },
+		{ ru, "WINDOWS-1251", "windows-1251" },
+		/* Latin script: the detector's guess is not taken */
+		{ fr, "WINDOWS-1252", "windows-1252" },
+		{ fr, "ISO-8859-15", "windows-1252" },
+	};
+	struct pm_decoded dec;
+	size_t n;
+	char *bytes, *page;
+
+	TEST("charset guess");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *d = feed_in(cases[i].text, cases[i].enc, NULL);
+		CHECK(d != NULL);
+		if (!d)
+			continue;
+		CHECK_STR(at(d, "encoding"), cases[i].want);
+		CHECK(json_is_true(json_object_get(d, "bozo")));
+		CHECK_STR(at(d, "entries.0.title"), cases[i].text);
+		json_decref(d);
+	}
+	/* declared as UTF-8, but it is not: the bytes are looked at too */
+	json_t *d = feed_in(ja, "SHIFT_JIS", "utf-8");
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "encoding"), "shift_jis");
+		CHECK_STR(at(d, "entries.0.title"), ja);
+		CHECK_STR(at(d, "bozo_reason"), "document declared as utf-8, but parsed as shift_jis");
+		json_decref(d);
+	}
+	/* a declared encoding that fits is never second-guessed */
+	d = feed_in(ru, "KOI8-R", "koi8-r");
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "encoding"), "koi8-r");
+		CHECK(json_is_false(json_object_get(d, "bozo")));
+		json_decref(d);
+	}
+	/* an HTML page without a charset anywhere */
+	bytes = encode_as(ru, "WINDOWS-1251", &n);
+	CHECK(bytes != NULL);
+	if (bytes) {
+		struct pm_buf b;
+		pm_buf_init(&b, 0);
+		pm_buf_adds(&b, "<html><head><title>x</title></head><body><p>");
+		pm_buf_add(&b, bytes, n);
+		pm_buf_adds(&b, "</p></body></html>");
+		page = pm_buf_detach(&b, &n);
+		pm_decode_other(page, n, "text/html", 1, &dec);
+		CHECK_STR(dec.encoding, "windows-1251");
+		CHECK(dec.len > 0 && pm_find(dec.text, dec.len, ru, strlen(ru)) != NULL);
+		pm_decoded_release(&dec);
+		free(page);
+		free(bytes);
+	}
+}
+
+/* UTF-8 that went through Latin-1 or windows-1252 once too often, in a
+ * UTF-8 feed: repaired when the whole field maps back to UTF-8 bytes. */
+static void test_unmojibake(void)
+{
+	static const struct {
+		const char *title, *want;
+	} cases[] = {
+		/* windows-1252 mojibake of "Café – ok" */
+		{ "Caf\xC3\x83\xC2\xA9 \xC3\xA2\xE2\x82\xAC\xE2\x80\x9C ok", "Caf\xC3\xA9 \xE2\x80\x93 ok" },
+		/* Latin-1 mojibake by character references, one of them a byte
+		 * windows-1252 leaves undefined (0x81 of "Á") */
+		{ "&#195;&#129;frica &#226;&#128;&#166;", "\xC3\x81" "frica \xE2\x80\xA6" },
+		/* real Latin-1 text: "é" alone is no UTF-8 sequence */
+		{ "na\xC3\xAFve caf\xC3\xA9", "na\xC3\xAFve caf\xC3\xA9" },
+		/* mojibake beside a character no single byte gives: left alone */
+		{ "Caf\xC3\x83\xC2\xA9 \xE2\x94\x80", "Caf\xC3\x83\xC2\xA9 \xE2\x94\x80" },
+		/* ASCII stays */
+		{ "plain words", "plain words" },
+	};
+	struct pm_err err;
+	char doc[512];
+
+	TEST("unmojibake");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
+			 "<item><title>%s</title><link>https://example.org/a</link></item>"
+			 "</channel></rss>", cases[i].title);
+		pm_err_init(&err);
+		json_t *d = pm_parse_document(doc, strlen(doc), NULL, NULL, NULL, &err);
+		CHECK(d != NULL);
+		if (!d)
+			continue;
+		CHECK_STR(at(d, "entries.0.title"), cases[i].want);
+		json_decref(d);
+	}
+	/* only a UTF-8 document: in a windows-1252 one, "Ã©" is what it says */
+	snprintf(doc, sizeof(doc),
+		 "<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel>"
+		 "<item><title>Caf\xC3\xA9</title><link>https://example.org/a</link></item>"
+		 "</channel></rss>");
+	pm_err_init(&err);
+	json_t *d = pm_parse_document(doc, strlen(doc), NULL, NULL, NULL, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "entries.0.title"), "Caf\xC3\x83\xC2\xA9");
+		json_decref(d);
+	}
+}
+
 int main(void)
 {
 	test_tag_table();
 	test_rss20();
 	test_atom10();
 	test_malformed();
+	test_charset_guess();
+	test_unmojibake();
 	test_xxe();
 	test_json_feed();
 	test_page();
