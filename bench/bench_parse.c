@@ -53,7 +53,7 @@ static struct pm_parser *parser;
 
 static json_t *parse_one(const struct doc *d)
 {
-	struct pm_parse_opts opts = { 0, 0 };
+	struct pm_parse_opts opts = { 0 };
 	struct pm_err err;
 
 	pm_err_init(&err);
@@ -81,7 +81,7 @@ static void stage_one(json_t *doc, json_t *source, json_t *tags)
  * the document. */
 static void dump_one(const char *path, const struct doc *d, const char *url, const char *ctype)
 {
-	struct pm_parse_opts opts = { 0, 0 };
+	struct pm_parse_opts opts = { 0 };
 	struct pm_err err;
 	json_t *o, *source, *tags, *arts = NULL, *pages = NULL;
 	char *s;

@@ -7,15 +7,28 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <stdlib.h>
 
 #define PARSE_MAX_FILE ((size_t)64 << 20) /* larger than any feed or page we fetch */
 
-enum { OPT_FILE = 1, OPT_URL, OPT_CONTENT_TYPE };
+enum { OPT_FILE = 1, OPT_URL, OPT_CONTENT_TYPE, OPT_HEADER };
+
+/* "Name: value": value when the name is want (any case), else NULL. */
+static const char *header_value(const char *h, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (strncasecmp(h, want, n) || h[n] != ':')
+		return NULL;
+	h += n + 1;
+	return h + strspn(h, " \t");
+}
 
 static void usage(FILE *f)
 {
 	fputs("usage: pressmon parse --file PATH [--url URL] [--content-type TYPE]\n"
+	      "                      [--header 'NAME: VALUE']...\n"
 	      "       pressmon parse [--once] [--redis URL] [--claim-idle S]\n"
 	      "\n"
 	      "With --file, parses one feed (RSS, Atom, JSON Feed) or HTML article page\n"
@@ -23,6 +36,10 @@ static void usage(FILE *f)
 	      "standard input. The kind and format are detected from the content.\n"
 	      "  --url URL            the document's URL: the base for relative links\n"
 	      "  --content-type TYPE  the HTTP Content-Type it was served with (charset)\n"
+	      "  --header 'NAME: VALUE'  another response header, repeatable: Content-Type,\n"
+	      "                       Content-Location (the base for relative links) and\n"
+	      "                       Content-Language (the language when the document\n"
+	      "                       names none) are used, others ignored\n"
 	      "Without --file, runs the parse worker: raw documents -> articles.\n"
 	      "Exit codes: 0 ok, 1 runtime failure, 2 usage or input error.\n", f);
 }
@@ -33,10 +50,12 @@ int cmd_parse(int argc, char **argv)
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "url", required_argument, NULL, OPT_URL },
 		{ "content-type", required_argument, NULL, OPT_CONTENT_TYPE },
+		{ "header", required_argument, NULL, OPT_HEADER },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *file = NULL, *url = NULL, *ctype = NULL;
+	const char *file = NULL, *url = NULL, *ctype = NULL, *hdr_ctype = NULL, *v;
+	struct pm_parse_opts popts = { 0 };
 	struct cli_env env;
 	struct pm_err err;
 	char *data = NULL;
@@ -60,8 +79,9 @@ int cmd_parse(int argc, char **argv)
 	}
 	if (!file) {
 		for (int i = 1; i < argc; i++)
-			if (!strncmp(argv[i], "--url", 5) || !strncmp(argv[i], "--content-type", 14))
-				return cli_usage("parse", "--url and --content-type need --file");
+			if (!strncmp(argv[i], "--url", 5) || !strncmp(argv[i], "--content-type", 14) ||
+			    !strncmp(argv[i], "--header", 8))
+				return cli_usage("parse", "--url, --content-type and --header need --file");
 		optind = 1;
 		return cli_worker_main("parse", argc, argv);
 	}
@@ -80,6 +100,17 @@ int cmd_parse(int argc, char **argv)
 			ctype = optarg;
 			continue;
 		}
+		if (c == OPT_HEADER) {
+			if (!strchr(optarg, ':'))
+				return cli_usage("parse", "--header '%s': expected 'NAME: VALUE'", optarg);
+			if ((v = header_value(optarg, "Content-Type")))
+				hdr_ctype = v;
+			else if ((v = header_value(optarg, "Content-Location")))
+				popts.content_location = v;
+			else if ((v = header_value(optarg, "Content-Language")))
+				popts.content_language = v;
+			continue;
+		}
 		if (c == '?' || c == ':')
 			return cli_usage("parse", "bad option '%s'", argv[optind - 1]);
 		int r = cli_common_opt(&env, c, optarg);
@@ -92,7 +123,9 @@ int cmd_parse(int argc, char **argv)
 		return cli_usage("parse", "--file needs a path");
 	if (cli_read_file(file, PARSE_MAX_FILE, &data, &len, &err))
 		return cli_fail(&err);
-	doc = pm_parse_document(data, len, url, ctype, NULL, &err);
+	if (!ctype)
+		ctype = hdr_ctype;
+	doc = pm_parse_document(data, len, url, ctype, &popts, &err);
 	free(data);
 	if (!doc) {
 		pm_err_prefix(&err, "'%s'", file);

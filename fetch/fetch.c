@@ -521,10 +521,20 @@ static void reschedule(struct pm_fetcher *f, struct job *j, int64_t delay_ms)
 }
 
 /* The fields of a raw entry for a fetched document (the stream contract in
- * docs/ARCHITECTURE.md); the values are borrowed from j and the caller. */
+ * docs/ARCHITECTURE.md), 8 to 10 of them; the values are borrowed from j
+ * and the caller. Content-Location and Content-Language go along when the
+ * server sent them: the parser takes the first as the base for relative
+ * links, the second as the language of a document that names none. */
 static void raw_fields(const struct job *j, const char *kind, const char *status,
 		       const char *ctype, const char *fetched_at, struct pm_field *r, size_t *n)
 {
+	const char *location = response_header(j->easy, "Content-Location");
+	const char *language = response_header(j->easy, "Content-Language");
+
+	if (location)
+		set_field(r, n, "content_location", location);
+	if (language)
+		set_field(r, n, "content_language", language);
 	set_field(r, n, "kind", kind);
 	set_field(r, n, "feed", j->feed);
 	set_field(r, n, "url", j->first_url);
@@ -591,7 +601,7 @@ static void finish_feed(struct pm_fetcher *f, struct job *j, enum outcome out, l
 	pm_queue_pipe_begin(f->q);
 
 	if (out == OUT_OK) {
-		struct pm_field r[8];
+		struct pm_field r[10];
 		size_t nr = 0;
 		const char *etag = response_header(j->easy, "ETag");
 		const char *lm = response_header(j->easy, "Last-Modified");
@@ -682,7 +692,7 @@ static void finish_page(struct pm_fetcher *f, struct job *j, enum outcome out, l
 
 	pm_err_init(&e);
 	if (out == OUT_OK) {
-		struct pm_field r[9];
+		struct pm_field r[11];
 		size_t nr = 0;
 		char iso[PM_ISO_LEN], st[24];
 		size_t alen = 0;

@@ -110,6 +110,43 @@ json_t *pm_parse_document(const char *body, size_t len, const char *url,
 	return pm_parse_document_with(NULL, body, len, url, content_type, opts, err);
 }
 
+/* Content-Location resolved against url, when that gives an http(s) URL
+ * (a "javascript:" one is no base); NULL otherwise. Caller frees. */
+static char *location_base(const char *url, const char *location)
+{
+	char *r;
+
+	if (!location || !*location)
+		return NULL;
+	r = pm_url_resolve(url, location);
+	if (r && strncasecmp(r, "http://", 7) && strncasecmp(r, "https://", 8)) {
+		free(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* The first language tag of a Content-Language header ("de, en" names
+ * two) as the document's language, where the document names none. */
+static void language_fallback(json_t *out, const char *header)
+{
+	json_t *o = out, *v;
+	const char *key = "lang", *end;
+
+	if (!out || !header)
+		return;
+	if (json_is_object(json_object_get(out, "feed"))) {
+		o = json_object_get(out, "feed");
+		key = "language";
+	}
+	if ((v = json_object_get(o, key)) && !json_is_null(v))
+		return;
+	header += strspn(header, " \t");
+	end = header + strcspn(header, ",; \t");
+	if (end > header && (v = json_stringn(header, (size_t)(end - header))))
+		json_object_set_new(o, key, v);
+}
+
 json_t *pm_parse_document_with(struct pm_parser *p, const char *body, size_t len,
 			       const char *url, const char *content_type,
 			       const struct pm_parse_opts *opts, struct pm_err *err)
@@ -117,8 +154,11 @@ json_t *pm_parse_document_with(struct pm_parser *p, const char *body, size_t len
 	struct pm_parser *own = NULL;
 	struct pm_decoded dec;
 	json_t *out = NULL;
+	char *base = opts ? location_base(url, opts->content_location) : NULL;
 	enum kind k;
 
+	if (base)
+		url = base;
 	if (!p)
 		p = own = pm_parser_new();
 	if (!body)
@@ -150,7 +190,10 @@ json_t *pm_parse_document_with(struct pm_parser *p, const char *body, size_t len
 	} else {
 		out = pm_parse_feed_xml(p, &dec, url, opts, err);
 	}
+	if (opts)
+		language_fallback(out, opts->content_language);
 	pm_decoded_release(&dec);
 	pm_parser_free(own);
+	free(base);
 	return out;
 }

@@ -14,6 +14,12 @@
 struct pm_parse_opts {
 	size_t max_entries;   /* entries kept per feed (0: 10000) */
 	size_t max_text;      /* bytes of text kept per field (0: 1 MiB) */
+	/* HTTP response headers the document came with (NULL: none).
+	 * Content-Location, resolved against the URL, is the base for
+	 * relative links when it is http(s); Content-Language (its first
+	 * tag) is the language of a feed or page that names none itself. */
+	const char *content_location;
+	const char *content_language;
 };
 
 /* Parses one document (feed or HTML page; the kind is detected from the

@@ -170,18 +170,28 @@ static int queue_page(struct pm_queue *q, const char *feed, json_t *stub, struct
 	return rc;
 }
 
+/* The response headers fetch passed along (absent in entries of older
+ * fetchers and for file: feeds). */
+static void header_opts(const struct pm_entry *e, struct pm_parse_opts *opts)
+{
+	opts->content_location = pm_entry_get(e, "content_location", NULL);
+	opts->content_language = pm_entry_get(e, "content_language", NULL);
+}
+
 static int handle_page(struct parse_ctx *c, struct pm_queue *q, const struct pm_entry *e,
 		       const char *body, size_t len, const char *url, const char *ctype,
 		       struct pm_err *err)
 {
+	struct pm_parse_opts opts = { 0 };
 	json_t *stub, *page, *merged;
 	struct pm_err perr;
 	int rc;
 
 	if (!(stub = pm_entry_object(e, "article", err)))
 		return -1;
+	header_opts(e, &opts);
 	pm_err_init(&perr);
-	page = pm_parse_document_with(c->parser, body, len, url, ctype, NULL, &perr);
+	page = pm_parse_document_with(c->parser, body, len, url, ctype, &opts, &perr);
 	if (page && !strcmp(jstr(page, "kind"), "page")) {
 		merged = pm_article_merge_page(stub, page);
 	} else {
@@ -204,6 +214,7 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 	const char *url = pm_entry_get(e, "final_url", NULL);
 	const char *ctype = pm_entry_get(e, "content_type", NULL);
 	const char *fetched = pm_entry_get(e, "fetched_at", NULL);
+	struct pm_parse_opts opts = { 0 };
 	const char *body;
 	const struct pm_source *src;
 	json_t *doc, *articles, *pages = NULL, *source, *tags, *v;
@@ -218,7 +229,8 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 	if (kind && !strcmp(kind, "page"))
 		return handle_page(c, q, e, body, len, url, ctype, err);
 
-	doc = pm_parse_document_with(c->parser, body, len, url, ctype, NULL, err);
+	header_opts(e, &opts);
+	doc = pm_parse_document_with(c->parser, body, len, url, ctype, &opts, err);
 	if (!doc)
 		return -1;
 	if (strcmp(jstr(doc, "kind"), "feed")) {

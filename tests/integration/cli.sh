@@ -46,6 +46,14 @@ expect_rc "classify an HTML page from elsewhere" 0 "$PM" classify --file "$ROOT/
 check "classify found the Court" grep -q '"tag":"icc"' "$TMP/out"
 expect_rc "parse a feed from elsewhere" 0 "$PM" parse --file "$ROOT/samples/feeds/meridian-wire.xml"
 check "parse says atom10" grep -q '"format":"atom10"' "$TMP/out"
+# response headers for one document: a base for links, a language
+printf '<rss version="2.0"><channel><title>t</title><item><title>a</title><link>n/1</link></item></channel></rss>' >"$TMP/rel.xml"
+expect_rc "parse with --header" 0 "$PM" parse --file "$TMP/rel.xml" --url https://a.example/rss \
+	--header 'Content-Location: /x/feed.xml' --header 'content-language: sw' --header 'X-Other: 1'
+check "Content-Location is the base" grep -q '"link":"https://a.example/x/n/1"' "$TMP/out"
+check "Content-Language is the language" grep -q '"language":"sw"' "$TMP/out"
+expect_rc "--header without a colon" 2 "$PM" parse --file "$TMP/rel.xml" --header 'Content-Language'
+one_line "--header without a colon"
 
 # dependencies unavailable: exit 3
 expect_rc "status without redis" 3 "$PM" status --config "$ROOT/feeds.conf" --redis "unix://$TMP/none.sock"

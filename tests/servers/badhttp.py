@@ -13,7 +13,8 @@ given by --cert/--key (self-signed: verification must fail).
 Routes (query strings are ignored unless stated):
   /feed.xml      small RSS with ETag "v1" and Last-Modified; 304 when the
                  request's If-None-Match or If-Modified-Since matches;
-                 gzip-encoded when the client accepts gzip
+                 gzip-encoded when the client accepts gzip; with
+                 Content-Language: en-GB and Content-Location: /feeds/main.xml
   /slow          headers, then one byte a second (slowloris)
   /drip          200 bytes every 50 ms for up to 30 s (fast enough for the
                  low-speed limit, too long for the total timeout)
@@ -147,7 +148,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("ETag", '"v1"')
                 self.end_headers()
                 return None
-            hdrs = [("ETag", '"v1"'), ("Last-Modified", FEED_LM)]
+            hdrs = [("ETag", '"v1"'), ("Last-Modified", FEED_LM),
+                    ("Content-Language", "en-GB"), ("Content-Location", "/feeds/main.xml")]
             body = FEED
             if "gzip" in self.headers.get("Accept-Encoding", ""):
                 body = gzip.compress(FEED)

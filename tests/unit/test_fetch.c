@@ -400,6 +400,9 @@ static void test_feed_ok(void)
 		CHECK_STR(pm_entry_get(e, "final_url", NULL), want_url);
 		CHECK_STR(pm_entry_get(e, "status", NULL), "200");
 		CHECK_STR(pm_entry_get(e, "content_type", NULL), "application/rss+xml; charset=utf-8");
+		/* passed on for the parser: a base for links, a language */
+		CHECK_STR(pm_entry_get(e, "content_language", NULL), "en-GB");
+		CHECK_STR(pm_entry_get(e, "content_location", NULL), "/feeds/main.xml");
 		CHECK(pm_time_parse_iso(pm_entry_get(e, "fetched_at", NULL), &t) == 0);
 		CHECK(labs((long)(t - time(NULL))) < 60);
 		body = pm_entry_get(e, "body", &len);
@@ -885,6 +888,9 @@ static void test_pages(void)
 		CHECK_STR(pm_entry_get(e, "final_url", NULL), u);
 		CHECK_STR(pm_entry_get(e, "status", NULL), "200");
 		CHECK_STR(pm_entry_get(e, "content_type", NULL), "text/html; charset=utf-8");
+		/* headers the server did not send are not made up */
+		CHECK(pm_entry_get(e, "content_language", NULL) == NULL);
+		CHECK(pm_entry_get(e, "content_location", NULL) == NULL);
 		CHECK_STR(pm_entry_get(e, "article", NULL), "{\"id\":\"a1\"}");
 		CHECK(pm_entry_get(e, "fetched_at", NULL) != NULL);
 		CHECK(body && strstr(body, "Test page one"));

@@ -854,7 +854,7 @@ static void test_json_text(void)
 static void test_text_caps(void)
 {
 	char feed[2048], x[101];
-	struct pm_parse_opts o = { 0, 10 };
+	struct pm_parse_opts o = { .max_text = 10 };
 	struct pm_err e;
 	json_t *j, *en;
 
@@ -1401,6 +1401,75 @@ static void test_unmojibake(void)
 	}
 }
 
+/* Content-Location and Content-Language, as fetch passes them on */
+static void test_http_headers(void)
+{
+	static const char feed[] =
+		"<rss version=\"2.0\"><channel><title>t</title><link>/front</link>"
+		"<item><title>a</title><link>story/1</link></item></channel></rss>";
+	static const char feed_lang[] =
+		"<rss version=\"2.0\"><channel><title>t</title><language>fr</language>"
+		"<item><title>a</title><link>https://example.org/1</link></item></channel></rss>";
+	static const char page[] =
+		"<html><head><title>A page</title></head><body><p>Some words.</p></body></html>";
+	static const char page_lang[] =
+		"<html lang=\"pt\"><head><title>A page</title></head><body><p>Words.</p></body></html>";
+	struct pm_parse_opts o = { 0 };
+	struct pm_err err;
+	json_t *d;
+
+	TEST("http headers");
+	o.content_location = "/feeds/v2/main.xml";
+	o.content_language = " de-AT, en";
+	pm_err_init(&err);
+	d = pm_parse_document(feed, strlen(feed), "https://news.example.com/rss", NULL, &o, &err);
+	CHECK(d != NULL);
+	if (d) {
+		/* relative links against Content-Location, itself resolved
+		 * against the URL */
+		CHECK_STR(at(d, "feed.link"), "https://news.example.com/front");
+		CHECK_STR(at(d, "entries.0.link"), "https://news.example.com/feeds/v2/story/1");
+		CHECK_STR(at(d, "feed.language"), "de-AT");
+		json_decref(d);
+	}
+	/* the feed's own language wins; an unsafe location is no base */
+	o.content_location = "javascript:alert(1)";
+	d = pm_parse_document(feed_lang, strlen(feed_lang), "https://news.example.com/rss", NULL,
+			      &o, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "feed.language"), "fr");
+		json_decref(d);
+	}
+	d = pm_parse_document(feed, strlen(feed), "https://news.example.com/rss", NULL, &o, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "entries.0.link"), "https://news.example.com/story/1");
+		json_decref(d);
+	}
+	/* pages: html lang first, the header where there is none */
+	d = pm_parse_document(page, strlen(page), "https://news.example.com/a", NULL, &o, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "lang"), "de-AT");
+		json_decref(d);
+	}
+	d = pm_parse_document(page_lang, strlen(page_lang), "https://news.example.com/a", NULL, &o,
+			      &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK_STR(at(d, "lang"), "pt");
+		json_decref(d);
+	}
+	/* without the headers nothing is made up */
+	d = pm_parse_document(page, strlen(page), "https://news.example.com/a", NULL, NULL, &err);
+	CHECK(d != NULL);
+	if (d) {
+		CHECK(at(d, "lang") == NULL);
+		json_decref(d);
+	}
+}
+
 int main(void)
 {
 	test_tag_table();
@@ -1409,6 +1478,7 @@ int main(void)
 	test_malformed();
 	test_charset_guess();
 	test_unmojibake();
+	test_http_headers();
 	test_xxe();
 	test_json_feed();
 	test_page();
