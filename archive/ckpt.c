@@ -21,25 +21,35 @@ struct pm_ckpt {
 	int stop;
 	int failed;   /* no thread or no connection: the commits checkpoint */
 	long passes;
+	sqlite3 *cdb; /* the thread's connection, opened before it starts */
 };
+
+/* The thread's own connection, opened on the writer's thread before the
+ * thread starts, so that a path it cannot open is known at once and the
+ * very next commit checkpoints itself (opened by the thread, the writer
+ * went on committing without checkpoints until the thread had failed).
+ * A connection learns that the file is in WAL mode from its first read;
+ * until then a checkpoint does nothing and says so (-1 frames). */
+static sqlite3 *open_own(const char *path)
+{
+	sqlite3 *cdb = NULL;
+
+	if (sqlite3_open_v2(path, &cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(cdb, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(cdb);
+		return NULL;
+	}
+	return cdb;
+}
 
 static void *ckpt_main(void *arg)
 {
 	struct pm_ckpt *c = arg;
-	sqlite3 *cdb = NULL;
+	sqlite3 *cdb = c->cdb; /* handed over by pthread_create */
 
-	/* a connection learns that the file is in WAL mode from its first
-	 * read; until then a checkpoint does nothing and says so (-1 frames) */
-	if (sqlite3_open_v2(c->path, &cdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(cdb, "PRAGMA schema_version", NULL, NULL, NULL) != SQLITE_OK) {
-		sqlite3_close(cdb);
-		cdb = NULL;
-	}
 	pthread_mutex_lock(&c->mu);
-	if (!cdb)
-		c->failed = 1;
-	while (cdb) {
+	for (;;) {
 		while (!c->want && !c->stop)
 			pthread_cond_wait(&c->cv, &c->mu);
 		if (c->stop)
@@ -70,11 +80,15 @@ static int wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
 
 	if (pages < c->start)
 		return SQLITE_OK;
-	if (!c->started) {
-		if (pthread_create(&c->th, NULL, ckpt_main, c) == 0)
+	if (!c->started && !c->failed) {
+		/* no other thread runs yet: no lock needed */
+		if ((c->cdb = open_own(c->path)) && pthread_create(&c->th, NULL, ckpt_main, c) == 0) {
 			c->started = 1;
-		else
-			c->failed = 1; /* no other thread runs: no lock needed */
+		} else {
+			sqlite3_close(c->cdb);
+			c->cdb = NULL;
+			c->failed = 1;
+		}
 	}
 	pthread_mutex_lock(&c->mu);
 	self = c->failed || pages >= c->limit;
