@@ -1,5 +1,6 @@
 /* tests/fuzz/fuzz_feed.c: any bytes as a feed or page, with and without an
- * HTTP Content-Type: the parser must answer, never crash or hang. The
+ * HTTP Content-Type (and Content-Location and Content-Language made of
+ * the input's last bytes): the parser must answer, never crash or hang. The
  * first parse goes through one struct pm_parser kept for the whole run, as
  * the parse worker keeps it: its output must equal a fresh parser's, so
  * nothing of one input (entities, encoding, errors) reaches the next. */
@@ -39,8 +40,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(b);
 	json_decref(j);
 	json_decref(fresh);
-	j = pm_parse_document_with(kept, (const char *)data, size, "http://example.org/feed.xml",
-				   "text/xml; charset=iso-8859-1", NULL, &err);
-	json_decref(j);
+	/* response headers made of the input's last bytes: a location to
+	 * resolve and a language to take, as fetch passes them on */
+	{
+		size_t n = size < 32 ? size : 32, half = n / 2;
+		char loc[17], lang[17];
+		struct pm_parse_opts o = { 0 };
+		memcpy(loc, data + size - n, half);
+		loc[half] = '\0';
+		memcpy(lang, data + size - n + half, n - half);
+		lang[n - half] = '\0';
+		o.content_location = loc;
+		o.content_language = lang;
+		j = pm_parse_document_with(kept, (const char *)data, size, "http://example.org/feed.xml",
+					   "text/xml; charset=iso-8859-1", &o, &err);
+		json_decref(j);
+	}
 	return 0;
 }
