@@ -130,6 +130,11 @@ char *pm_url_canonical_curl(const char *url);
  * UTF-8 as json_string gives. Long text fields are the parser's hot path. */
 json_t *pm_json_text(const char *s);
 
+/* Entry i of the date parser's word table (its folded word; *kind 1-12
+ * a month, 0 a day name, -1 a word dropped), NULL past the end: for the
+ * test that the table is folded and sorted. */
+const char *pm_date_word_at(size_t i, int *kind);
+
 /* A date as "YYYY-MM-DDTHH:MM:SSZ" JSON string, or JSON null. */
 json_t *pm_date_json(const char *s);
 

@@ -546,8 +546,42 @@ static void test_dates(void)
 		{ "2026-11", "2026-11-01T00:00:00Z" },
 		{ "20261125T140300Z", "2026-11-25T14:03:00Z" },
 		{ "  2026-11-25T14:03:00+00:00  ", "2026-11-25T14:03:00Z" },
+		/* other languages, and the breakage curl does not read */
+		{ "mer., 25 nov. 2026 14:03:00 +0100", "2026-11-25T13:03:00Z" },
+		{ "mercredi 25 novembre 2026 à 14 h 03", "2026-11-25T14:03:00Z" },
+		{ "1er décembre 2026", "2026-12-01T00:00:00Z" },
+		{ "mar., 3 mars 2026", "2026-03-03T00:00:00Z" },     /* mardi, then March */
+		{ "27 mar 2026 14:03", "2026-03-27T14:03:00Z" },     /* March alone */
+		{ "mié, 25 nov 2026 14:03:00 -0300", "2026-11-25T17:03:00Z" },
+		{ "25 de noviembre de 2026", "2026-11-25T00:00:00Z" },
+		{ "quarta-feira, 25 de novembro de 2026 às 14h03", "2026-11-25T14:03:00Z" },
+		{ "Mi., 25. Nov. 2026 14:03:00 +0100", "2026-11-25T13:03:00Z" },
+		{ "Mittwoch, 4. März 2026, 09:15 Uhr", "2026-03-04T09:15:00Z" },
+		{ "mercoledì 25 novembre 2026 14:03", "2026-11-25T14:03:00Z" },
+		{ "woensdag 25 november 2026 14:03", "2026-11-25T14:03:00Z" },
+		{ "Ср, 25 ноя 2026 14:03:00 +0300", "2026-11-25T11:03:00Z" },
+		{ "25 ноября 2026 года в 14:03 MSK", "2026-11-25T11:03:00Z" },
+		{ "4 марта 2026 г., 09:15", "2026-03-04T09:15:00Z" },
+		{ "الأربعاء 25 نوفمبر 2026 14:03", "2026-11-25T14:03:00Z" },
+		{ "25 listopada 2026 14:03", "2026-11-25T14:03:00Z" },
+		{ "25 Kasım 2026 Çarşamba 14:03", "2026-11-25T14:03:00Z" },
+		{ "Rabu, 25 November 2026 14:03 WIB", "2026-11-25T07:03:00Z" },
+		{ "2026年11月25日 14:03", "2026-11-25T14:03:00Z" },
+		{ "2026년 11월 25일 14시 03분", "2026-11-25T14:03:00Z" },
+		{ "Wednesday, November 25, 2026 2:03 PM", "2026-11-25T14:03:00Z" },
+		{ "2 p.m. Nov 25, 2026", "2026-11-25T14:00:00Z" },
+		{ "12:30 am, 25 Nov 2026", "2026-11-25T00:30:00Z" },
+		{ "November 25, 2026", "2026-11-25T00:00:00Z" },
+		{ "25.11.2026 14:03", "2026-11-25T14:03:00Z" },
+		{ "2026/11/25 14:03:00", "2026-11-25T14:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00.123 +0000", "2026-11-25T14:03:00Z" },
+		{ "Wed, 25 Nov 2026 14:03:00 +05:30", "2026-11-25T08:33:00Z" },
+		{ "25 Nov 2026 14:03:00 GMT+2", "2026-11-25T12:03:00Z" },
 	};
-	static const char *const bad[] = { "", "yesterday", "2026-13-45", "not a date at all", "99999999999999999999" };
+	static const char *const bad[] = { "", "yesterday", "2026-13-45", "not a date at all", "99999999999999999999",
+					   /* a word nobody knows, an ambiguous zone, a day alone */
+					   "25 foo 2026", "Wed, 25 Nov 2026 14:03:00 IST", "mercredi",
+					   "il y a 3 heures", "13 pm 25 Nov 2026", "25.13.2026" };
 	time_t tt;
 	char iso[32];
 
@@ -570,6 +604,24 @@ static void test_dates(void)
 			fprintf(stderr, "  accepted '%s'\n", bad[i]);
 		CHECK_INT(r, -1);
 	}
+	/* the word table is looked up by bsearch on folded words: each entry
+	 * must be its own fold (one word) and the order strcmp's */
+	const char *w, *prev = NULL;
+	int kind;
+	size_t n = 0;
+	for (size_t i = 0; (w = pm_date_word_at(i, &kind)); i++, n++) {
+		char *f = pm_text_fold(w, strlen(w));
+		if (strcmp(f, w))
+			fprintf(stderr, "  date word '%s' folds to '%s'\n", w, f);
+		CHECK_STR(f, w);
+		free(f);
+		if (prev && strcmp(prev, w) >= 0)
+			fprintf(stderr, "  date words '%s', '%s' out of order\n", prev, w);
+		CHECK(!prev || strcmp(prev, w) < 0);
+		CHECK(kind >= -1 && kind <= 12);
+		prev = w;
+	}
+	CHECK(n > 300);
 }
 
 /* The shortcut for URLs that are canonical already must say what curl's
