@@ -220,7 +220,7 @@ static const struct date_word {
 	{ "novembro", 11 }, { "noviembre", 11 }, { "o", -1 }, { "ocak", 1 }, { "oct", 10 },
 	{ "october", 10 }, { "octobre", 10 }, { "octubre", 10 }, { "of", -1 }, { "okt", 10 },
 	{ "oktober", 10 }, { "om", -1 }, { "ore", -1 }, { "ott", 10 }, { "ottobre", 10 },
-	{ "out", 10 }, { "outubro", 10 }, { "paz", 10 }, { "pazar", 0 }, { "pazartesi", 0 },
+	{ "out", 10 }, { "outubro", 10 }, { "pazar", 0 }, { "pazartesi", 0 },
 	{ "pazdziernik", 10 }, { "pazdziernika", 10 }, { "persembe", 0 }, { "piatek", 0 },
 	{ "pon", 0 }, { "poniedziałek", 0 }, { "pt", 0 }, { "pukul", -1 }, { "qua", 0 },
 	{ "quarta", 0 }, { "qui", 0 }, { "quinta", 0 }, { "r", -1 }, { "rabu", 0 },
@@ -302,42 +302,44 @@ static int extra_zone(const char *w, int *minutes)
 	return 0;
 }
 
-/* What follows the digits of a word like "1er", "27th", "2026년",
- * "14h03": "" for ordinals, a separator for the Korean date units. */
+/* A word standing for a separator in a date, and that separator. */
+struct date_unit {
+	const char *word, *sep;
+};
+
+static const char *unit_sep(const struct date_unit *u, size_t n, const char *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(w, u[i].word))
+			return u[i].sep;
+	return NULL;
+}
+
+/* What follows the digits of a word like "1er", "27th", "2026년": ""
+ * for ordinals, a separator for the Korean date units. */
 static const char *digit_suffix(const char *w)
 {
-	static const char *const drop[] = { "er", "e", "eme", "st", "nd", "rd", "th", "o", "a", "º", "ª" };
-	static const struct {
-		const char *unit, *sep;
-	} units[] = { { "\xEB\x85\x84", "-" }, { "\xEC\x9B\x94", "-" }, { "\xEC\x9D\xBC", " " },
-		      { "\xEC\x8B\x9C", ":" }, { "\xEB\xB6\x84", " " }, { "\xEC\xB4\x88", " " } };
+	static const struct date_unit units[] = {
+		{ "er", "" }, { "e", "" }, { "eme", "" }, { "st", "" }, { "nd", "" },
+		{ "rd", "" }, { "th", "" }, { "o", "" }, { "a", "" }, { "º", "" }, { "ª", "" },
+		{ "\xEB\x85\x84", "-" }, { "\xEC\x9B\x94", "-" }, { "\xEC\x9D\xBC", " " },
+		{ "\xEC\x8B\x9C", ":" }, { "\xEB\xB6\x84", " " }, { "\xEC\xB4\x88", " " } };
 
-	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		if (!strcmp(w, drop[i]))
-			return "";
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(w, units[i].unit))
-			return units[i].sep;
-	return NULL;
+	return unit_sep(units, sizeof(units) / sizeof(units[0]), w);
 }
 
 /* The separator a CJK date character stands for (年 月 日 时/時 分 秒), or
  * NULL. */
 static const char *cjk_unit(const char *w)
 {
-	static const struct {
-		const char *ch, *sep;
-	} units[] = { { "\xE5\xB9\xB4", "-" }, { "\xE6\x9C\x88", "-" }, { "\xE6\x97\xA5", " " },
-		      { "\xE6\x97\xB6", ":" }, { "\xE6\x99\x82", ":" }, { "\xE5\x88\x86", " " },
-		      { "\xE7\xA7\x92", " " } };
+	static const struct date_unit units[] = {
+		{ "\xE5\xB9\xB4", "-" }, { "\xE6\x9C\x88", "-" }, { "\xE6\x97\xA5", " " },
+		{ "\xE6\x97\xB6", ":" }, { "\xE6\x99\x82", ":" }, { "\xE5\x88\x86", " " },
+		{ "\xE7\xA7\x92", " " } };
 
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(w, units[i].ch))
-			return units[i].sep;
-	return NULL;
+	return unit_sep(units, sizeof(units) / sizeof(units[0]), w);
 }
 
-/* whether b ends with a digit, spaces after it aside */
 static int ends_with_digit(const struct pm_buf *b)
 {
 	size_t n = b->len;
