@@ -185,6 +185,77 @@ static int try_decode(const char *enc, const char *in, size_t len, char **out, s
 	return pm_iconv_utf8(name, in, len, out, outlen);
 }
 
+/* Length of the well-formed UTF-8 sequence at p (left bytes there), or 0
+ * when p starts none (overlong forms, surrogates and code points above
+ * U+10FFFF are not well-formed). */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+/* UTF-8 with a few broken bytes (a truncated character, one stray Latin-1
+ * byte in a UTF-8 page, which is common) is still UTF-8: each bad byte
+ * becomes U+FFFD, as browsers decode it, instead of the whole document
+ * going to windows-1252 and every other non-ASCII character to mojibake.
+ * Taken when at least 10 multi-byte sequences are well-formed and at
+ * most a tenth as many bytes are not: Latin-1 text has next to no
+ * well-formed sequences. 0 and the text (new) in *out; -1 otherwise.
+ * *bad gets the number of bytes replaced. Written by hand: iconv can only
+ * drop bad bytes (//IGNORE), not mark them. */
+static int try_utf8_lossy(const char *in, size_t len, char **out, size_t *outlen, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)in, *end = p + len;
+	size_t good = 0, n;
+	struct pm_buf b;
+
+	*bad = 0;
+	for (const unsigned char *q = p; q < end; q += n ? n : 1) {
+		n = utf8_seq(q, (size_t)(end - q));
+		good += n > 1;
+		*bad += n == 0;
+	}
+	if (good < 10 || *bad * 10 > good)
+		return -1;
+	pm_buf_init(&b, 0);
+	pm_buf_add(&b, "", 0);
+	while (p < end) {
+		const unsigned char *run = p;
+		while (p < end && (n = utf8_seq(p, (size_t)(end - p))))
+			p += n;
+		pm_buf_add(&b, run, (size_t)(p - run));
+		if (p < end) {
+			pm_buf_add(&b, "\xEF\xBF\xBD", 3);
+			p++;
+		}
+	}
+	*out = pm_buf_detach(&b, outlen);
+	return 0;
+}
+
 /* The charsets whose guess is taken, as uchardet names them, with the
  * narrower name tried first where the guess is a superset: text that is
  * valid EUC-KR or GB2312 is named so (what such pages declare when they
@@ -355,7 +426,7 @@ void pm_decode_xml(const char *body, size_t len, const char *content_type,
 {
 	char type[128], http_enc[64], xml_enc[64], rfc[64], guess[64];
 	const char *bom_enc, *cands[7];
-	size_t bom = 0, i, nc = 0;
+	size_t bom = 0, i, nc = 0, bad;
 	int acceptable = 0;
 	char *text;
 	size_t tlen;
@@ -408,8 +479,15 @@ void pm_decode_xml(const char *body, size_t len, const char *content_type,
 				break;
 		if (j < i)
 			continue;
-		/* before the last resort: what the bytes look like (a BOM
-		 * would have said it already) */
+		/* before the last resort: UTF-8 with a few bad bytes, then
+		 * what the bytes look like (a BOM would have said it already) */
+		if (i == nc - 1 && !bom && !try_utf8_lossy(body, len, &text, &tlen, &bad)) {
+			snprintf(guess, sizeof(guess), "%zu", bad);
+			set_bozo(out, "document declared as %s, but UTF-8 with %s invalid bytes (replaced)",
+				 rfc, guess);
+			finish(out, body, text, tlen, "utf-8");
+			return;
+		}
 		if (i == nc - 1 && !bom &&
 		    !try_detected(body, len, &text, &tlen, guess, sizeof(guess))) {
 			set_bozo(out, "document declared as %s, but parsed as %s", rfc, guess);
@@ -458,7 +536,7 @@ void pm_decode_other(const char *body, size_t len, const char *content_type, int
 {
 	char type[128], http_enc[64], meta[64], guess[64];
 	const char *bom_enc;
-	size_t bom = 0;
+	size_t bom = 0, bad;
 	char *text;
 	size_t tlen;
 
@@ -488,6 +566,10 @@ void pm_decode_other(const char *body, size_t len, const char *content_type, int
 		return;
 	}
 	if (!try_decode("utf-8", body, len, &text, &tlen)) {
+		finish(out, body, text, tlen, "utf-8");
+		return;
+	}
+	if (!try_utf8_lossy(body, len, &text, &tlen, &bad)) {
 		finish(out, body, text, tlen, "utf-8");
 		return;
 	}

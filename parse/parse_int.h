@@ -52,13 +52,15 @@ int pm_html_tag_listed(const char *name);
 
 /* Decodes an XML feed following feed readers' precedence: the RFC 3023
  * rules for the HTTP Content-Type charset, then the XML declaration, then
- * the BOM / first-bytes sniffing, then utf-8, then the charset uchardet
- * guesses (East Asian and non-Latin scripts only), then windows-1252.
+ * the BOM / first-bytes sniffing, then utf-8, then UTF-8 with its few bad
+ * bytes as U+FFFD, then the charset uchardet guesses (East Asian and
+ * non-Latin scripts only), then windows-1252.
  * Never fails: the last resort decodes byte by byte. */
 void pm_decode_xml(const char *body, size_t len, const char *content_type,
 		   struct pm_decoded *out /* OUT */);
 /* Decodes an HTML page or JSON document: BOM, Content-Type charset, <meta
- * charset> in the first 2 KiB, else utf-8, the guess as above, windows-1252. */
+ * charset> in the first 2 KiB, else utf-8, lossy UTF-8 and the guess as
+ * above, windows-1252. */
 void pm_decode_other(const char *body, size_t len, const char *content_type, int html,
 		     struct pm_decoded *out /* OUT */);
 /* Converts len bytes from encoding enc to UTF-8; -1 if enc is unknown or the

@@ -1403,6 +1403,52 @@ static void test_charset_guess(void)
 	}
 }
 
+/* UTF-8 with a stray byte stays UTF-8: the byte becomes U+FFFD, the rest
+ * of the text is kept (not all of it read as windows-1252). */
+static void test_utf8_lossy(void)
+{
+	static const char ru[] =
+		"\xD0\xA1\xD0\xBE\xD0\xB2\xD0\xB5\xD1\x82 \xD0\x91\xD0\xB5\xD0\xB7\xD0\xBE"
+		"\xD0\xBF\xD0\xB0\xD1\x81\xD0\xBD\xD0\xBE\xD1\x81\xD1\x82\xD0\xB8";
+	struct pm_decoded dec;
+	struct pm_err err;
+	char doc[512], want[256];
+	json_t *d;
+
+	TEST("utf-8 with bad bytes");
+	/* one windows-1252 e-acute amid UTF-8 Cyrillic, declared and not */
+	for (int declared = 0; declared < 2; declared++) {
+		snprintf(doc, sizeof(doc),
+			 "%s<rss version=\"2.0\"><channel><item><title>%s caf\xE9 %s</title>"
+			 "<link>https://example.org/a</link></item></channel></rss>",
+			 declared ? "<?xml version=\"1.0\" encoding=\"utf-8\"?>" : "", ru, ru);
+		pm_err_init(&err);
+		d = pm_parse_document(doc, strlen(doc), NULL, NULL, NULL, &err);
+		CHECK(d != NULL);
+		if (!d)
+			continue;
+		snprintf(want, sizeof(want), "%s caf\xEF\xBF\xBD %s", ru, ru);
+		CHECK_STR(at(d, "encoding"), "utf-8");
+		CHECK_STR(at(d, "entries.0.title"), want);
+		CHECK(json_is_true(json_object_get(d, "bozo")));
+		CHECK(at(d, "bozo_reason") && strstr(at(d, "bozo_reason"), "1 invalid bytes"));
+		json_decref(d);
+	}
+	/* a page with a character cut short */
+	snprintf(doc, sizeof(doc), "<html><body><p>%s \xD0</p><p>%s</p></body></html>", ru, ru);
+	pm_decode_other(doc, strlen(doc), NULL, 1, &dec);
+	CHECK_STR(dec.encoding, "utf-8");
+	snprintf(want, sizeof(want), "%s \xEF\xBF\xBD</p>", ru);
+	CHECK(pm_find(dec.text, dec.len, want, strlen(want)) != NULL);
+	pm_decoded_release(&dec);
+	/* Latin-1 text has no well-formed sequences: still windows-1252 */
+	snprintf(doc, sizeof(doc), "<html><body><p>Le proc\xE8s s'ouvre \xE0 La Haye, "
+		 "l'accus\xE9 est pr\xE9sent.</p></body></html>");
+	pm_decode_other(doc, strlen(doc), NULL, 1, &dec);
+	CHECK_STR(dec.encoding, "windows-1252");
+	pm_decoded_release(&dec);
+}
+
 /* UTF-8 that went through Latin-1 or windows-1252 once too often, in a
  * UTF-8 feed: repaired when the whole field maps back to UTF-8 bytes. */
 static void test_unmojibake(void)
@@ -1530,6 +1576,7 @@ int main(void)
 	test_malformed();
 	test_charset_guess();
 	test_unmojibake();
+	test_utf8_lossy();
 	test_http_headers();
 	test_xxe();
 	test_json_feed();
