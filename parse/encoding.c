@@ -1,6 +1,7 @@
 /* parse/encoding: which encoding a fetched document is in, and its UTF-8
  * text. Follows the precedence feed readers apply (RFC 3023 for XML). */
 #include "parse/parse_int.h"
+#include "core/json_read.h"
 #include "core/mem.h"
 #include "core/text.h"
 
@@ -186,35 +187,10 @@ static int try_decode(const char *enc, const char *in, size_t len, char **out, s
 }
 
 /* Length of the well-formed UTF-8 sequence at p (left bytes there), or 0
- * when p starts none (overlong forms, surrogates and code points above
- * U+10FFFF are not well-formed). */
+ * when p starts none: core/json_read's check, which is jansson's. */
 static size_t utf8_seq(const unsigned char *p, size_t left)
 {
-	unsigned c = p[0];
-	size_t n;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
+	return p[0] < 0x80 ? 1 : pm_json_utf8_len(p, left);
 }
 
 /* UTF-8 with a few broken bytes (a truncated character, one stray Latin-1
