@@ -204,7 +204,7 @@ static const struct date_word {
 	{ "jul", 7 }, { "julho", 7 }, { "juli", 7 }, { "julio", 7 }, { "july", 7 },
 	{ "jumat", 0 }, { "jun", 6 }, { "june", 6 }, { "junho", 6 }, { "juni", 6 },
 	{ "junio", 6 }, { "kamis", 0 }, { "kas", 11 }, { "kasim", 11 }, { "kasım", 11 },
-	{ "kwi", 4 }, { "kwiecien", 4 }, { "kwietnia", 4 }, { "la", -1 }, { "le", -1 },
+	{ "kwi", 4 }, { "kwiecien", 4 }, { "kwietnia", 4 }, { "la", -1 }, { "last", -1 }, { "le", -1 },
 	{ "lip", 7 }, { "lipca", 7 }, { "lipiec", 7 }, { "lis", 11 }, { "listopad", 11 },
 	{ "listopada", 11 }, { "lug", 7 }, { "luglio", 7 }, { "lun", 0 }, { "lundi", 0 },
 	{ "lunedi", 0 }, { "lunes", 0 }, { "lut", 2 }, { "lutego", 2 }, { "luty", 2 },
@@ -214,15 +214,15 @@ static const struct date_word {
 	{ "marz", 3 }, { "marzec", 3 }, { "marzo", 3 }, { "may", 5 }, { "mayis", 5 },
 	{ "mayo", 5 }, { "mayıs", 5 }, { "mei", 5 }, { "mer", 0 }, { "mercoledi", 0 },
 	{ "mercredi", 0 }, { "mi", 0 }, { "mie", 0 }, { "miercoles", 0 }, { "minggu", 0 },
-	{ "mittwoch", 0 }, { "mo", 0 }, { "mon", 0 }, { "monday", 0 }, { "montag", 0 },
+	{ "mittwoch", 0 }, { "mo", 0 }, { "modified", -1 }, { "mon", 0 }, { "monday", 0 }, { "montag", 0 },
 	{ "mrt", 3 }, { "mrz", 3 }, { "nd", 0 }, { "niedz", 0 }, { "niedziela", 0 },
 	{ "nisan", 4 }, { "nov", 11 }, { "november", 11 }, { "novembre", 11 },
 	{ "novembro", 11 }, { "noviembre", 11 }, { "o", -1 }, { "ocak", 1 }, { "oct", 10 },
 	{ "october", 10 }, { "octobre", 10 }, { "octubre", 10 }, { "of", -1 }, { "okt", 10 },
-	{ "oktober", 10 }, { "om", -1 }, { "ore", -1 }, { "ott", 10 }, { "ottobre", 10 },
+	{ "oktober", 10 }, { "om", -1 }, { "on", -1 }, { "ore", -1 }, { "ott", 10 }, { "ottobre", 10 },
 	{ "out", 10 }, { "outubro", 10 }, { "pazar", 0 }, { "pazartesi", 0 },
 	{ "pazdziernik", 10 }, { "pazdziernika", 10 }, { "persembe", 0 }, { "piatek", 0 },
-	{ "pon", 0 }, { "poniedziałek", 0 }, { "pt", 0 }, { "pukul", -1 }, { "qua", 0 },
+	{ "pon", 0 }, { "poniedziałek", 0 }, { "posted", -1 }, { "pt", 0 }, { "published", -1 }, { "pukul", -1 }, { "qua", 0 },
 	{ "quarta", 0 }, { "qui", 0 }, { "quinta", 0 }, { "r", -1 }, { "rabu", 0 },
 	{ "roku", -1 }, { "sa", 0 }, { "saat", -1 }, { "sab", 0 }, { "sabado", 0 },
 	{ "sabato", 0 }, { "sabtu", 0 }, { "sali", 0 }, { "salı", 0 }, { "sam", 0 },
@@ -236,7 +236,7 @@ static const struct date_word {
 	{ "subat", 2 }, { "sun", 0 }, { "sunday", 0 }, { "tem", 7 }, { "temmuz", 7 },
 	{ "ter", 0 }, { "terca", 0 }, { "the", -1 }, { "thu", 0 }, { "thur", 0 },
 	{ "thurs", 0 }, { "thursday", 0 }, { "tue", 0 }, { "tues", 0 }, { "tuesday", 0 },
-	{ "uhr", -1 }, { "um", -1 }, { "ven", 0 }, { "vendredi", 0 }, { "venerdi", 0 },
+	{ "uhr", -1 }, { "um", -1 }, { "updated", -1 }, { "ven", 0 }, { "vendredi", 0 }, { "venerdi", 0 },
 	{ "vie", 0 }, { "viernes", 0 }, { "vr", 0 }, { "vrijdag", 0 }, { "wed", 0 },
 	{ "wednesday", 0 }, { "wo", 0 }, { "woensdag", 0 }, { "wrz", 9 }, { "wrzesien", 9 },
 	{ "wrzesnia", 9 }, { "wt", 0 }, { "wtorek", 0 }, { "za", 0 }, { "zaterdag", 0 },
@@ -378,6 +378,49 @@ static int put(char *dst, size_t dsz, const char *src)
 	return 0;
 }
 
+/* "GMT+2", "UTC+05:30", "GMT+0100", and "+05:30" after a time, in buf
+ * (cap bytes), rewritten as the "+0530" curl reads: it takes "GMT" and
+ * drops what follows, and stops at the colon. -1 for an offset out of
+ * range or no room. */
+static int fix_offset(char *buf, size_t cap)
+{
+	for (char *z = buf; (z = strpbrk(z, "+-")); z++) {
+		int named = z - buf >= 3 && (!strncasecmp(z - 3, "GMT", 3) || !strncasecmp(z - 3, "UTC", 3));
+		const char *q = z + 1;
+		int digits = (int)strspn(q, "0123456789"), oh, om = 0;
+		char tmp[192], *from;
+
+		if (named && (digits == 1 || digits == 2)) {
+			oh = atoi(q);
+			q += digits;
+			if (q[0] == ':' && isdigit((unsigned char)q[1]) && isdigit((unsigned char)q[2])) {
+				om = atoi(q + 1);
+				q += 3;
+			}
+		} else if (named && digits == 4) {
+			oh = atoi(q) / 100;
+			om = atoi(q) % 100;
+			q += 4;
+		} else if (!named && digits == 2 && q[2] == ':' && isdigit((unsigned char)q[3]) &&
+			   isdigit((unsigned char)q[4]) && !isdigit((unsigned char)q[5]) && q[5] != ':' &&
+			   z > buf && (z[-1] == ' ' || isdigit((unsigned char)z[-1])) &&
+			   memchr(buf, ':', (size_t)(z - buf))) {
+			/* after a time: "14:03 +05:30", "14:03:00+05:30" */
+			oh = atoi(q);
+			om = atoi(q + 3);
+			q += 5;
+		} else {
+			continue;
+		}
+		if (oh > 14 || om > 59)
+			return -1;
+		from = named ? z - 3 : z;
+		snprintf(tmp, sizeof(tmp), "%.*s %c%02d%02d%s", (int)(from - buf), buf, *z, oh, om, q);
+		return put(buf, cap, tmp);
+	}
+	return 0;
+}
+
 /* The end of parse_localized: s is ASCII with English month names. pm and
  * am mark a 12-hour time; zone (minutes east) is given by a name curl does
  * not know. Returns the time, or (time_t)-1. */
@@ -421,47 +464,17 @@ static time_t read_rewritten(const char *s, int pm, int am, const long *zone)
 		if (put(buf, sizeof(buf), fixed))
 			return (time_t)-1;
 	}
-	/* "GMT+2", "UTC+05:30", "+05:30": numeric offsets curl reads */
-	for (char *z = buf; (z = strpbrk(z, "+-")); z++) {
-		int named = z - buf >= 3 && (!strncasecmp(z - 3, "GMT", 3) || !strncasecmp(z - 3, "UTC", 3));
-		const char *q = z + 1;
-		int digits = (int)strspn(q, "0123456789"), oh, om = 0;
-		char tmp[sizeof(buf) + 8], *from;
-
-		if (named && (digits == 1 || digits == 2)) {
-			oh = atoi(q);
-			q += digits;
-			if (q[0] == ':' && isdigit((unsigned char)q[1]) && isdigit((unsigned char)q[2])) {
-				om = atoi(q + 1);
-				q += 3;
-			}
-		} else if (named && digits == 4) {
-			oh = atoi(q) / 100;
-			om = atoi(q) % 100;
-			q += 4;
-		} else if (!named && digits == 2 && q[2] == ':' && isdigit((unsigned char)q[3]) &&
-			   isdigit((unsigned char)q[4]) && !isdigit((unsigned char)q[5]) && q[5] != ':' &&
-			   z > buf && (z[-1] == ' ' || isdigit((unsigned char)z[-1])) &&
-			   memchr(buf, ':', (size_t)(z - buf))) {
-			/* after a time: "14:03 +05:30", "14:03:00+05:30" */
-			oh = atoi(q);
-			om = atoi(q + 3);
-			q += 5;
-		} else {
-			continue;
-		}
-		if (oh > 14 || om > 59)
-			return (time_t)-1;
-		from = named ? z - 3 : z;
-		snprintf(tmp, sizeof(tmp), "%.*s %c%02d%02d%s", (int)(from - buf), buf, *z, oh, om, q);
-		if (put(buf, sizeof(buf), tmp))
-			return (time_t)-1;
-		break;
-	}
+	if (fix_offset(buf, sizeof(buf)))
+		return (time_t)-1;
 	/* numeric dates: year first (2026-11-27, 2026/11/27, 2026.11.27, and
-	 * what the CJK units left), or day first with dots (27.11.2026) */
+	 * what the CJK units left), day first with dots (27.11.2026), and
+	 * slashes with the year last when one side is over 12 (25/11/2026,
+	 * 11/25/2026); 11/05/2026 is either, and stays unread */
+	int a, c;
 	if ((sscanf(buf, "%4d%*[-/.]%2d%*[-/.]%2d%n", &y, &mo, &d, &used) == 3 && y > 999) ||
-	    (sscanf(buf, "%2d.%2d.%4d%n", &d, &mo, &y, &used) == 3 && y > 999)) {
+	    (sscanf(buf, "%2d.%2d.%4d%n", &d, &mo, &y, &used) == 3 && y > 999) ||
+	    (sscanf(buf, "%2d/%2d/%4d%n", &a, &c, &y, &used) == 3 && y > 999 &&
+	     ((a > 12 && c <= 12 && (d = a, mo = c)) || (c > 12 && a <= 12 && (d = c, mo = a))))) {
 		const char *rest = buf + used;
 		if (mo < 1 || mo > 12 || d < 1 || d > 31)
 			return (time_t)-1;
@@ -667,6 +680,9 @@ int pm_parse_date(const char *s, time_t *out)
 		memcpy(buf + n - 2, "GMT", 4);
 	if (n && n + 4 < sizeof(buf) && buf[n - 1] == 'Z' && n >= 2 && isdigit((unsigned char)buf[n - 2]))
 		memcpy(buf + n - 1, " GMT", 5);
+	/* JavaScript's "GMT+0100" (curl reads the GMT and drops the rest) */
+	if (fix_offset(buf, sizeof(buf)))
+		return -1;
 	t = curl_getdate(buf, NULL);
 	if (t == (time_t)-1)
 		/* only now, so that no date curl reads is read otherwise */
