@@ -213,6 +213,24 @@ static unsigned cp1252_byte(unsigned cp)
 	return 0;
 }
 
+/* The byte the character at p (UTF-8, left bytes there) stands for in
+ * Latin-1 or windows-1252, and its length in *k; 0 when none does. */
+static unsigned mojibake_byte(const unsigned char *p, size_t left, unsigned *k)
+{
+	unsigned cp;
+
+	if ((*p & 0xE0) == 0xC0 && left >= 2) {
+		cp = ((unsigned)(*p & 0x1F) << 6) | (p[1] & 0x3F);
+		*k = 2;
+	} else if ((*p & 0xF0) == 0xE0 && left >= 3) {
+		cp = ((unsigned)(*p & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+		*k = 3;
+	} else {
+		return 0; /* four bytes: no single byte gives it */
+	}
+	return cp <= 0xFF ? cp : cp1252_byte(cp);
+}
+
 /* UTF-8 text read as Latin-1 or windows-1252 and encoded again ("â€¦" for
  * "…"), undone as feed readers undo it: only when the whole field maps
  * back to bytes (every character Latin-1 or one of windows-1252's) and
@@ -220,44 +238,61 @@ static unsigned cp1252_byte(unsigned cp)
  * Latin-1 text almost never passes, since each accented letter would have
  * to be followed by the right number of continuation characters. A new
  * buffer (*outlen bytes), or NULL when the text stays as it is. Written
- * by hand: a dozen lines, and no library does this check. */
+ * by hand: no library does this check. */
 static char *unmojibake(const char *s, size_t len, size_t *outlen)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	unsigned char *out, *o;
-	int high = 0;
+	unsigned b, k, need = 0;
 
 	while (p < end && *p < 0x80)
 		p++;
-	if (p == end || !pm_text_valid_utf8((const char *)p, (size_t)(end - p)))
+	if (p == end)
+		return NULL;
+	/* a dry run first: the bytes must make UTF-8's shape (a lead byte,
+	 * then its continuation bytes). Real text fails at its first
+	 * non-ASCII character or the one after (a curly quote is no lead
+	 * byte, "é" is not followed by two continuation bytes), before
+	 * anything is allocated: this runs on every field of a UTF-8 feed. */
+	for (const unsigned char *q = p; q < end; q += k) {
+		if (*q < 0x80) {
+			if (need)
+				return NULL;
+			k = 1;
+			continue;
+		}
+		if (!(b = mojibake_byte(q, (size_t)(end - q), &k)))
+			return NULL;
+		if (need) {
+			if (b < 0x80 || b > 0xBF)
+				return NULL;
+			need--;
+		} else if (b >= 0xC2 && b <= 0xDF) {
+			need = 1;
+		} else if (b >= 0xE0 && b <= 0xEF) {
+			need = 2;
+		} else if (b >= 0xF0 && b <= 0xF4) {
+			need = 3;
+		} else {
+			return NULL;
+		}
+	}
+	if (need || !pm_text_valid_utf8((const char *)p, (size_t)(end - p)))
 		return NULL;
 	out = xmalloc(len + 1);
 	memcpy(out, s, (size_t)(p - (const unsigned char *)s));
 	o = out + (p - (const unsigned char *)s);
 	while (p < end) {
-		unsigned cp, b, k;
 		if (*p < 0x80) {
 			*o++ = *p++;
 			continue;
 		}
-		if ((*p & 0xE0) == 0xC0) {
-			cp = ((unsigned)(*p & 0x1F) << 6) | (p[1] & 0x3F);
-			k = 2;
-		} else if ((*p & 0xF0) == 0xE0) {
-			cp = ((unsigned)(*p & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-			k = 3;
-		} else {
-			break; /* four bytes: no single byte gives it */
-		}
-		b = cp <= 0xFF ? cp : cp1252_byte(cp);
-		if (!b)
-			break; /* p stays short of end: no repair */
-		*o++ = (unsigned char)b;
+		*o++ = (unsigned char)mojibake_byte(p, (size_t)(end - p), &k);
 		p += k;
-		high = 1;
 	}
 	*o = '\0';
-	if (p < end || !high || !pm_text_valid_utf8((const char *)out, (size_t)(o - out))) {
+	/* the shape was right; overlong forms and surrogates are not */
+	if (!pm_text_valid_utf8((const char *)out, (size_t)(o - out))) {
 		free(out);
 		return NULL;
 	}

@@ -1477,8 +1477,13 @@ static void test_unmojibake(void)
 		{ "na\xC3\xAFve caf\xC3\xA9", "na\xC3\xAFve caf\xC3\xA9" },
 		/* mojibake beside a character no single byte gives: left alone */
 		{ "Caf\xC3\x83\xC2\xA9 \xE2\x94\x80", "Caf\xC3\x83\xC2\xA9 \xE2\x94\x80" },
-		/* ASCII stays */
+		/* ASCII stays, and so do curly quotes and dashes (windows-1252
+		 * bytes, but no UTF-8 lead byte among them) */
 		{ "plain words", "plain words" },
+		{ "It\xE2\x80\x99s \xE2\x80\x9C" "fine\xE2\x80\x9D \xE2\x80\x94 ok",
+		  "It\xE2\x80\x99s \xE2\x80\x9C" "fine\xE2\x80\x9D \xE2\x80\x94 ok" },
+		/* a lead byte's look-alike at the very end: no sequence */
+		{ "end \xC3\x83", "end \xC3\x83" },
 	};
 	struct pm_err err;
 	char doc[512];
