@@ -135,19 +135,28 @@ static int sanitize(const char *s, size_t len, struct pm_buf *out)
 	return stable;
 }
 
+size_t pm_text_ascii_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+
+#ifdef PM_SSE2
+	while (len - i >= 16 && !_mm_movemask_epi8(load16(s + i)))
+		i += 16;
+#endif
+	while (len - i >= 8 && !(load8(s + i) & HIGH))
+		i += 8;
+	while (i < len && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 int pm_text_valid_utf8(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
 	while (p < end) {
 		if (*p < 0x80) {
-			p++;
-#ifdef PM_SSE2
-			while (end - p >= 16 && !_mm_movemask_epi8(load16((const char *)p)))
-				p += 16;
-#endif
-			while (end - p >= 8 && !(load8((const char *)p) & HIGH))
-				p += 8;
+			p += pm_text_ascii_prefix((const char *)p, (size_t)(end - p));
 			continue;
 		}
 		utf8proc_int32_t cp;

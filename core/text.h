@@ -19,6 +19,8 @@ int pm_text_nfc_stable_cp(int32_t cp);
 /* Whether s[0..len) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF). */
 int pm_text_valid_utf8(const char *s, size_t len);
+/* Length of the ASCII run s starts with (16 or 8 bytes at a step). */
+size_t pm_text_ascii_prefix(const char *s, size_t len);
 
 /* Display form with white space folded: every run of white space (Unicode
  * Zs, tabs, newlines, U+00A0) becomes one space, ends trimmed. With

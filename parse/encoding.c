@@ -256,7 +256,8 @@ static const struct {
 /* Bytes that declare no encoding, or one they are not in, and are not
  * UTF-8: decoded in the charset uchardet guesses (a statistical model of
  * each language's byte patterns; nothing to write by hand). Only the
- * guesses in `detectable` are taken. For the Latin-script single-byte
+ * guesses in `detectable` are taken, and only from 16 non-ASCII bytes
+ * on. For the Latin-script single-byte
  * charsets a short text gives the detector little to go on (it names
  * MAC-CENTRALEUROPE or WINDOWS-1258 for plain windows-1252 text), and
  * windows-1252 is what browsers and feed readers assume for them, so the
@@ -273,7 +274,13 @@ static int try_detected(const char *in, size_t len, char **out, size_t *outlen,
 	size_t i, n = sizeof(detectable) / sizeof(detectable[0]);
 	int r = -1;
 
-	if (!len || !(ud = uchardet_new()))
+	size_t high = 0;
+
+	/* a few non-ASCII bytes say nothing of a language, and building the
+	 * detector costs more than a small document's whole parse */
+	for (i = 0; i < sample && high < 16; i++)
+		high += (unsigned char)in[i] >= 0x80;
+	if (high < 16 || !(ud = uchardet_new()))
 		return -1;
 	if (uchardet_handle_data(ud, in, sample) == 0) {
 		uchardet_data_end(ud);

@@ -245,8 +245,7 @@ static char *unmojibake(const char *s, size_t len, size_t *outlen)
 	unsigned char *out, *o;
 	unsigned b, k, need = 0;
 
-	while (p < end && *p < 0x80)
-		p++;
+	p += pm_text_ascii_prefix(s, len);
 	if (p == end)
 		return NULL;
 	/* a dry run first: the bytes must make UTF-8's shape (a lead byte,
