@@ -229,7 +229,12 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 	if (kind && !strcmp(kind, "page"))
 		return handle_page(c, q, e, body, len, url, ctype, err);
 
+	src = pm_config_source(c->cfg, feed);
 	header_opts(e, &opts);
+	/* the order of the languages: the feed's own, then the one the
+	 * operator set for it in feeds.conf, then the server's header */
+	if (src && src->lang && *src->lang)
+		opts.content_language = NULL;
 	doc = pm_parse_document_with(c->parser, body, len, url, ctype, &opts, err);
 	if (!doc)
 		return -1;
@@ -241,7 +246,6 @@ static int handle(void *vctx, struct pm_queue *q, const struct pm_entry *e, stru
 	if (json_is_true(json_object_get(doc, "bozo")))
 		pm_warn("feed_malformed", "feed=%s reason=\"%s\"", feed,
 			jstr(doc, "bozo_reason"));
-	src = pm_config_source(c->cfg, feed);
 	source = source_json(src, feed);
 	tags = feed_tags_json(src);
 	articles = pm_articles_from_feed(doc, source, src ? src->lang : NULL, tags,

@@ -308,6 +308,88 @@ static void test_parse_stage(const char *url)
 	pm_queue_free(q);
 }
 
+/* The JSON of the article whose text holds needle, from the articles
+ * stream (NULL if none). Caller frees. */
+static char *article_with(const char *url, const char *needle)
+{
+	redisContext *c = redisConnectUnix(url + strlen("unix://"));
+	redisReply *r = c && !c->err ? redisCommand(c, "XRANGE t:articles - +") : NULL;
+	char *found = NULL;
+
+	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements && !found; i++) {
+		redisReply *f = r->element[i]->element[1];
+		for (size_t j = 1; j < f->elements && !found; j += 2)
+			if (f->element[j]->str && strstr(f->element[j]->str, needle))
+				found = xstrdup(f->element[j]->str);
+	}
+	if (r)
+		freeReplyObject(r);
+	if (c)
+		redisFree(c);
+	return found;
+}
+
+/* The language an article gets: the feed's own, else the one feeds.conf
+ * sets, else the Content-Language fetch passed along. */
+static void test_parse_stage_language(const char *url)
+{
+	struct pm_queue *q = open_q(url, 1000, 3);
+	struct pm_config cfg;
+	struct pm_stage st;
+	struct pm_err err;
+	size_t done = 0;
+	char path[128], *a;
+	FILE *fp;
+	static const char *const feeds[] = { "lf1", "lf2", "lf3" };
+	static const char *const bodies[] = {
+		"<rss version=\"2.0\"><channel><title>T</title>"
+		"<item><title>A</title><link>http://example.org/lang/1</link></item></channel></rss>",
+		"<rss version=\"2.0\"><channel><title>T</title>"
+		"<item><title>B</title><link>http://example.org/lang/2</link></item></channel></rss>",
+		"<rss version=\"2.0\"><channel><title>T</title><language>pt-BR</language>"
+		"<item><title>C</title><link>http://example.org/lang/3</link></item></channel></rss>" };
+
+	TEST("parse stage: the feed's language, then feeds.conf's, then Content-Language");
+	pm_err_init(&err);
+	pm_config_init(&cfg);
+	snprintf(path, sizeof(path), "%s/lang.conf", dir);
+	fp = fopen(path, "w");
+	CHECK(fp != NULL);
+	if (!fp || !q) {
+		if (fp)
+			fclose(fp);
+		pm_queue_free(q);
+		return;
+	}
+	fprintf(fp, "[pressmon]\nuser_agent_contact = https://example.org/contact\n\n"
+		    "[feed lf1]\nurl = http://example.org/1.xml\n\n"
+		    "[feed lf2]\nurl = http://example.org/2.xml\nlang = fr\n\n"
+		    "[feed lf3]\nurl = http://example.org/3.xml\n");
+	fclose(fp);
+	CHECK(pm_config_load(&cfg, path, &err) == 0);
+	CHECK(pm_parse_stage_init(&st, &cfg, &err) == 0);
+	for (int i = 0; i < 3; i++) {
+		struct pm_field f[5] = { { "kind", "feed", 4 }, { "feed", feeds[i], strlen(feeds[i]) },
+					 { "url", "http://example.org/x.xml", 24 },
+					 { "content_language", "de-CH", 5 },
+					 { "body", bodies[i], strlen(bodies[i]) } };
+		CHECK(pm_queue_add(q, "raw", f, 5, &err) == 0);
+	}
+	CHECK(pm_stage_step(q, &st, "c1", 10, 0, &done, &err) == 0);
+	a = article_with(url, "example.org/lang/1");
+	CHECK(a && strstr(a, "\"lang\":\"de\""));
+	free(a);
+	a = article_with(url, "example.org/lang/2");
+	CHECK(a && strstr(a, "\"lang\":\"fr\""));
+	free(a);
+	a = article_with(url, "example.org/lang/3");
+	CHECK(a && strstr(a, "\"lang\":\"pt\""));
+	free(a);
+	pm_parse_stage_release(&st);
+	pm_config_release(&cfg);
+	pm_queue_free(q);
+}
+
 struct handler_ctx {
 	int calls;
 	int flushes;
@@ -1059,6 +1141,7 @@ int main(void)
 	test_sched_state(emb.url);
 	test_pipeline(emb.url);
 	test_parse_stage(emb.url);
+	test_parse_stage_language(emb.url);
 	test_stage(emb.url);
 	test_stage_prepare(emb.url);
 	test_stage_prepare_gate(emb.url);
