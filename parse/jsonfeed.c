@@ -18,7 +18,9 @@ static json_t *text_or_null(const char *s, int html, size_t max)
 
 	if (!s)
 		return json_null();
-	t = html ? pm_html_fragment_text(s, strlen(s), 1, max) : pm_clean_text(s, strlen(s), 1, max);
+	/* JSON is UTF-8: double-encoded text is undone as in UTF-8 XML feeds */
+	t = html ? pm_html_fragment_text_in(NULL, s, strlen(s), 1, max, 1)
+		 : pm_clean_text_opt(s, strlen(s), 1, max, 1);
 	r = t ? json_string(t) : json_null();
 	free(t);
 	return r;

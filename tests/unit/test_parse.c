@@ -1502,6 +1502,22 @@ static void test_unmojibake(void)
 		CHECK_STR(at(d, "entries.0.title"), cases[i].want);
 		json_decref(d);
 	}
+	/* JSON Feed is UTF-8 by definition: the same repair */
+	{
+		static const char jf[] = "{\"version\":\"https://jsonfeed.org/version/1.1\","
+					 "\"title\":\"t\",\"items\":[{\"id\":\"1\",\"url\":"
+					 "\"https://example.org/1\",\"title\":\"Caf\xC3\x83\xC2\xA9\","
+					 "\"content_html\":\"<p>Statut \xC3\xA2\xE2\x82\xAC\xE2\x80\x9C"
+					 " Rome</p>\"}]}";
+		pm_err_init(&err);
+		json_t *j = pm_parse_document(jf, strlen(jf), NULL, NULL, NULL, &err);
+		CHECK(j != NULL);
+		if (j) {
+			CHECK_STR(at(j, "entries.0.title"), "Caf\xC3\xA9");
+			CHECK_STR(at(j, "entries.0.content"), "Statut \xE2\x80\x93 Rome");
+			json_decref(j);
+		}
+	}
 	/* only a UTF-8 document: in a windows-1252 one, "Ã©" is what it says */
 	snprintf(doc, sizeof(doc),
 		 "<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel>"
