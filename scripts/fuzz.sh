@@ -13,11 +13,11 @@ if [ -n "${FUZZ_RUNS:-}" ]; then
 else
 	limit="-max_total_time=$SECONDS_EACH"
 fi
-# FUZZ_TARGETS="feed page": only those targets (default: all of them)
+# FUZZ_ONLY="feed page": only those targets (default: all of them)
 status=0
 while read -r target dirs; do
 	case "$target" in ''|'#'*) continue ;; esac
-	case " ${FUZZ_TARGETS:-$target} " in *" $target "*) ;; *) continue ;; esac
+	case " ${FUZZ_ONLY:-$target} " in *" $target "*) ;; *) continue ;; esac
 	corpus="$BUILD/corpus/$target"
 	# a repeatable run starts from the seeds alone, not from what earlier
 	# runs added to the working corpus
