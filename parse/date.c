@@ -204,7 +204,8 @@ static const struct date_word {
 	{ "jul", 7 }, { "julho", 7 }, { "juli", 7 }, { "julio", 7 }, { "july", 7 },
 	{ "jumat", 0 }, { "jun", 6 }, { "june", 6 }, { "junho", 6 }, { "juni", 6 },
 	{ "junio", 6 }, { "kamis", 0 }, { "kas", 11 }, { "kasim", 11 }, { "kasım", 11 },
-	{ "kwi", 4 }, { "kwiecien", 4 }, { "kwietnia", 4 }, { "la", -1 }, { "last", -1 }, { "le", -1 },
+	{ "kwi", 4 }, { "kwiecien", 4 }, { "kwietnia", 4 }, { "la", -1 }, { "last", -1 },
+	{ "le", -1 },
 	{ "lip", 7 }, { "lipca", 7 }, { "lipiec", 7 }, { "lis", 11 }, { "listopad", 11 },
 	{ "listopada", 11 }, { "lug", 7 }, { "luglio", 7 }, { "lun", 0 }, { "lundi", 0 },
 	{ "lunedi", 0 }, { "lunes", 0 }, { "lut", 2 }, { "lutego", 2 }, { "luty", 2 },
@@ -222,7 +223,8 @@ static const struct date_word {
 	{ "oktober", 10 }, { "om", -1 }, { "on", -1 }, { "ore", -1 }, { "ott", 10 }, { "ottobre", 10 },
 	{ "out", 10 }, { "outubro", 10 }, { "pazar", 0 }, { "pazartesi", 0 },
 	{ "pazdziernik", 10 }, { "pazdziernika", 10 }, { "persembe", 0 }, { "piatek", 0 },
-	{ "pon", 0 }, { "poniedziałek", 0 }, { "posted", -1 }, { "pt", 0 }, { "published", -1 }, { "pukul", -1 }, { "qua", 0 },
+	{ "pon", 0 }, { "poniedziałek", 0 }, { "posted", -1 }, { "pt", 0 },
+	{ "published", -1 }, { "pukul", -1 }, { "qua", 0 },
 	{ "quarta", 0 }, { "qui", 0 }, { "quinta", 0 }, { "r", -1 }, { "rabu", 0 },
 	{ "roku", -1 }, { "sa", 0 }, { "saat", -1 }, { "sab", 0 }, { "sabado", 0 },
 	{ "sabato", 0 }, { "sabtu", 0 }, { "sali", 0 }, { "salı", 0 }, { "sam", 0 },
@@ -340,29 +342,37 @@ static const char *cjk_unit(const char *w)
 	return unit_sep(units, sizeof(units) / sizeof(units[0]), w);
 }
 
-static int ends_with_digit(const struct pm_buf *b)
+/* b's length without the spaces at its end */
+static size_t trimmed_len(const struct pm_buf *b)
 {
 	size_t n = b->len;
 
 	while (n && b->data[n - 1] == ' ')
 		n--;
+	return n;
+}
+
+/* whether b ends with a digit, spaces after it aside */
+static int ends_with_digit(const struct pm_buf *b)
+{
+	size_t n = trimmed_len(b);
+
 	return n && isdigit((unsigned char)b->data[n - 1]);
 }
 
 static void trim_spaces(struct pm_buf *b)
 {
-	while (b->len && b->data[b->len - 1] == ' ')
-		b->data[--b->len] = '\0';
+	b->len = trimmed_len(b);
+	if (b->data)
+		b->data[b->len] = '\0';
 }
 
 /* "H:MM" just before the end of b (spaces allowed): an "am" or "pm" there
  * is a time's, not German's "am". */
 static int after_time(const struct pm_buf *b)
 {
-	size_t n = b->len;
+	size_t n = trimmed_len(b);
 
-	while (n && b->data[n - 1] == ' ')
-		n--;
 	return n >= 4 && isdigit((unsigned char)b->data[n - 1]) &&
 	       isdigit((unsigned char)b->data[n - 2]) && b->data[n - 3] == ':';
 }
@@ -421,6 +431,27 @@ static int fix_offset(char *buf, size_t cap)
 	return 0;
 }
 
+/* Numeric dates: year first (2026-11-27, 2026/11/27, 2026.11.27, and
+ * what the CJK units left), day first with dots (27.11.2026), and
+ * slashes with the year last when one side is over 12 (25/11/2026,
+ * 11/25/2026); 11/05/2026 is either, and stays unread. *used gets the
+ * length read. */
+static int numeric_date(const char *buf, int *y, int *mo, int *d, int *used)
+{
+	int a, b;
+
+	if (sscanf(buf, "%4d%*[-/.]%2d%*[-/.]%2d%n", y, mo, d, used) == 3 && *y > 999)
+		return 1;
+	if (sscanf(buf, "%2d.%2d.%4d%n", d, mo, y, used) == 3 && *y > 999)
+		return 1;
+	if (sscanf(buf, "%2d/%2d/%4d%n", &a, &b, y, used) != 3 || *y <= 999 ||
+	    (a > 12) == (b > 12))
+		return 0;
+	*d = a > 12 ? a : b;
+	*mo = a > 12 ? b : a;
+	return 1;
+}
+
 /* The end of parse_localized: s is ASCII with English month names. pm and
  * am mark a 12-hour time; zone (minutes east) is given by a name curl does
  * not know. Returns the time, or (time_t)-1. */
@@ -466,15 +497,7 @@ static time_t read_rewritten(const char *s, int pm, int am, const long *zone)
 	}
 	if (fix_offset(buf, sizeof(buf)))
 		return (time_t)-1;
-	/* numeric dates: year first (2026-11-27, 2026/11/27, 2026.11.27, and
-	 * what the CJK units left), day first with dots (27.11.2026), and
-	 * slashes with the year last when one side is over 12 (25/11/2026,
-	 * 11/25/2026); 11/05/2026 is either, and stays unread */
-	int a, c;
-	if ((sscanf(buf, "%4d%*[-/.]%2d%*[-/.]%2d%n", &y, &mo, &d, &used) == 3 && y > 999) ||
-	    (sscanf(buf, "%2d.%2d.%4d%n", &d, &mo, &y, &used) == 3 && y > 999) ||
-	    (sscanf(buf, "%2d/%2d/%4d%n", &a, &c, &y, &used) == 3 && y > 999 &&
-	     ((a > 12 && c <= 12 && (d = a, mo = c)) || (c > 12 && a <= 12 && (d = c, mo = a))))) {
+	if (numeric_date(buf, &y, &mo, &d, &used)) {
 		const char *rest = buf + used;
 		if (mo < 1 || mo > 12 || d < 1 || d > 31)
 			return (time_t)-1;
