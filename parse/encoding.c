@@ -201,7 +201,9 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
  * most a tenth as many bytes are not: Latin-1 text has next to no
  * well-formed sequences. 0 and the text (new) in *out; -1 otherwise.
  * *bad gets the number of bytes replaced. Written by hand: iconv can only
- * drop bad bytes (//IGNORE), not mark them. */
+ * drop bad bytes (//IGNORE), not mark them, and core/text's sanitizer
+ * also drops C1 controls, which the text cleaner later reads as
+ * windows-1252. */
 static int try_utf8_lossy(const char *in, size_t len, char **out, size_t *outlen, size_t *bad)
 {
 	const unsigned char *p = (const unsigned char *)in, *end = p + len;
@@ -209,24 +211,24 @@ static int try_utf8_lossy(const char *in, size_t len, char **out, size_t *outlen
 	struct pm_buf b;
 
 	*bad = 0;
-	for (const unsigned char *q = p; q < end; q += n ? n : 1) {
-		n = utf8_seq(q, (size_t)(end - q));
-		good += n > 1;
-		*bad += n == 0;
-	}
-	if (good < 10 || *bad * 10 > good)
-		return -1;
 	pm_buf_init(&b, 0);
 	pm_buf_add(&b, "", 0);
 	while (p < end) {
 		const unsigned char *run = p;
-		while (p < end && (n = utf8_seq(p, (size_t)(end - p))))
+		while (p < end && (n = utf8_seq(p, (size_t)(end - p)))) {
+			good += n > 1;
 			p += n;
+		}
 		pm_buf_add(&b, run, (size_t)(p - run));
 		if (p < end) {
 			pm_buf_add(&b, "\xEF\xBF\xBD", 3);
+			(*bad)++;
 			p++;
 		}
+	}
+	if (good < 10 || *bad * 10 > good) {
+		pm_buf_release(&b);
+		return -1;
 	}
 	*out = pm_buf_detach(&b, outlen);
 	return 0;
