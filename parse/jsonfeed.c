@@ -11,16 +11,17 @@ static const char *str(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static json_t *text_or_null(const char *s, int html, size_t max)
+/* repair: the document was read as UTF-8, so double-encoded text is
+ * undone as in UTF-8 XML feeds (pm_clean_text_opt) */
+static json_t *text_or_null(const char *s, int html, size_t max, int repair)
 {
 	char *t;
 	json_t *r;
 
 	if (!s)
 		return json_null();
-	/* JSON is UTF-8: double-encoded text is undone as in UTF-8 XML feeds */
-	t = html ? pm_html_fragment_text_in(NULL, s, strlen(s), 1, max, 1)
-		 : pm_clean_text_opt(s, strlen(s), 1, max, 1);
+	t = html ? pm_html_fragment_text_in(NULL, s, strlen(s), 1, max, repair)
+		 : pm_clean_text_opt(s, strlen(s), 1, max, repair);
 	r = t ? json_string(t) : json_null();
 	free(t);
 	return r;
@@ -40,7 +41,7 @@ static json_t *url_or_null(const char *base, const char *u)
 }
 
 /* 1.1 has "authors" (array), 1.0 "author" (object). */
-static json_t *author_of(json_t *o)
+static json_t *author_of(json_t *o, int repair)
 {
 	json_t *a = json_object_get(o, "authors");
 
@@ -49,7 +50,7 @@ static json_t *author_of(json_t *o)
 	else
 		a = json_object_get(o, "author");
 	if (json_is_object(a) && str(a, "name"))
-		return text_or_null(str(a, "name"), 0, 0);
+		return text_or_null(str(a, "name"), 0, 0, repair);
 	return NULL;
 }
 
@@ -60,6 +61,9 @@ json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 	size_t max_text = opts && opts->max_text ? opts->max_text : PM_MAX_TEXT_DEFAULT;
 	size_t max_entries = opts && opts->max_entries ? opts->max_entries : PM_MAX_ENTRIES_DEFAULT;
 	const char *base = str(root, "home_page_url") ? str(root, "home_page_url") : url;
+	/* JSON is UTF-8 by definition, but one that was not is read as the
+	 * bytes say (parse/encoding.c): only real UTF-8 can be UTF-8 twice */
+	int repair = !strcmp(encoding, "utf-8");
 	json_t *out = json_object(), *f = json_object(), *entries = json_array(), *items, *it;
 	size_t i;
 
@@ -69,9 +73,9 @@ json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 	json_object_set_new(out, "bozo", json_false());
 	json_object_set_new(out, "bozo_reason", json_null());
 	json_object_set_new(out, "encoding", json_string(encoding));
-	json_object_set_new(f, "title", text_or_null(str(root, "title"), 0, max_text));
+	json_object_set_new(f, "title", text_or_null(str(root, "title"), 0, max_text, repair));
 	json_object_set_new(f, "link", url_or_null(url, str(root, "home_page_url")));
-	json_object_set_new(f, "subtitle", text_or_null(str(root, "description"), 0, max_text));
+	json_object_set_new(f, "subtitle", text_or_null(str(root, "description"), 0, max_text, repair));
 	json_object_set_new(f, "language", str(root, "language") ? json_string(str(root, "language")) : json_null());
 	json_object_set_new(f, "updated", json_null());
 	json_object_set_new(out, "feed", f);
@@ -91,18 +95,18 @@ json_t *pm_parse_json_feed(json_t *root, const char *encoding, const char *url,
 			json_object_set_new(e, "id", json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(id)));
 		else
 			json_object_set_new(e, "id", json_null());
-		json_object_set_new(e, "title", text_or_null(str(it, "title"), 0, max_text));
+		json_object_set_new(e, "title", text_or_null(str(it, "title"), 0, max_text, repair));
 		json_object_set_new(e, "link", url_or_null(base, str(it, "url") ? str(it, "url") : str(it, "external_url")));
-		a = author_of(it);
+		a = author_of(it, repair);
 		if (!a)
-			a = author_of(root);
+			a = author_of(root, repair);
 		json_object_set_new(e, "author", a ? a : json_null());
 		json_object_set_new(e, "published", pm_date_json(str(it, "date_published")));
 		json_object_set_new(e, "updated", pm_date_json(str(it, "date_modified")));
-		json_object_set_new(e, "summary", text_or_null(str(it, "summary"), 0, max_text));
+		json_object_set_new(e, "summary", text_or_null(str(it, "summary"), 0, max_text, repair));
 		json_object_set_new(e, "content",
-				    str(it, "content_html") ? text_or_null(str(it, "content_html"), 1, max_text)
-							    : text_or_null(str(it, "content_text"), 0, max_text));
+				    str(it, "content_html") ? text_or_null(str(it, "content_html"), 1, max_text, repair)
+							    : text_or_null(str(it, "content_text"), 0, max_text, repair));
 		if (json_is_null(json_object_get(e, "summary")))
 			json_object_set(e, "summary", json_object_get(e, "content"));
 		cats = json_array();

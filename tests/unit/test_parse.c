@@ -1518,6 +1518,23 @@ static void test_unmojibake(void)
 			json_decref(j);
 		}
 	}
+	/* a JSON Feed that is not UTF-8 (a bare windows-1252 byte) is read as
+	 * windows-1252, and its "Ã©" is what those bytes say there */
+	{
+		static const char jf[] = "{\"version\":\"https://jsonfeed.org/version/1.1\","
+					 "\"title\":\"t\",\"items\":[{\"id\":\"1\",\"url\":"
+					 "\"https://example.org/1\",\"title\":\"Caf\xC3\xA9\","
+					 "\"content_text\":\"d\xE9j\xE0 vu\"}]}";
+		pm_err_init(&err);
+		json_t *j = pm_parse_document(jf, strlen(jf), NULL, NULL, NULL, &err);
+		CHECK(j != NULL);
+		if (j) {
+			CHECK_STR(at(j, "encoding"), "windows-1252");
+			CHECK_STR(at(j, "entries.0.title"), "Caf\xC3\x83\xC2\xA9");
+			CHECK_STR(at(j, "entries.0.content"), "d\xC3\xA9j\xC3\xA0 vu");
+			json_decref(j);
+		}
+	}
 	/* only a UTF-8 document: in a windows-1252 one, "Ã©" is what it says */
 	snprintf(doc, sizeof(doc),
 		 "<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel>"
