@@ -259,9 +259,9 @@ static const struct {
  * UTF-8: decoded in the charset uchardet guesses (a statistical model of
  * each language's byte patterns; nothing to write by hand). Only the
  * guesses in `detectable` are taken, and only from 16 non-ASCII bytes
- * on. For the Latin-script single-byte
- * charsets a short text gives the detector little to go on (it names
- * MAC-CENTRALEUROPE or WINDOWS-1258 for plain windows-1252 text), and
+ * on. For the Latin-script single-byte charsets a short text gives the
+ * detector little to go on (on a windows-1252 corpus feed with one
+ * accented letter it names WINDOWS-1258), and
  * windows-1252 is what browsers and feed readers assume for them, so the
  * caller's windows-1252 stays. 0 with the text (new) and the lower-case
  * name in name on success; -1 when there is no usable guess or the bytes
