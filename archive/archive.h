@@ -19,7 +19,7 @@ struct pm_archive;
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1, PM_ARCHIVE_QUERY = 2 };
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define PM_ARCHIVE_SCHEMA 10
+#define PM_ARCHIVE_SCHEMA 11
 
 /* Process-wide SQLite settings; call once before any thread opens an
  * archive (main does). Optional: an archive works without it, slower. */
@@ -36,6 +36,12 @@ void pm_archive_close(struct pm_archive *a);
 int pm_archive_begin(struct pm_archive *a, struct pm_err *err);
 int pm_archive_commit(struct pm_archive *a, struct pm_err *err);
 int pm_archive_rollback(struct pm_archive *a);
+
+/* A writer's full-text index is written by a thread of its own, a batch
+ * or so behind the commits (archive/ftsidx.h): waits until everything
+ * committed so far is searchable. Closing the writer does this too; call
+ * it first to hear of a failure. */
+int pm_archive_sync(struct pm_archive *a, struct pm_err *err);
 
 /* A read snapshot: every read between these sees the archive as it was at
  * the first one, even while the worker commits, and SQLite takes its read
@@ -143,6 +149,14 @@ void pm_query_init(struct pm_query *q);
 int pm_query_set_days(struct pm_query *q, const char *since, const char *until,
 		      const char *tz, struct pm_err *err);
 int pm_sort_parse(const char *s, enum pm_sort *out);
+
+/* 0 when a text query can run; -1 with err (PM_EDEP) when a reader found
+ * no full-text index of this archive beside it (archive/ftsidx.h). */
+int pm_archive_can_search(const struct pm_archive *a, struct pm_err *err);
+/* How many queued changes a reader's full-text index has not applied yet,
+ * counted up to cap: it runs a batch or so behind the writer, and much
+ * further while a writer rebuilds it. */
+long long pm_archive_search_lag(struct pm_archive *a, long long cap);
 
 /* Calls fn with a borrowed article object (full: see pm_archive_get) for
  * each match, in the query's order. fn returns 0 to go on, and must not

@@ -34,7 +34,9 @@ struct pm_archive {
 	 * pm_archive_cached): re-preparing per article was a fifth of import */
 	struct { const char *sql; sqlite3_stmt *st; } cache[PM_STMT_CACHE];
 	size_t ncache;
-	int fts_pending;  /* temp.fts_pending may hold rows (see fts_flush) */
+	struct pm_ftsidx *fts;  /* the writer's full-text index thread (ftsidx.h) */
+	int64_t fts_trimmed;    /* queue rows up to this one are deleted */
+	int has_fts;            /* a reader: the index file is attached */
 	/* the batch's LSH rows not yet in the lsh table (see lsh_flush) */
 	struct pm_lsh_row *lsh_pend;
 	size_t nlsh, lsh_cap;
@@ -62,6 +64,11 @@ struct pm_archive {
 	size_t nkeyed, keyed_cap;
 	int keyed_valid;
 };
+
+/* Attaches the full-text index's file as "fts" when it exists (has_fts
+ * says whether it did), and detaches it. */
+int pm_archive_fts_attach(struct pm_archive *a, struct pm_err *err);
+void pm_archive_fts_detach(struct pm_archive *a);
 
 /* Forgets the writer's in-memory clustering keys: for a change to the
  * articles that did not go through pm_archive_put (prune). */

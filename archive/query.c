@@ -623,8 +623,36 @@ enum sel_use { SEL_ROWS, SEL_ROWS_LEAN, SEL_COUNT };
  * - with TEXT, the date range also bounds the full-text rowid (trid is
  *   ordered by time), so FTS5 reads only that part of each doclist;
  * - bm25 rank is computed only to sort by it. */
-static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort sort,
-			struct built *b, struct pm_err *err)
+int pm_archive_can_search(const struct pm_archive *a, struct pm_err *err)
+{
+	if (a->has_fts || a->mode == PM_ARCHIVE_WRITE)
+		return 0;
+	return pm_err_set(err, PM_EDEP,
+			  "archive '%s' has no full-text index ('%s-fts' is missing or another archive's):"
+			  " open it for writing once (pressmon archive import - < /dev/null) to build it",
+			  a->path, a->path);
+}
+
+long long pm_archive_search_lag(struct pm_archive *a, long long cap)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+
+	if (!a->has_fts || a->mode == PM_ARCHIVE_WRITE)
+		return 0;
+	if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM (SELECT 1 FROM main.fts_queue WHERE seq >"
+				      " (SELECT v FROM fts.fts_state WHERE k = 'applied') LIMIT ?1)",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, cap);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int build_select(const struct pm_archive *a, const struct pm_query *q, enum sel_use use,
+			enum pm_sort sort, struct built *b, struct pm_err *err)
 {
 	size_t drive = q->ntags; /* the exact tag whose index drives, if any */
 	int need_a, need_s;
@@ -635,6 +663,10 @@ static int build_select(const struct pm_query *q, enum sel_use use, enum pm_sort
 	if (q->ntags > 50)
 		return pm_err_set(err, PM_EINPUT, "too many --tag filters (at most 50)");
 	if (q->text && *q->text && pm_fts_translate(q->text, &b->fts, err))
+		return -1;
+	/* the index is a file of its own (archive/ftsidx.h), which a writer
+	 * creates; a reader only attaches it */
+	if (b->fts && pm_archive_can_search(a, err))
 		return -1;
 	for (size_t i = 0; i < q->ntags && drive == q->ntags; i++) {
 		size_t n = strlen(q->tags[i]);
@@ -765,8 +797,8 @@ static int step_err(struct pm_archive *a, struct built *b, struct pm_err *err)
 	return pm_archive_sqlerr(a, "running the query", err);
 }
 
-int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
-		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
+static int query_rows(struct pm_archive *a, const struct pm_query *q, int full,
+		      int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
 {
 	struct built b;
 	sqlite3_stmt *st = NULL;
@@ -784,7 +816,7 @@ int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
 	enum sel_use use = (full & PM_ARTICLE_SHAPE) == PM_BUILD_LEAN && q->limit < 0
 			   ? SEL_ROWS_LEAN : SEL_ROWS;
 
-	if (build_select(q, use, q->sort, &b, err))
+	if (build_select(a, q, use, q->sort, &b, err))
 		goto out;
 	/* qualified: "ts" alone is ambiguous when tags and articles are joined */
 	switch (q->sort) {
@@ -934,7 +966,7 @@ again:
 				goto out;
 		}
 		pm_buf_adds(&b.sql, " GROUP BY q HAVING sum(n) > 0 ORDER BY q");
-	} else if (build_select(q, SEL_COUNT, PM_SORT_PUBLISHED, &b, err)) {
+	} else if (build_select(a, q, SEL_COUNT, PM_SORT_PUBLISHED, &b, err)) {
 		goto out;
 	} else {
 		struct pm_buf w = PM_BUF_INIT;
@@ -1037,8 +1069,8 @@ out:
 	return ret;
 }
 
-int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q, enum pm_count_by by,
-			const char *tz, json_t **rows, struct pm_err *err)
+static int count_rows(struct pm_archive *a, const struct pm_query *q, enum pm_count_by by,
+		      const char *tz, json_t **rows, struct pm_err *err)
 {
 	struct built b;
 	struct pm_buf sql = PM_BUF_INIT;
@@ -1055,7 +1087,7 @@ int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q, enum pm_
 		}
 		return 0;
 	}
-	if (build_select(q, SEL_COUNT, PM_SORT_PUBLISHED, &b, err))
+	if (build_select(a, q, SEL_COUNT, PM_SORT_PUBLISHED, &b, err))
 		goto out;
 	switch (by) {
 	case PM_BY_TAG: key = "t.tag"; break;
@@ -1094,5 +1126,46 @@ out:
 	}
 	sqlite3_finalize(st);
 	built_release(&b);
+	return ret;
+}
+
+/* A writer's own text query (tests, tools holding the writer): its full-
+ * text index is written by another thread into another file, which the
+ * writer's connection does not hold attached (its write transactions
+ * would lock that file too): the index catches up, is attached for the
+ * query and detached again. */
+static int writer_text_begin(struct pm_archive *a, const struct pm_query *q, struct pm_err *err)
+{
+	if (a->mode != PM_ARCHIVE_WRITE || !q->text || !*q->text)
+		return 0;
+	if (a->in_batch)
+		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no text query inside a batch", a->path);
+	return pm_archive_sync(a, err) || pm_archive_fts_attach(a, err) ? -1 : 0;
+}
+
+int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,
+		     int (*fn)(void *ctx, json_t *article), void *ctx, struct pm_err *err)
+{
+	int ret;
+
+	if (writer_text_begin(a, q, err))
+		return -1;
+	ret = query_rows(a, q, full, fn, ctx, err);
+	if (a->mode == PM_ARCHIVE_WRITE)
+		pm_archive_fts_detach(a);
+	return ret;
+}
+
+int pm_archive_count_by(struct pm_archive *a, const struct pm_query *q, enum pm_count_by by,
+			const char *tz, json_t **rows, struct pm_err *err)
+{
+	int ret;
+
+	*rows = NULL;
+	if (writer_text_begin(a, q, err))
+		return -1;
+	ret = count_rows(a, q, by, tz, rows, err);
+	if (a->mode == PM_ARCHIVE_WRITE)
+		pm_archive_fts_detach(a);
 	return ret;
 }

@@ -2,6 +2,7 @@
  * and the idempotent writer (pm_archive_put) with story clustering. */
 #include "archive/archive_int.h"
 #include "archive/ckpt.h"
+#include "archive/ftsidx.h"
 #include "archive/nearidx.h"
 #include "core/config.h"
 #include "core/hash.h"
@@ -310,6 +311,32 @@ static const char *const migrations[] = {
 	"CREATE INDEX articles_title ON articles(ts >> 18, norm_title, ts) WHERE keyed = 1;"
 	"DELETE FROM lsh;"
 	"CREATE TABLE near_sql (tb INTEGER PRIMARY KEY);",
+	/* 10 -> 11: the full-text index moves to a file of its own, written
+	 * by a thread of its own (archive/ftsidx.h); FTS5 was half of the
+	 * writer's time. What it must index is queued here, in the same
+	 * transactions as the articles: new ones by the writer, changed and
+	 * deleted ones by the triggers, with the version the index holds.
+	 * fts_link's random key tells an index file of this archive from
+	 * another's. The new index file starts empty and every article is
+	 * queued for it when a writer first opens the archive. */
+	"DROP TRIGGER articles_ad;"
+	"DROP TRIGGER articles_au;"
+	"DROP TABLE articles_fts;"
+	"CREATE TABLE fts_queue ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, trid INTEGER NOT NULL,"
+	"  had INTEGER NOT NULL DEFAULT 0, title TEXT, text TEXT);"
+	"CREATE TABLE fts_link (key INTEGER NOT NULL);"
+	"INSERT INTO fts_link VALUES (random());"
+	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
+	"  INSERT INTO fts_queue(trid, had, title, text) VALUES (old.trid, 1, old.title, old.text);"
+	"  DELETE FROM tags WHERE article = old.trid;"
+	"  DELETE FROM evidence WHERE article = old.trid;"
+	"  DELETE FROM misinfo WHERE article = old.trid;"
+	"END;"
+	"CREATE TRIGGER articles_au AFTER UPDATE OF title, text, trid ON articles BEGIN"
+	"  INSERT INTO fts_queue(trid, had, title, text) VALUES (old.trid, 1, old.title, old.text);"
+	"  INSERT INTO fts_queue(trid) VALUES (new.trid);"
+	"END;",
 };
 
 /* The triggers that keep the full-text index in step on delete and update
@@ -327,7 +354,7 @@ static int near_sync(struct pm_archive *a, struct pm_err *err);
 
 /* Work in C that migration i needs after its SQL, or NULL. */
 static int (*const migration_steps[])(struct pm_archive *, struct pm_err *) = {
-	NULL, NULL, NULL, migrate_4, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, migrate_4, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 _Static_assert(sizeof(migration_steps) / sizeof(migration_steps[0]) == PM_ARCHIVE_SCHEMA,
@@ -440,6 +467,49 @@ void pm_archive_library_init(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* A reader's view of the full-text index (archive/ftsidx.h): its file
+ * attached as "fts", when there is one; a text query says so when not. */
+int pm_archive_fts_attach(struct pm_archive *a, struct pm_err *err)
+{
+	char *fp = pm_ftsidx_path(a->path);
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc = SQLITE_DONE;
+
+	if (stat(fp, &sb) == 0) {
+		if (sqlite3_prepare_v2(a->db, "ATTACH ?1 AS fts", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+			rc = sqlite3_step(st);
+		} else {
+			rc = SQLITE_ERROR;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		a->has_fts = rc == SQLITE_DONE;
+	}
+	free(fp);
+	if (rc != SQLITE_DONE)
+		return pm_archive_sqlerr(a, "opening the full-text index", err);
+	/* another archive's index file, or one not built yet, is none: its
+	 * rowids would name other articles */
+	if (a->has_fts) {
+		int ours = sqlite3_prepare_v2(a->db, "SELECT (SELECT key FROM main.fts_link) ="
+						     " (SELECT v FROM fts.fts_state WHERE k = 'link')",
+					      -1, &st, NULL) == SQLITE_OK &&
+			   sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+		sqlite3_finalize(st); /* before DETACH, which an open statement blocks */
+		if (!ours)
+			pm_archive_fts_detach(a);
+	}
+	return 0;
+}
+
+void pm_archive_fts_detach(struct pm_archive *a)
+{
+	if (a->has_fts && sqlite3_exec(a->db, "DETACH fts", NULL, NULL, NULL) == SQLITE_OK)
+		a->has_fts = 0;
+}
+
 int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct pm_err *err)
 {
 	struct pm_archive *a = xcalloc(1, sizeof(*a));
@@ -498,14 +568,8 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		a->ckpt = pm_ckpt_attach(a->db, path, 16384, 65536);
 		if (migrate(a, err))
 			goto fail_dep;
-		/* the rowids of this batch's new articles, indexed at commit */
-		/* keyed by trid, so that FTS5 gets the rows in rowid order: a
-		 * rowid below the last one makes it write out its pending terms
-		 * as a segment (sqlite3Fts5IndexBeginWrite), and in id order
-		 * every other article did */
-		if (exec(a, "CREATE TEMP TABLE fts_pending(trid INTEGER PRIMARY KEY)",
-			 "creating the full-text queue", err))
-			goto fail_dep;
+		if (pm_ftsidx_open(a->db, path, &a->fts, err))
+			goto fail;
 		a->near = pm_nearidx_new(NEAR_MAX_ARTICLES);
 		a->data_version = -1;
 	} else {
@@ -538,6 +602,8 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		if (mode == PM_ARCHIVE_QUERY &&
 		    exec(a, "PRAGMA cache_size = -512", "sizing the page cache", err))
 			goto fail_dep;
+		if (pm_archive_fts_attach(a, err))
+			goto fail_dep;
 	}
 	if (exec(a, "PRAGMA foreign_keys = ON", "enabling foreign keys", err))
 		goto fail_dep;
@@ -560,6 +626,8 @@ void pm_archive_close(struct pm_archive *a)
 			sqlite3_finalize(a->cache[i].st);
 		if (a->in_batch)
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+		/* indexes what was committed, then stops its thread */
+		pm_ftsidx_close(a->fts, NULL);
 		sqlite3_close_v2(a->db);
 	}
 	free(a->path);
@@ -582,23 +650,20 @@ static void tq_clear(struct pm_archive *a);
  * rollback. */
 static void pending_drop(struct pm_archive *a)
 {
-	a->fts_pending = 0;
 	a->nlsh = 0;
 	tq_clear(a);
 }
 
-static int fts_flush(struct pm_archive *a, struct pm_err *err);
 static int tq_flush(struct pm_archive *a, struct pm_err *err);
 
-/* Writes what the batch queued: its LSH rows (lsh_flush), its full-text
- * entries (fts_flush) and its tag counts (tq_flush). Every path to COMMIT
- * calls it, and so does a put that replaces a stored article (the update
- * trigger needs the old version indexed, its bands are deleted by value,
- * and the delete trigger on tags takes one off a quarter's count, which
- * must hold the queued one first). */
+/* Writes what the batch queued: its LSH rows (lsh_flush) and its tag
+ * counts (tq_flush). Every path to COMMIT calls it, and so does a put that
+ * replaces a stored article (its bands are deleted by value, and the
+ * delete trigger on tags takes one off a quarter's count, which must hold
+ * the queued one first). */
 static int batch_flush(struct pm_archive *a, struct pm_err *err)
 {
-	return lsh_flush(a, err) || fts_flush(a, err) || tq_flush(a, err) ? -1 : 0;
+	return lsh_flush(a, err) || tq_flush(a, err) ? -1 : 0;
 }
 
 /* The batch's number for tag (tq_tags), by a hash of the names: input may
@@ -691,44 +756,43 @@ static int tq_flush(struct pm_archive *a, struct pm_err *err)
 	return 0;
 }
 
-/* Indexes the articles put since the last flush in one statement, so that
- * FTS5 writes one segment per batch. Until then they are in the table but
- * not in the full-text index (see batch_flush). */
-static int fts_flush(struct pm_archive *a, struct pm_err *err)
+/* Deletes the queue rows the full-text index has applied (ftsidx.h). */
+static int fts_queue_trim(struct pm_archive *a, struct pm_err *err)
 {
-	static const char *const ins =
-		"INSERT INTO articles_fts(rowid, title, text) SELECT a.trid, a.title, a.text"
-		" FROM temp.fts_pending p JOIN articles a ON a.trid = p.trid ORDER BY p.trid";
-	static const char *const del = "DELETE FROM temp.fts_pending";
+	int64_t applied = pm_ftsidx_applied(a->fts);
 	sqlite3_stmt *st;
-	int rc;
 
-	if (a->mode != PM_ARCHIVE_WRITE || !a->fts_pending)
+	if (applied <= a->fts_trimmed)
 		return 0;
-	if (pm_archive_cached(a, ins, &st, err))
+	if (pm_archive_cached(a, "DELETE FROM fts_queue WHERE seq <= ?1", &st, err))
 		return -1;
-	rc = sqlite3_step(st);
+	sqlite3_bind_int64(st, 1, applied);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return pm_archive_sqlerr(a, "trimming the full-text queue", err);
+	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return pm_archive_sqlerr(a, "indexing the batch for full-text search", err);
-	if (pm_archive_cached(a, del, &st, err))
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return pm_archive_sqlerr(a, "indexing the batch for full-text search", err);
-	a->fts_pending = 0;
+	a->fts_trimmed = applied;
 	return 0;
+}
+
+int pm_archive_sync(struct pm_archive *a, struct pm_err *err)
+{
+	return pm_ftsidx_sync(a->fts, err);
 }
 
 int pm_archive_begin(struct pm_archive *a, struct pm_err *err)
 {
 	if (a->in_batch)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': a batch is already open", a->path);
+	/* a full-text pass that failed stops the writer: the queue keeps
+	 * its rows, and a writer started again applies them */
+	if (pm_ftsidx_failed(a->fts, err))
+		return -1;
 	if (exec(a, "BEGIN IMMEDIATE", "starting a batch", err))
 		return -1;
 	a->in_batch = 1;
-	return near_sync(a, err);
+	return fts_queue_trim(a, err) || near_sync(a, err) ? -1 : 0;
 }
 
 int pm_archive_commit(struct pm_archive *a, struct pm_err *err)
@@ -746,6 +810,7 @@ int pm_archive_commit(struct pm_archive *a, struct pm_err *err)
 		return -1;
 	}
 	a->in_batch = 0;
+	pm_ftsidx_kick(a->fts);
 	return 0;
 }
 
@@ -2260,13 +2325,13 @@ static int put_locked(struct pm_archive *a, struct art *r, int *wrote, struct pm
 	near_put(a, r, old.trid, old.exists, trid, old.exists ? old.rowid : sqlite3_last_insert_rowid(a->db),
 		 cluster);
 	if (!old.exists) {
-		/* indexed for full-text search at commit (fts_flush) */
-		if (prepare(a, "INSERT OR IGNORE INTO temp.fts_pending(trid) VALUES (?1)", &st, err))
+		/* for the full-text index's thread (a changed article is
+		 * queued by the update trigger) */
+		if (prepare(a, "INSERT INTO fts_queue(trid) VALUES (?1)", &st, err))
 			goto out;
 		sqlite3_bind_int64(st, 1, trid);
 		if (run(a, st, "queueing the article for full-text search", err))
 			goto out;
-		a->fts_pending = 1;
 	}
 	if (keyed && r->has_mh)
 		lsh_queue(a, pm_tb((int64_t)r->ts), r->mh, trid);
@@ -2474,6 +2539,8 @@ int pm_archive_put_item(struct pm_archive *a, struct pm_archive_item *it, struct
 		pending_drop(a);
 		pm_archive_forget_near(a);
 		ret = -1;
+	} else {
+		pm_ftsidx_kick(a->fts);
 	}
 	return ret;
 }

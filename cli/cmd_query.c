@@ -445,9 +445,18 @@ int cli_query_main(int argc, char **argv, int export_mode)
 		}
 		free(fts);
 	}
-	if (pm_archive_open(env.db, PM_ARCHIVE_QUERY, &a, &err)) {
+	if (pm_archive_open(env.db, PM_ARCHIVE_QUERY, &a, &err) ||
+	    (q.text && *q.text && pm_archive_can_search(a, &err))) {
 		ret = cli_fail(&err);
 		goto out;
+	}
+	if (q.text && *q.text) {
+		/* more than a few batches behind: a writer is rebuilding it */
+		long long lag = pm_archive_search_lag(a, 50000);
+		if (lag >= 50000)
+			fprintf(stderr, "pressmon: note: the full-text index of '%s' is being rebuilt"
+					" (%lld or more changes to go): text matches are incomplete\n",
+				env.db, lag);
 	}
 	if (count_by) {
 		json_t *rows;

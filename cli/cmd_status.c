@@ -87,9 +87,18 @@ json_t *cli_status_collect(struct cli_pipeline *p, struct pm_err *err)
 	json_object_set_new(o, "feeds", feeds);
 	db = file_size(p->env.db);
 	{
-		char wal_path[4096];
-		snprintf(wal_path, sizeof(wal_path), "%s-wal", p->env.db);
-		wal = file_size(wal_path);
+		/* its WAL, and the full-text index's file and WAL beside it
+		 * (archive/ftsidx.h) */
+		static const char *const beside[] = { "-wal", "-fts", "-fts-wal" };
+		char side[4096];
+		wal = 0;
+		for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+			long long n;
+			snprintf(side, sizeof(side), "%s%s", p->env.db, beside[i]);
+			n = file_size(side);
+			if (n > 0)
+				wal += n;
+		}
 	}
 	arch = json_pack("{s:s,s:I}", "path", p->env.db, "bytes",
 			 (json_int_t)(db < 0 ? 0 : db + (wal > 0 ? wal : 0)));

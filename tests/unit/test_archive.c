@@ -1324,6 +1324,151 @@ static void test_migrate_4(void)
 	free(p);
 }
 
+
+static char *text_ids(struct pm_archive *a, const char *text)
+{
+	struct pm_query q;
+
+	pm_query_init(&q);
+	q.text = text;
+	return run(a, &q);
+}
+
+#define CHECK_TEXT(a, text, want)                       \
+	do {                                            \
+		char *got_ = text_ids((a), (text));     \
+		CHECK_STR(got_, want);                  \
+		free(got_);                             \
+	} while (0)
+
+/* The full-text index in its own file, by its own thread (ftsidx.h):
+ * changes it has not seen yet are applied in order, an index file that is
+ * missing or another archive's is rebuilt, a reader without one says so,
+ * and the queue is emptied as the index applies it. */
+static void test_fts_file(void)
+{
+	char *p = db_path("ftsfile.db"), *p2 = db_path("ftsother.db");
+	char *fp = xasprintf("%s-fts", p), *fp2 = xasprintf("%s-fts", p2);
+	struct pm_archive *a, *r;
+	struct pm_err err;
+	sqlite3 *lock = NULL;
+	char *cmd;
+
+	TEST("the full-text index file: changes applied in order, rebuilt when missing or foreign");
+	pm_err_init(&err);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(access(fp, F_OK) == 0);
+	CHECK(put(a, art("00000000000000f1", "2026-03-01T10:00:00Z", "Alpha headline", "apricot words here",
+			 "s1", "europe", "wire", "en", "[]")) == 0);
+	CHECK(put(a, art("00000000000000f2", "2026-02-28T11:00:00Z", "Beta headline", "blueberry words here",
+			 "s1", "europe", "wire", "en", "[]")) == 0);
+	CHECK(pm_archive_sync(a, &err) == 0);
+	/* a reader sees what the thread indexed */
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	CHECK_TEXT(r, "apricot", "00f1");
+	pm_archive_close(r);
+
+	/* three versions of f1 (the last with a new time, so a new rowid)
+	 * and f2 deleted, all while the index file is locked: the pass after
+	 * takes out exactly the version it indexed */
+	CHECK(sqlite3_open(fp, &lock) == SQLITE_OK);
+	CHECK(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(put(a, art("00000000000000f1", "2026-03-01T10:00:00Z", "Alpha headline", "cherry words here",
+			 "s1", "europe", "wire", "en", "[]")) == 0);
+	CHECK(put(a, art("00000000000000f1", "2026-03-01T10:00:00Z", "Alpha headline", "damson words here",
+			 "s1", "europe", "wire", "en", "[]")) == 0);
+	/* f3: new, then moved in time (a new rowid) before it was indexed */
+	CHECK(put(a, art("00000000000000f3", "2026-03-03T10:00:00Z", "Third", "fig words here",
+			 "s1", "europe", "wire", "en", "[]")) == 0);
+	CHECK(put(a, art("00000000000000f3", "2026-03-04T10:00:00Z", "Third", "grape words here",
+			 "s1", "europe", "wire", "en", "[]")) == 0);
+	{
+		long long del = 0, strip = 0;
+		CHECK(pm_archive_prune(a, 0, (time_t)1772323200 /* 2026-03-01T00:00Z */, &del, &strip,
+				       &err) == 0);
+		CHECK_INT(strip, 1); /* f2's body */
+	}
+	CHECK(count_rows(p, "SELECT count(*) FROM fts_queue WHERE had = 1") >= 3);
+	/* a reader meanwhile: the changes are not searchable yet, and it
+	 * can tell how many wait */
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	CHECK_TEXT(r, "damson", "");
+	CHECK_TEXT(r, "blueberry", "00f2");
+	CHECK(pm_archive_search_lag(r, 1000) >= 5);
+	CHECK_INT(pm_archive_search_lag(r, 2), 2);
+	pm_archive_close(r);
+	CHECK(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(lock);
+	CHECK_TEXT(a, "apricot", "");
+	CHECK_TEXT(a, "cherry", "");
+	CHECK_TEXT(a, "damson", "00f1");
+	CHECK_TEXT(a, "blueberry", "");
+	CHECK_TEXT(a, "beta", "00f2");
+	CHECK_TEXT(a, "headline", "00f1 00f2");
+	CHECK_TEXT(a, "fig", "");
+	CHECK_TEXT(a, "grape", "00f3");
+	/* the index holds one version per article: every word of the old
+	 * ones is gone (a delete of a version it did not hold would leave
+	 * these behind) */
+	CHECK_INT(count_rows(fp, "SELECT count(*) FROM articles_fts_docsize"), 3);
+	/* the next batch deletes the applied rows */
+	CHECK(pm_archive_begin(a, &err) == 0 && pm_archive_commit(a, &err) == 0);
+	CHECK_INT(count_rows(p, "SELECT count(*) FROM fts_queue"), 0);
+	pm_archive_close(a);
+
+	/* no index file: a reader's text query says what to do; a writer
+	 * builds it again from the articles */
+	CHECK(unlink(fp) == 0);
+	cmd = xasprintf("rm -f '%s-wal' '%s-shm'", fp, fp);
+	CHECK(system(cmd) == 0);
+	free(cmd);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	{
+		char *got = text_ids(r, "damson");
+		CHECK(strstr(got, "has no full-text index") != NULL);
+		free(got);
+	}
+	CHECK_TEXT(r, "", "00f3 00f1 00f2"); /* the rest works without it */
+	pm_archive_close(r);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	pm_archive_close(a);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	CHECK_TEXT(r, "damson", "00f1");
+	CHECK_TEXT(r, "headline", "00f1 00f2");
+	CHECK_TEXT(r, "blueberry", "");
+	CHECK_TEXT(r, "grape", "00f3");
+	pm_archive_close(r);
+
+	/* another archive's index file in its place is not taken for its
+	 * own: rebuilt */
+	CHECK(pm_archive_open(p2, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	CHECK(put(a, art("00000000000000e1", "2026-03-01T10:00:00Z", "Gamma", "elderberry", "s1", "europe",
+			 "wire", "en", "[]")) == 0);
+	pm_archive_close(a);
+	cmd = xasprintf("cp '%s' '%s'", fp2, fp);
+	CHECK(system(cmd) == 0);
+	free(cmd);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	{
+		char *got = text_ids(r, "elderberry");
+		CHECK(strstr(got, "has no full-text index") != NULL);
+		if (!strstr(got, "has no full-text index"))
+			fprintf(stderr, "got: %s\n", got);
+		free(got);
+	}
+	pm_archive_close(r);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	pm_archive_close(a);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	CHECK_TEXT(r, "elderberry", "");
+	CHECK_TEXT(r, "damson", "00f1");
+	pm_archive_close(r);
+	free(p);
+	free(p2);
+	free(fp);
+	free(fp2);
+}
+
 int main(void)
 {
 	struct pm_archive *a;
@@ -1344,6 +1489,7 @@ int main(void)
 	test_batch_writer();
 	test_prune();
 	test_migrate_4();
+	test_fts_file();
 	a = filter_archive();
 	test_filters(a);
 	test_fts(a);
