@@ -372,6 +372,7 @@ static void *ftsidx_main(void *arg)
 			if (rc == SQLITE_OK) {
 				f->applied = applied;
 				f->done = seen;
+				f->failed = 0; /* e.g. the disk has room again */
 			} else if (!retry) {
 				/* given up: whoever waits hears why */
 				f->failed = 1;
@@ -434,7 +435,9 @@ int pm_ftsidx_sync(struct pm_ftsidx *f, struct pm_err *err)
 	pthread_mutex_lock(&f->mu);
 	target = ++f->asked;
 	pthread_cond_signal(&f->cv);
-	while (f->done < target && !f->failed)
+	/* every pass ends with done set, failed or not; one that finds the
+	 * index file locked by another writer's pass waits its turn */
+	while (f->done < target)
 		pthread_cond_wait(&f->cv, &f->mu);
 	failed = f->failed;
 	if (failed && err)
@@ -463,8 +466,13 @@ int pm_ftsidx_failed(struct pm_ftsidx *f, struct pm_err *err)
 		return 0;
 	pthread_mutex_lock(&f->mu);
 	failed = f->failed;
-	if (failed && err)
-		*err = f->ferr;
+	if (failed) {
+		if (err)
+			*err = f->ferr;
+		/* another try, whose outcome the next call sees */
+		f->asked++;
+		pthread_cond_signal(&f->cv);
+	}
 	pthread_mutex_unlock(&f->mu);
 	return failed ? -1 : 0;
 }

@@ -54,8 +54,9 @@ int pm_ftsidx_sync(struct pm_ftsidx *f, struct pm_err *err);
 /* The last queue row the index has applied: rows up to it may go. */
 int64_t pm_ftsidx_applied(struct pm_ftsidx *f);
 
-/* The error of a failed pass, if any (0 when none): for the writer's
- * next commit, so a worker does not go on while its index falls behind. */
+/* The error of the last pass, if it failed (0 when not), and then asks
+ * for another: for the writer's next batch, so that a worker backs off
+ * while its index cannot be written, and goes on once it can. */
 int pm_ftsidx_failed(struct pm_ftsidx *f, struct pm_err *err);
 
 /* Indexes what is committed (sync), stops the thread and closes. Returns

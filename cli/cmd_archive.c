@@ -359,7 +359,8 @@ static int do_import(struct cli_env *env, const char *path)
 		ret = cli_fail(&c->err);
 		goto fail_batch;
 	}
-	if (in_batch && pm_archive_commit(a, &err)) {
+	/* and searchable: the full-text index follows on its own thread */
+	if ((in_batch && pm_archive_commit(a, &err)) || pm_archive_sync(a, &err)) {
 		ret = cli_fail(&err);
 		goto out;
 	}
