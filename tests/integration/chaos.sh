@@ -192,6 +192,25 @@ EOF
 	check_eq "$name: no article the reference lacks" "$(get extra)" 0
 	check_eq "$name: tags equal for every article" "$(get differ_tags)" 0
 	check_eq "$name: every article equal to the reference's (tags, text, flags)" "$(get differ)" 0
+	# the full-text index (its own file, its own thread: archive/ftsidx.h)
+	# holds one entry per article, has applied its whole queue, and finds
+	# what the reference's finds
+	local fts
+	fts=$(python3 - "$db" <<'EOF'
+import sqlite3, sys
+a = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+f = sqlite3.connect(f"file:{sys.argv[1]}-fts?mode=ro", uri=True)
+n = a.execute("SELECT count(*) FROM articles").fetchone()[0]
+docs = f.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
+hwm = a.execute("SELECT seq FROM sqlite_sequence WHERE name = 'fts_queue'").fetchone()[0]
+applied = f.execute("SELECT v FROM fts_state WHERE k = 'applied'").fetchone()[0]
+print(docs - n, hwm - applied)
+EOF
+)
+	check_eq "$name: one full-text entry per article, the whole queue applied" "$fts" "0 0"
+	check_eq "$name: a text query finds what the reference's finds" \
+		"$(PRESSMON_DB=$db "$PM" query --count-by type --format csv 'court OR warrant*' 2>&1)" \
+		"$(PRESSMON_DB=$TMP/ref.db "$PM" query --count-by type --format csv 'court OR warrant*' 2>&1)"
 }
 
 # group_summary URL: "pending dead" over all groups, straight from Redis
@@ -214,6 +233,9 @@ T_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 PRESSMON_DB="$TMP/ref.db" "$PM" archive export >"$TMP/ref.ndjson"
 echo "reference: $(wc -l <"$TMP/ref.ndjson") articles in ${T_MS} ms; $(redis_leftovers "$TMP/ref.sock")" >&2
 check_eq "reference archived every article" "$(wc -l <"$TMP/ref.ndjson")" 2000
+# the text query compare_archives repeats finds articles of several types
+check "reference: the text query finds articles" \
+	test "$(PRESSMON_DB=$TMP/ref.db "$PM" query --count-by type --format csv 'court OR warrant*' | wc -l)" -ge 3
 check_eq "reference: nothing dead or pending" "$(redis_leftovers "$TMP/ref.sock")" "pending=0 dead=0"
 check "reference: a quarter of the articles came from pages" \
 	test "$(grep -c '"url":"file://' "$TMP/ref.ndjson")" -eq 500
