@@ -17,6 +17,11 @@ struct pm_archive;
 /* PM_ARCHIVE_QUERY is a read-only open for one query that passes over its
  * rows once (query, export): a smaller page cache (archive/store.c). */
 enum { PM_ARCHIVE_READ = 0, PM_ARCHIVE_WRITE = 1, PM_ARCHIVE_QUERY = 2 };
+/* Or'ed with PM_ARCHIVE_WRITE: a writer without the full-text index's
+ * thread, for one that stores no articles (feed health, every minute, by
+ * workers of other stages). What it changed is indexed by the next full
+ * writer (archive/ftsidx.h). */
+#define PM_ARCHIVE_NO_INDEX 8
 
 /* Schema version this build writes (PRAGMA user_version). */
 #define PM_ARCHIVE_SCHEMA 11

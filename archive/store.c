@@ -513,10 +513,11 @@ void pm_archive_fts_detach(struct pm_archive *a)
 int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct pm_err *err)
 {
 	struct pm_archive *a = xcalloc(1, sizeof(*a));
-	int flags, v;
+	int flags, v, no_index = mode & PM_ARCHIVE_NO_INDEX;
 	struct stat sb;
 
 	*out = NULL;
+	mode &= ~PM_ARCHIVE_NO_INDEX;
 	a->path = xstrdup(path);
 	a->mode = mode;
 	if (mode != PM_ARCHIVE_WRITE && stat(path, &sb) != 0) {
@@ -568,7 +569,7 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		a->ckpt = pm_ckpt_attach(a->db, path, 16384, 65536);
 		if (migrate(a, err))
 			goto fail_dep;
-		if (pm_ftsidx_open(a->db, path, &a->fts, err))
+		if (!no_index && pm_ftsidx_open(a->db, path, &a->fts, err))
 			goto fail;
 		a->near = pm_nearidx_new(NEAR_MAX_ARTICLES);
 		a->data_version = -1;

@@ -9,7 +9,7 @@
 # $BUILD/bench/data; delete archive-1m.db there to build it again.
 # Knobs: RUNS (7), IMPORT_N (20000), IMPORT_RUNS (5), ARCHIVE_N (1000000); ARCHIVE_DATA=DIR
 # keeps the data there instead (another worktree's build/bench/data: the
-# 1M archive is 8.6 GB, built once); ARCHIVE_DB=PATH queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
+# 1M archive and its index are 5.3 GB, built once); ARCHIVE_DB=PATH queries another archive (WEEK_SINCE/WEEK_UNTIL pick the week, default
 # 2026-03-02..08), SKIP_IMPORT=1 skips part 1; COMPARE_PM (below) compares
 # story clusters with another build, QUERY_CMP_PM the output of queries.
 set -eu
@@ -157,9 +157,12 @@ if [ ! -f "$DB" ]; then
 	read -r bw bc < <(once sh -c "python3 bench/genarchive.py $ARCHIVE_N --seed 1 --hot-count 20000 |
 		'$PM' archive import - --db '$DB.tmp'")
 	echo "built in $bw s wall, $bc s CPU (generator included): $(python3 -c "print(round($ARCHIVE_N/$bw))") articles/s"
+	# the archive and its full-text index beside it (PATH-fts, schema 11)
 	sqlite3 "$DB.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+	sqlite3 "$DB.tmp-fts" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 	mv "$DB.tmp" "$DB"
-	rm -f "$DB.tmp-wal" "$DB.tmp-shm"
+	mv "$DB.tmp-fts" "$DB-fts"
+	rm -f "$DB.tmp-wal" "$DB.tmp-shm" "$DB.tmp-fts-wal" "$DB.tmp-fts-shm"
 fi
 # an archive kept from an older build is read only once a writer migrated
 # it (docs/archive.md): an empty import opens it for writing

@@ -83,7 +83,7 @@ static void put_health(struct runner *r, struct pm_archive *own, json_t *h)
 	struct pm_archive *a = own;
 
 	pm_err_init(&err);
-	if ((!a && pm_archive_open(r->p->env.db, PM_ARCHIVE_WRITE, &a, &err) < 0) ||
+	if ((!a && pm_archive_open(r->p->env.db, PM_ARCHIVE_WRITE | PM_ARCHIVE_NO_INDEX, &a, &err) < 0) ||
 	    pm_archive_feed_health_put(a, h, &err) < 0)
 		pm_warn("feed_health_not_saved", "error=\"%s\"", err.msg);
 	if (a != own)

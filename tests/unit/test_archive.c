@@ -1463,6 +1463,23 @@ static void test_fts_file(void)
 	CHECK_TEXT(r, "elderberry", "");
 	CHECK_TEXT(r, "damson", "00f1");
 	pm_archive_close(r);
+
+	/* a writer without the index's thread (feed health) leaves what it
+	 * changed to the next full writer */
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE | PM_ARCHIVE_NO_INDEX, &a, &err) == 0);
+	CHECK(put(a, art("00000000000000f4", "2026-03-05T10:00:00Z", "Fourth", "huckleberry", "s1", "europe",
+			 "wire", "en", "[]")) == 0);
+	pm_archive_close(a);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	CHECK_TEXT(r, "huckleberry", "");
+	CHECK(pm_archive_search_lag(r, 10) == 1);
+	pm_archive_close(r);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_WRITE, &a, &err) == 0);
+	pm_archive_close(a);
+	CHECK(pm_archive_open(p, PM_ARCHIVE_QUERY, &r, &err) == 0);
+	CHECK_TEXT(r, "huckleberry", "00f4");
+	CHECK(pm_archive_search_lag(r, 10) == 0);
+	pm_archive_close(r);
 	free(p);
 	free(p2);
 	free(fp);
