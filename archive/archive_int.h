@@ -67,7 +67,7 @@ struct pm_archive {
 
 /* Attaches the full-text index's file as "fts" when it exists (has_fts
  * says whether it did), and detaches it. */
-int pm_archive_fts_attach(struct pm_archive *a, struct pm_err *err);
+void pm_archive_fts_attach(struct pm_archive *a);
 void pm_archive_fts_detach(struct pm_archive *a);
 
 /* Forgets the writer's in-memory clustering keys: for a change to the

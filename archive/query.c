@@ -1140,7 +1140,10 @@ static int writer_text_begin(struct pm_archive *a, const struct pm_query *q, str
 		return 0;
 	if (a->in_batch)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no text query inside a batch", a->path);
-	return pm_archive_sync(a, err) || pm_archive_fts_attach(a, err) ? -1 : 0;
+	if (pm_archive_sync(a, err))
+		return -1;
+	pm_archive_fts_attach(a);
+	return 0;
 }
 
 int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,

@@ -339,9 +339,9 @@ static const char *const migrations[] = {
 	"END;",
 };
 
-/* The triggers that keep the full-text index in step on delete and update
- * (schema 4; inserts are indexed by fts_flush). Created by migrate_4 once
- * every article has its trid. */
+/* The triggers that kept the full-text index in step on delete and update
+ * (schemas 4 to 10; inserts were indexed at commit). Created by migrate_4
+ * once every article has its trid; migration 10 -> 11 replaces them. */
 static const char fts_triggers[] =
 	"CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN"
 	"  INSERT INTO articles_fts(articles_fts, rowid, title, text)"
@@ -468,8 +468,10 @@ void pm_archive_library_init(void)
 }
 
 /* A reader's view of the full-text index (archive/ftsidx.h): its file
- * attached as "fts", when there is one; a text query says so when not. */
-int pm_archive_fts_attach(struct pm_archive *a, struct pm_err *err)
+ * attached as "fts", when there is one; a text query says so when not. A
+ * file that cannot be attached is no index either: the queries without
+ * text still run. */
+void pm_archive_fts_attach(struct pm_archive *a)
 {
 	char *fp = pm_ftsidx_path(a->path);
 	sqlite3_stmt *st = NULL;
@@ -488,8 +490,6 @@ int pm_archive_fts_attach(struct pm_archive *a, struct pm_err *err)
 		a->has_fts = rc == SQLITE_DONE;
 	}
 	free(fp);
-	if (rc != SQLITE_DONE)
-		return pm_archive_sqlerr(a, "opening the full-text index", err);
 	/* another archive's index file, or one not built yet, is none: its
 	 * rowids would name other articles */
 	if (a->has_fts) {
@@ -501,7 +501,6 @@ int pm_archive_fts_attach(struct pm_archive *a, struct pm_err *err)
 		if (!ours)
 			pm_archive_fts_detach(a);
 	}
-	return 0;
 }
 
 void pm_archive_fts_detach(struct pm_archive *a)
@@ -603,8 +602,7 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		if (mode == PM_ARCHIVE_QUERY &&
 		    exec(a, "PRAGMA cache_size = -512", "sizing the page cache", err))
 			goto fail_dep;
-		if (pm_archive_fts_attach(a, err))
-			goto fail_dep;
+		pm_archive_fts_attach(a);
 	}
 	if (exec(a, "PRAGMA foreign_keys = ON", "enabling foreign keys", err))
 		goto fail_dep;
