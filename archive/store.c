@@ -1246,6 +1246,9 @@ static int art_parse(json_t *o, struct art *r, struct pm_err *err)
 
 		pm_tokens_init(&tt);
 		pm_tokens_init(&tx);
+		/* one allocation of each array, not a dozen growing ones */
+		pm_tokens_reserve(&tt, tlen);
+		pm_tokens_reserve(&tx, xlen);
 		pm_text_tokenize(r->title ? r->title : "", tlen, &tt);
 		pm_text_tokenize(r->text ? r->text : "", xlen, &tx);
 		if (tlen) {

@@ -39,6 +39,8 @@ static int tok_tokenize(Fts5Tokenizer *t, void *ctx, int flags, const char *text
 	if (!text || len <= 0)
 		return SQLITE_OK;
 	pm_tokens_init(&toks);
+	/* one allocation of each array, not a dozen growing ones */
+	pm_tokens_reserve(&toks, (size_t)len);
 	pm_text_tokenize(text, (size_t)len, &toks);
 	for (size_t i = 0; i < toks.n && rc == SQLITE_OK; i++) {
 		const struct pm_token *k = &toks.v[i];
