@@ -5,6 +5,7 @@
 #include "cli/health.h"
 #include "cli/pipeline.h"
 #include "cli/status.h"
+#include "archive/archive.h"
 #include "core/buf.h"
 #include "core/time.h"
 
@@ -40,6 +41,27 @@ static json_t *rate_of(struct cli_pipeline *p, const char *stream, const char *g
 	if (group)
 		json_object_set_new(r, "acked", json_integer(acked));
 	return r;
+}
+
+/* How far the archive's full-text index is behind its writers (it is
+ * written a batch or so behind the commits, archive/ftsidx.h): "fts" is
+ * false when a reader finds no usable index, "fts_pending" the changes it
+ * has still to apply (counted up to FTS_PENDING_CAP). An archive that
+ * cannot be read is left to the queries to report. */
+#define FTS_PENDING_CAP 10000000
+static void fts_status(const char *path, int exists, json_t *arch)
+{
+	struct pm_archive *a = NULL;
+	struct pm_err err;
+
+	pm_err_init(&err);
+	if (!exists || pm_archive_open(path, PM_ARCHIVE_QUERY, &a, &err) < 0)
+		return;
+	json_object_set_new(arch, "fts", json_boolean(pm_archive_can_search(a, NULL) == 0));
+	if (pm_archive_can_search(a, NULL) == 0)
+		json_object_set_new(arch, "fts_pending",
+				    json_integer((json_int_t)pm_archive_search_lag(a, FTS_PENDING_CAP)));
+	pm_archive_close(a);
 }
 
 json_t *cli_status_collect(struct cli_pipeline *p, struct pm_err *err)
@@ -103,6 +125,7 @@ json_t *cli_status_collect(struct cli_pipeline *p, struct pm_err *err)
 	arch = json_pack("{s:s,s:I}", "path", p->env.db, "bytes",
 			 (json_int_t)(db < 0 ? 0 : db + (wal > 0 ? wal : 0)));
 	json_object_set_new(arch, "exists", json_boolean(db >= 0));
+	fts_status(p->env.db, db >= 0, arch);
 	json_object_set_new(o, "archive", arch);
 	json_object_set_new(o, "redis", json_string(pm_queue_url_safe(p->q)));
 	return o;
@@ -146,8 +169,14 @@ static void print_text(json_t *o)
 		       ok ? ok : "-", err ? " / " : "", err ? err : "");
 	}
 	s = json_object_get(o, "archive");
-	printf("\narchive %s (%lld bytes)\n", json_string_value(json_object_get(s, "path")),
+	printf("\narchive %s (%lld bytes)", json_string_value(json_object_get(s, "path")),
 	       (long long)json_integer_value(json_object_get(s, "bytes")));
+	if (json_is_false(json_object_get(s, "fts")))
+		printf(", no full-text index yet");
+	else if (json_object_get(s, "fts_pending"))
+		printf(", full-text index %lld changes behind",
+		       (long long)json_integer_value(json_object_get(s, "fts_pending")));
+	printf("\n");
 }
 
 /* A label value in the exposition format: backslash, quote and newline
@@ -204,9 +233,14 @@ void cli_status_prometheus(json_t *o, struct pm_buf *b)
 			    json_string_value(json_object_get(f, "health")),
 			    (long long)json_integer_value(json_object_get(f, "failures")));
 	}
-	pm_buf_addf(b, "# HELP pressmon_archive_bytes Size of the archive database and its WAL.\n"
+	pm_buf_addf(b, "# HELP pressmon_archive_bytes Size of the archive database, its full-text index and their WALs.\n"
 		    "# TYPE pressmon_archive_bytes gauge\npressmon_archive_bytes %lld\n",
 		    (long long)json_integer_value(json_object_get(json_object_get(o, "archive"), "bytes")));
+	if (json_object_get(json_object_get(o, "archive"), "fts_pending"))
+		pm_buf_addf(b, "# HELP pressmon_archive_fts_pending Changes to articles the full-text index has not applied yet.\n"
+			    "# TYPE pressmon_archive_fts_pending gauge\npressmon_archive_fts_pending %lld\n",
+			    (long long)json_integer_value(
+				    json_object_get(json_object_get(o, "archive"), "fts_pending")));
 }
 
 int cmd_status(int argc, char **argv)

@@ -28,9 +28,14 @@ assert st["tagged"]["rate"]["acked"] == 60, st["tagged"]
 assert st["dead"]["rate"]["added"] == 0, st["dead"]
 PY
 ok
+# the run closed its writer: the full-text index has applied everything
+check_eq "status: the full-text index is there and up to date" \
+	"$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["archive"]; print(a["fts"], a["fts_pending"])' "$TMP/status.json")" \
+	"True 0"
 "$PM" status >"$TMP/status.txt"
 check "status table has the rate columns" grep -q 'in/min *done/min' "$TMP/status.txt"
 check "status table: tagged, 60 in and done" grep -Eq '^tagged +60 +0 +0 +0\.0 +[0-9]+ +60 +60$' "$TMP/status.txt"
+check "status table: the archive's full-text index" grep -Eq '^archive .* bytes\), full-text index 0 changes behind$' "$TMP/status.txt"
 
 expect_usage() { # description, args...
 	local d=$1
@@ -67,6 +72,7 @@ if diff <(strip "$TMP/status.prom") <(strip "$TMP/m1.txt") >"$TMP/m.diff"; then 
 fi
 check "/metrics has the tagged stream's rate" grep -q '^pressmon_stream_acked_last_minute{stream="tagged",group="archive"} [0-9]' "$TMP/m1.txt"
 check "/metrics has feed health" grep -q '^pressmon_feed_failures{feed="meridian-wire",health="ok"} 0' "$TMP/m1.txt"
+check "/metrics has the full-text index's lag" grep -q '^pressmon_archive_fts_pending 0$' "$TMP/m1.txt"
 
 # computed per request: a new entry shows in the next scrape
 redis-cli -s "${REDIS_URL#unix://}" XADD pm:raw '*' kind feed body x >/dev/null
