@@ -146,10 +146,36 @@ static int open_index(struct pm_ftsidx *f, const char *archive_path, struct pm_e
 		       "setting it up", f->path, err);
 }
 
+/* What the index file records of the archive it belongs to: its key,
+ * the last queue row applied (-1: none) and whether the index table is
+ * there. A new file has no fts_state table yet. */
+static int read_state(struct pm_ftsidx *f, int64_t *link, int64_t *applied, int64_t *have_index,
+		      struct pm_err *err)
+{
+	int64_t have_state;
+
+	*link = 0;
+	*applied = -1;
+	if (int_of(f->fdb, "SELECT count(*) FROM sqlite_master WHERE name = 'fts_state'", 0, &have_state,
+		   f->path, err) ||
+	    int_of(f->fdb, "SELECT count(*) FROM sqlite_master WHERE name = 'articles_fts'", 0, have_index,
+		   f->path, err))
+		return -1;
+	if (!have_state)
+		return 0;
+	if (int_of(f->fdb, "SELECT v FROM fts_state WHERE k = 'link'", 0, link, f->path, err) ||
+	    int_of(f->fdb, "SELECT v FROM fts_state WHERE k = 'applied'", -1, applied, f->path, err))
+		return -1;
+	return 0;
+}
+
 /* Checks that the index is this archive's and not ahead of its queue;
  * otherwise queues every article and starts the index over (ftsidx.h).
- * The archive's transaction commits first: a crash between the two
- * queues the articles twice, which a pass reads as once. */
+ * The check only reads the index file, so a writer opening the archive
+ * does not wait while another writer's thread holds it for a long pass
+ * (a rebuild); a start over takes its write lock and looks again. The
+ * archive's transaction commits first: a crash between the two queues
+ * the articles twice, which a pass reads as once. */
 static int check_link(struct pm_ftsidx *f, sqlite3 *db, struct pm_err *err)
 {
 	int64_t key, hwm, link, applied, have_index;
@@ -157,42 +183,49 @@ static int check_link(struct pm_ftsidx *f, sqlite3 *db, struct pm_err *err)
 
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, "locking the archive", f->path, err);
-	if (exec_on(f->fdb, "BEGIN;"
-			    "CREATE TABLE IF NOT EXISTS fts_state(k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;"
-			    /* the write lock, also when the table was there */
-			    "UPDATE fts_state SET v = v WHERE k = 'applied';",
-		    "locking it", f->path, err))
-		goto fail;
 	if (int_of(db, "SELECT key FROM fts_link", 0, &key, f->path, err) ||
 	    int_of(db, "SELECT seq FROM sqlite_sequence WHERE name = 'fts_queue'", 0, &hwm, f->path, err) ||
-	    int_of(f->fdb, "SELECT v FROM fts_state WHERE k = 'link'", 0, &link, f->path, err) ||
-	    int_of(f->fdb, "SELECT v FROM fts_state WHERE k = 'applied'", -1, &applied, f->path, err) ||
-	    int_of(f->fdb, "SELECT count(*) FROM sqlite_master WHERE name = 'articles_fts'", 0, &have_index,
-		   f->path, err))
+	    exec_on(f->fdb, "BEGIN", "reading it", f->path, err))
 		goto fail;
+	if (read_state(f, &link, &applied, &have_index, err))
+		goto fail_index;
 	ok = have_index && applied >= 0 && link == key && applied <= hwm;
 	if (!ok) {
-		if (sqlite3_exec(db, "INSERT INTO fts_queue(trid) SELECT trid FROM articles ORDER BY trid", NULL,
-				 NULL, NULL) != SQLITE_OK) {
-			db_fail(db, "queueing the articles to index again", f->path, err);
-			goto fail;
-		}
+		/* to start over: the write lock, then the state again */
+		sqlite3_exec(f->fdb, "ROLLBACK", NULL, NULL, NULL);
+		if (exec_on(f->fdb, "BEGIN;"
+				    "CREATE TABLE IF NOT EXISTS fts_state(k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;"
+				    /* the write lock, also when the table was there */
+				    "UPDATE fts_state SET v = v WHERE k = 'applied';",
+			    "locking it", f->path, err) ||
+		    read_state(f, &link, &applied, &have_index, err))
+			goto fail_index;
+		ok = have_index && applied >= 0 && link == key && applied <= hwm;
+	}
+	if (!ok && sqlite3_exec(db, "INSERT INTO fts_queue(trid) SELECT trid FROM articles ORDER BY trid", NULL,
+				NULL, NULL) != SQLITE_OK) {
+		db_fail(db, "queueing the articles to index again", f->path, err);
+		goto fail_index;
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(db, "queueing the articles to index again", f->path, err);
-		goto fail;
+		goto fail_index;
 	}
 	if (!ok && (exec_on(f->fdb, index_schema, "creating it", f->path, err) ||
 		    set_state(f->fdb, "link", key, f->path, err) ||
 		    set_state(f->fdb, "applied", hwm, f->path, err)))
-		goto fail_index;
+		goto fail_done;
 	if (exec_on(f->fdb, "COMMIT", "creating it", f->path, err))
-		goto fail_index;
+		goto fail_done;
 	f->applied = ok ? applied : hwm;
 	return 0;
+fail_index:
+	sqlite3_exec(f->fdb, "ROLLBACK", NULL, NULL, NULL);
 fail:
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-fail_index:
+	return -1;
+fail_done:
+	/* the archive committed its queue: the next writer starts over */
 	sqlite3_exec(f->fdb, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
