@@ -69,6 +69,9 @@ struct pm_archive {
  * says whether it did), and detaches it. */
 void pm_archive_fts_attach(struct pm_archive *a);
 void pm_archive_fts_detach(struct pm_archive *a);
+/* The queue rows one pass of the writer's index thread applies at most
+ * (archive/ftsidx.h): for tests. */
+void pm_archive_fts_pass_rows(struct pm_archive *a, int64_t rows);
 
 /* Forgets the writer's in-memory clustering keys: for a change to the
  * articles that did not go through pm_archive_put (prune). */

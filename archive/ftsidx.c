@@ -16,6 +16,10 @@
 
 #define BUSY_TIMEOUT_MS 10000 /* as the archive's own connections */
 #define RETRY_MS 200          /* after the index file was locked too long */
+/* Queue rows one pass applies at most: a rebuild of a million articles
+ * is many passes, each committed, rather than one transaction with an
+ * index-sized WAL that a stop throws away */
+#define PASS_ROWS 100000
 
 /* The index and what it records of the queue. A contentless FTS5 table:
  * the text is in the archive, and a query needs only rowids and bm25. */
@@ -45,9 +49,11 @@ struct pm_ftsidx {
 	int failed;
 	struct pm_err ferr;
 	int64_t applied;
-	/* the thread's scratch */
-	struct fts_row *rows;
-	size_t nrows, cap;
+	int64_t pass_rows;  /* queue rows one pass applies at most */
+	/* the thread's scratch: the queue after the last row applied, and a
+	 * copy of the part after this pass's rows */
+	struct fts_row *rows, *later;
+	size_t nrows, cap, nlater, later_cap;
 };
 
 char *pm_ftsidx_path(const char *archive_path)
@@ -142,7 +148,8 @@ static int open_index(struct pm_ftsidx *f, const char *archive_path, struct pm_e
 	return exec_on(f->fdb,
 		       "PRAGMA arch.cache_size = -8192;"
 		       "CREATE TEMP TABLE fts_ins(trid INTEGER PRIMARY KEY);"
-		       "CREATE TEMP TABLE fts_del(seq INTEGER PRIMARY KEY);",
+		       "CREATE TEMP TABLE fts_del(seq INTEGER PRIMARY KEY);"
+		       "CREATE TEMP TABLE fts_from(seq INTEGER PRIMARY KEY);",
 		       "setting it up", f->path, err);
 }
 
@@ -277,47 +284,89 @@ static int read_queue(struct pm_ftsidx *f, int64_t applied)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Fills temp.fts_del with the queue rows whose old version is to be taken
- * out (each article's first row, when it has one) and temp.fts_ins with
- * every article named: its stored version goes in, if it still exists. */
-static int plan(struct pm_ftsidx *f)
+/* The first of the rows after this pass for trid (f->later, sorted by
+ * trid and seq), or NULL. */
+static const struct fts_row *later_of(const struct pm_ftsidx *f, int64_t trid)
 {
-	sqlite3_stmt *del = NULL, *ins = NULL;
+	size_t lo = 0, hi = f->nlater;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->later[mid].trid < trid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < f->nlater && f->later[lo].trid == trid ? &f->later[lo] : NULL;
+}
+
+static int insert1(sqlite3_stmt *st, int64_t v)
+{
+	int rc;
+
+	sqlite3_bind_int64(st, 1, v);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Plans a pass over the first m queue rows (f->rows, in sequence order;
+ * the rest, if any, are after this pass). For each article they name:
+ * - temp.fts_del gets its first row when that row holds the version the
+ *   index has (had): taken out;
+ * - the version the index is to hold afterwards is the article's version
+ *   just after the pass's last row: the one stored now when no later
+ *   row names it (temp.fts_ins), else the old version that the first
+ *   later row holds (temp.fts_from), or none when that row is a new one
+ *   (the article did not exist then).
+ * So after every pass the index holds each article as it was just after
+ * the last row applied, which is what the next row's old version is. */
+static int plan(struct pm_ftsidx *f, size_t m, sqlite3_stmt *del, sqlite3_stmt *ins,
+		sqlite3_stmt *from)
+{
 	int rc = SQLITE_OK;
 
-	qsort(f->rows, f->nrows, sizeof(*f->rows), row_cmp);
-	if (sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_del(seq) VALUES (?1)", -1, &del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_ins(trid) VALUES (?1)", -1, &ins, NULL) != SQLITE_OK) {
-		rc = sqlite3_errcode(f->fdb);
-		goto out;
+	f->nlater = f->nrows - m;
+	if (f->nlater > f->later_cap) {
+		f->later_cap = f->nlater;
+		f->later = xrealloc(f->later, f->later_cap * sizeof(*f->later));
 	}
-	for (size_t i = 0; i < f->nrows && rc == SQLITE_OK; i++) {
+	/* (qsort and memcpy take no NULL, even for nothing) */
+	if (f->nlater) {
+		memcpy(f->later, f->rows + m, f->nlater * sizeof(*f->later));
+		qsort(f->later, f->nlater, sizeof(*f->later), row_cmp);
+	}
+	qsort(f->rows, m, sizeof(*f->rows), row_cmp);
+	for (size_t i = 0; i < m && rc == SQLITE_OK; i++) {
+		const struct fts_row *next;
+
 		if (i && f->rows[i].trid == f->rows[i - 1].trid)
 			continue;
-		if (f->rows[i].had) {
-			sqlite3_bind_int64(del, 1, f->rows[i].seq);
-			rc = sqlite3_step(del) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(f->fdb);
-			sqlite3_reset(del);
-		}
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_int64(ins, 1, f->rows[i].trid);
-			rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(f->fdb);
-			sqlite3_reset(ins);
-		}
+		if (f->rows[i].had)
+			rc = insert1(del, f->rows[i].seq);
+		if (rc != SQLITE_OK)
+			break;
+		next = later_of(f, f->rows[i].trid);
+		if (!next)
+			rc = insert1(ins, f->rows[i].trid);
+		else if (next->had)
+			rc = insert1(from, next->seq);
 	}
-out:
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
 	return rc;
 }
 
-/* One pass: SQLITE_OK, SQLITE_BUSY (the index file stayed locked: try
+/* One pass over up to pass_rows queue rows: SQLITE_OK (*more: rows
+ * are left for another), SQLITE_BUSY (the index file stayed locked: try
  * again later) or another error, with err set. */
-static int pass(struct pm_ftsidx *f, int64_t *applied_out, struct pm_err *err)
+static int pass(struct pm_ftsidx *f, int64_t pass_rows, int64_t *applied_out, int *more,
+		struct pm_err *err)
 {
+	sqlite3_stmt *del = NULL, *ins = NULL, *from = NULL;
 	int64_t applied, last;
+	size_t m;
 	int rc;
 
+	*more = 0;
 	if (sqlite3_exec(f->fdb, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		db_fail(f->fdb, "starting a pass", f->path, err);
 		return SQLITE_ERROR;
@@ -339,11 +388,24 @@ static int pass(struct pm_ftsidx *f, int64_t *applied_out, struct pm_err *err)
 		*applied_out = applied;
 		return SQLITE_OK;
 	}
-	last = f->rows[f->nrows - 1].seq;
+	m = f->nrows < (size_t)pass_rows ? f->nrows : (size_t)pass_rows;
+	last = f->rows[m - 1].seq;
+	*more = m < f->nrows;
+	if (sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_del(seq) VALUES (?1)", -1, &del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_ins(trid) VALUES (?1)", -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_from(seq) VALUES (?1)", -1, &from, NULL) != SQLITE_OK)
+		rc = sqlite3_errcode(f->fdb);
+	else
+		rc = plan(f, m, del, ins, from);
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(from);
 	/* deletes first, in one statement, then the inserts in one, in rowid
 	 * order: with SQLite 3.40 each statement writes FTS5's buffered terms
-	 * out as a segment, and a rowid below the last one does too */
-	if ((rc = plan(f)) != SQLITE_OK ||
+	 * out as a segment, and a rowid below the last one does too. Old
+	 * versions to index (a pass that stops short of later changes) are a
+	 * statement of their own, in the passes of a rebuild only. */
+	if (rc != SQLITE_OK ||
 	    (rc = step1(f->fdb,
 			"INSERT INTO articles_fts(articles_fts, rowid, title, text)"
 			" SELECT 'delete', q.trid, q.title, q.text FROM temp.fts_del d"
@@ -353,8 +415,13 @@ static int pass(struct pm_ftsidx *f, int64_t *applied_out, struct pm_err *err)
 			"INSERT INTO articles_fts(rowid, title, text) SELECT a.trid, a.title, a.text"
 			" FROM temp.fts_ins i JOIN arch.articles a ON a.trid = i.trid ORDER BY i.trid",
 			0, 0)) != SQLITE_OK ||
+	    (rc = step1(f->fdb,
+			"INSERT INTO articles_fts(rowid, title, text) SELECT q.trid, q.title, q.text"
+			" FROM temp.fts_from x JOIN arch.fts_queue q ON q.seq = x.seq ORDER BY q.trid",
+			0, 0)) != SQLITE_OK ||
 	    (rc = step1(f->fdb, "DELETE FROM temp.fts_del", 0, 0)) != SQLITE_OK ||
 	    (rc = step1(f->fdb, "DELETE FROM temp.fts_ins", 0, 0)) != SQLITE_OK ||
+	    (rc = step1(f->fdb, "DELETE FROM temp.fts_from", 0, 0)) != SQLITE_OK ||
 	    (rc = step1(f->fdb, "UPDATE fts_state SET v = ?1 WHERE k = 'applied'", 1, last)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(f->fdb, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
 		goto fail;
@@ -366,18 +433,23 @@ failed:
 	sqlite3_exec(f->fdb, "ROLLBACK", NULL, NULL, NULL);
 	step1(f->fdb, "DELETE FROM temp.fts_del", 0, 0);
 	step1(f->fdb, "DELETE FROM temp.fts_ins", 0, 0);
+	step1(f->fdb, "DELETE FROM temp.fts_from", 0, 0);
+	*more = 0;
 	return (rc & 0xff) == SQLITE_OK ? SQLITE_ERROR : rc;
 }
 
 static void *ftsidx_main(void *arg)
 {
 	struct pm_ftsidx *f = arg;
-	long seen;
-	int retry = 0;
+	long seen = 0;
+	int64_t pass_rows;
+	int retry = 0, more = 0;
 
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		if (retry) {
+		if (more) {
+			/* the rest of a long queue: at once, for the same asks */
+		} else if (retry) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += RETRY_MS * 1000000L;
@@ -391,7 +463,9 @@ static void *ftsidx_main(void *arg)
 			if (f->done == f->asked)
 				break; /* stopped with nothing asked */
 		}
-		seen = f->asked;
+		if (!more)
+			seen = f->asked;
+		pass_rows = f->pass_rows;
 		pthread_mutex_unlock(&f->mu);
 		{
 			struct pm_err e;
@@ -399,12 +473,13 @@ static void *ftsidx_main(void *arg)
 			int rc;
 
 			pm_err_init(&e);
-			rc = pass(f, &applied, &e);
+			rc = pass(f, pass_rows, &applied, &more, &e);
 			pthread_mutex_lock(&f->mu);
 			retry = (rc & 0xff) == SQLITE_BUSY && !f->stop;
 			if (rc == SQLITE_OK) {
 				f->applied = applied;
-				f->done = seen;
+				if (!more)
+					f->done = seen; /* all that was asked is in */
 				f->failed = 0; /* e.g. the disk has room again */
 			} else if (!retry) {
 				/* given up: whoever waits hears why */
@@ -427,6 +502,7 @@ int pm_ftsidx_open(sqlite3 *db, const char *archive_path, struct pm_ftsidx **out
 
 	*out = NULL;
 	f->path = pm_ftsidx_path(archive_path);
+	f->pass_rows = PASS_ROWS;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
 	if (open_index(f, archive_path, err) || check_link(f, db, err))
@@ -530,7 +606,17 @@ int pm_ftsidx_close(struct pm_ftsidx *f, struct pm_err *err)
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
 	free(f->rows);
+	free(f->later);
 	free(f->path);
 	free(f);
 	return ret;
+}
+
+void pm_ftsidx_set_pass_rows(struct pm_ftsidx *f, int64_t rows)
+{
+	if (!f || rows < 1)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->pass_rows = rows;
+	pthread_mutex_unlock(&f->mu);
 }

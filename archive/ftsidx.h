@@ -59,6 +59,10 @@ int64_t pm_ftsidx_applied(struct pm_ftsidx *f);
  * while its index cannot be written, and goes on once it can. */
 int pm_ftsidx_failed(struct pm_ftsidx *f, struct pm_err *err);
 
+/* The queue rows one pass applies at most (100,000 by default): for
+ * tests, which make the passes of a rebuild short. */
+void pm_ftsidx_set_pass_rows(struct pm_ftsidx *f, int64_t rows);
+
 /* Indexes what is committed (sync), stops the thread and closes. Returns
  * the result of that last sync. NULL is a no-op. */
 int pm_ftsidx_close(struct pm_ftsidx *f, struct pm_err *err);

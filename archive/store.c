@@ -615,18 +615,28 @@ fail:
 	return -1;
 }
 
+static int fts_queue_trim(struct pm_archive *a, struct pm_err *err);
+
 void pm_archive_close(struct pm_archive *a)
 {
 	if (!a)
 		return;
 	pm_ckpt_detach(a->ckpt); /* before the connection it checkpoints */
 	if (a->db) {
-		for (size_t i = 0; i < a->ncache; i++)
-			sqlite3_finalize(a->cache[i].st);
 		if (a->in_batch)
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-		/* indexes what was committed, then stops its thread */
-		pm_ftsidx_close(a->fts, NULL);
+		if (a->fts) {
+			/* indexes what was committed and deletes the queue rows
+			 * that leaves applied (no next batch will), then stops
+			 * the thread */
+			struct pm_err e;
+			pm_err_init(&e);
+			if (pm_ftsidx_sync(a->fts, &e) == 0 && sqlite3_get_autocommit(a->db))
+				fts_queue_trim(a, &e);
+			pm_ftsidx_close(a->fts, NULL);
+		}
+		for (size_t i = 0; i < a->ncache; i++)
+			sqlite3_finalize(a->cache[i].st);
 		sqlite3_close_v2(a->db);
 	}
 	free(a->path);
@@ -773,6 +783,11 @@ static int fts_queue_trim(struct pm_archive *a, struct pm_err *err)
 	sqlite3_reset(st);
 	a->fts_trimmed = applied;
 	return 0;
+}
+
+void pm_archive_fts_pass_rows(struct pm_archive *a, int64_t rows)
+{
+	pm_ftsidx_set_pass_rows(a->fts, rows);
 }
 
 int pm_archive_sync(struct pm_archive *a, struct pm_err *err)
