@@ -1,6 +1,6 @@
 /* archive/ftsidx: the full-text index in its own file, written by its own
- * thread (see ftsidx.h). The mutex guards asked, done, stop, failed, ferr
- * and applied, which the thread and the writer's thread share; the
+ * thread (see ftsidx.h). The mutex guards asked, done, stop, failed, ferr,
+ * applied and pass_rows, which the thread and the writer's thread share; the
  * thread's connection and its scratch arrays are the thread's alone once
  * it runs. */
 #include "archive/ftsidx.h"
@@ -14,8 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#define BUSY_TIMEOUT_MS 10000 /* as the archive's own connections */
-#define RETRY_MS 200          /* after the index file was locked too long */
+/* waits for another writer's index thread: shorter than the archive's
+ * 30 s, since a pass that finds the file held tries again (RETRY_MS)
+ * rather than failing */
+#define BUSY_TIMEOUT_MS 10000
+#define RETRY_MS 200
 /* Queue rows one pass applies at most: a rebuild of a million articles
  * is many passes, each committed, rather than one transaction with an
  * index-sized WAL that a stop throws away */
