@@ -155,13 +155,15 @@ int pm_query_set_days(struct pm_query *q, const char *since, const char *until,
 		      const char *tz, struct pm_err *err);
 int pm_sort_parse(const char *s, enum pm_sort *out);
 
-/* 0 when a text query can run; -1 with err (PM_EDEP) when a reader found
- * no full-text index of this archive beside it (archive/ftsidx.h). */
-int pm_archive_can_search(const struct pm_archive *a, struct pm_err *err);
-/* How many queued changes a reader's full-text index has not applied yet,
- * counted up to cap: it runs a batch or so behind the writer, and much
- * further while a writer rebuilds it. */
-long long pm_archive_search_lag(struct pm_archive *a, long long cap);
+/* 0 when a text query can run, with the full-text index attached; -1
+ * with err (PM_EDEP) when there is no index of this archive beside it
+ * (archive/ftsidx.h). Queries call it; so does a caller that wants to say
+ * so before any output. */
+int pm_archive_can_search(struct pm_archive *a, struct pm_err *err);
+/* How many queued changes the full-text index has not applied yet (0
+ * before pm_archive_can_search found one): it runs a batch or so behind
+ * the writer, and much further while a writer rebuilds it. */
+long long pm_archive_search_lag(struct pm_archive *a);
 
 /* Calls fn with a borrowed article object (full: see pm_archive_get) for
  * each match, in the query's order. fn returns 0 to go on, and must not

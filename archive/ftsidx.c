@@ -53,10 +53,9 @@ struct pm_ftsidx {
 	struct pm_err ferr;
 	int64_t applied;
 	int64_t pass_rows;  /* queue rows one pass applies at most */
-	/* the thread's scratch: the queue after the last row applied, and a
-	 * copy of the part after this pass's rows */
-	struct fts_row *rows, *later;
-	size_t nrows, cap, nlater, later_cap;
+	/* the thread's scratch: this pass's queue rows */
+	struct fts_row *rows;
+	size_t nrows, cap;
 };
 
 char *pm_ftsidx_path(const char *archive_path)
@@ -152,7 +151,8 @@ static int open_index(struct pm_ftsidx *f, const char *archive_path, struct pm_e
 		       "PRAGMA arch.cache_size = -8192;"
 		       "CREATE TEMP TABLE fts_ins(trid INTEGER PRIMARY KEY);"
 		       "CREATE TEMP TABLE fts_del(seq INTEGER PRIMARY KEY);"
-		       "CREATE TEMP TABLE fts_from(seq INTEGER PRIMARY KEY);",
+		       "CREATE TEMP TABLE fts_from(seq INTEGER PRIMARY KEY);"
+		       "CREATE TEMP TABLE fts_later(trid INTEGER PRIMARY KEY, seq INTEGER, had INTEGER);",
 		       "setting it up", f->path, err);
 }
 
@@ -264,17 +264,20 @@ static int step1(sqlite3 *db, const char *sql, int nbind, int64_t v)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* Reads the queue after applied into f->rows (in sequence order). */
-static int read_queue(struct pm_ftsidx *f, int64_t applied)
+/* Reads up to limit queue rows after applied into f->rows, in sequence
+ * order. */
+static int read_queue(struct pm_ftsidx *f, int64_t applied, int64_t limit)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	f->nrows = 0;
-	if (sqlite3_prepare_v2(f->fdb, "SELECT seq, trid, had FROM arch.fts_queue WHERE seq > ?1 ORDER BY seq",
+	if (sqlite3_prepare_v2(f->fdb, "SELECT seq, trid, had FROM arch.fts_queue WHERE seq > ?1 ORDER BY seq"
+				       " LIMIT ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sqlite3_errcode(f->fdb);
 	sqlite3_bind_int64(st, 1, applied);
+	sqlite3_bind_int64(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (f->nrows == f->cap) {
 			f->cap = f->cap ? 2 * f->cap : 4096;
@@ -287,22 +290,6 @@ static int read_queue(struct pm_ftsidx *f, int64_t applied)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The first of the rows after this pass for trid (f->later, sorted by
- * trid and seq), or NULL. */
-static const struct fts_row *later_of(const struct pm_ftsidx *f, int64_t trid)
-{
-	size_t lo = 0, hi = f->nlater;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->later[mid].trid < trid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < f->nlater && f->later[lo].trid == trid ? &f->later[lo] : NULL;
-}
-
 static int insert1(sqlite3_stmt *st, int64_t v)
 {
 	int rc;
@@ -313,49 +300,67 @@ static int insert1(sqlite3_stmt *st, int64_t v)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Plans a pass over the first m queue rows (f->rows, in sequence order;
- * the rest, if any, are after this pass). For each article they name:
+/* Plans a pass over the queue rows in f->rows. For each article they name:
  * - temp.fts_del gets its first row when that row holds the version the
  *   index has (had): taken out;
  * - the version the index is to hold afterwards is the article's version
- *   just after the pass's last row: the one stored now when no later
- *   row names it (temp.fts_ins), else the old version that the first
- *   later row holds (temp.fts_from), or none when that row is a new one
- *   (the article did not exist then).
- * So after every pass the index holds each article as it was just after
- * the last row applied, which is what the next row's old version is. */
-static int plan(struct pm_ftsidx *f, size_t m, sqlite3_stmt *del, sqlite3_stmt *ins,
-		sqlite3_stmt *from)
+ *   just after the pass's last row: the one stored now (temp.fts_ins)
+ *   unless a later queue row names the article (a pass that stops short
+ *   of the queue's end, see later_rows). */
+static int plan(struct pm_ftsidx *f)
 {
+	sqlite3_stmt *del = NULL, *ins = NULL;
 	int rc = SQLITE_OK;
 
-	f->nlater = f->nrows - m;
-	if (f->nlater > f->later_cap) {
-		f->later_cap = f->nlater;
-		f->later = xrealloc(f->later, f->later_cap * sizeof(*f->later));
-	}
-	/* (qsort and memcpy take no NULL, even for nothing) */
-	if (f->nlater) {
-		memcpy(f->later, f->rows + m, f->nlater * sizeof(*f->later));
-		qsort(f->later, f->nlater, sizeof(*f->later), row_cmp);
-	}
-	qsort(f->rows, m, sizeof(*f->rows), row_cmp);
-	for (size_t i = 0; i < m && rc == SQLITE_OK; i++) {
-		const struct fts_row *next;
-
+	qsort(f->rows, f->nrows, sizeof(*f->rows), row_cmp);
+	if (sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_del(seq) VALUES (?1)", -1, &del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_ins(trid) VALUES (?1)", -1, &ins, NULL) != SQLITE_OK)
+		rc = sqlite3_errcode(f->fdb);
+	for (size_t i = 0; i < f->nrows && rc == SQLITE_OK; i++) {
 		if (i && f->rows[i].trid == f->rows[i - 1].trid)
 			continue;
 		if (f->rows[i].had)
 			rc = insert1(del, f->rows[i].seq);
-		if (rc != SQLITE_OK)
-			break;
-		next = later_of(f, f->rows[i].trid);
-		if (!next)
+		if (rc == SQLITE_OK)
 			rc = insert1(ins, f->rows[i].trid);
-		else if (next->had)
-			rc = insert1(from, next->seq);
 	}
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
 	return rc;
+}
+
+/* For a pass that stops before the queue's end (at row last): an article
+ * that a later row names is indexed as it was just before that row, which
+ * is the old version the row holds (temp.fts_from), or not at all when it
+ * is a new one (the article did not exist then). So after every pass the
+ * index holds each article as it was just after the last row applied,
+ * which is what the next row's old version is. The later rows are found
+ * by a scan of the rest of the queue, so a pass holds no more of it in
+ * memory than its own rows. */
+static int later_rows(struct pm_ftsidx *f, int64_t last)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* min() makes SQLite take had from the row of the lowest seq; CROSS
+	 * JOIN keeps the queue's range as the outer loop (there is no index
+	 * on its trid), each of its rows a look-up in the pass's articles */
+	if (sqlite3_prepare_v2(f->fdb,
+			       "INSERT INTO temp.fts_later(trid, seq, had) SELECT q.trid, min(q.seq), q.had"
+			       " FROM arch.fts_queue q CROSS JOIN temp.fts_ins i ON i.trid = q.trid WHERE q.seq > ?1"
+			       " GROUP BY q.trid",
+			       -1, &st, NULL) != SQLITE_OK)
+		return sqlite3_errcode(f->fdb);
+	sqlite3_bind_int64(st, 1, last);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return rc;
+	return sqlite3_exec(f->fdb,
+			    "INSERT INTO temp.fts_from(seq) SELECT seq FROM temp.fts_later WHERE had;"
+			    "DELETE FROM temp.fts_ins WHERE trid IN (SELECT trid FROM temp.fts_later);"
+			    "DELETE FROM temp.fts_later;",
+			    NULL, NULL, NULL);
 }
 
 /* One pass over up to pass_rows queue rows: SQLITE_OK (*more: rows
@@ -364,9 +369,7 @@ static int plan(struct pm_ftsidx *f, size_t m, sqlite3_stmt *del, sqlite3_stmt *
 static int pass(struct pm_ftsidx *f, int64_t pass_rows, int64_t *applied_out, int *more,
 		struct pm_err *err)
 {
-	sqlite3_stmt *del = NULL, *ins = NULL, *from = NULL;
 	int64_t applied, last;
-	size_t m;
 	int rc;
 
 	*more = 0;
@@ -384,25 +387,20 @@ static int pass(struct pm_ftsidx *f, int64_t pass_rows, int64_t *applied_out, in
 		rc = sqlite3_errcode(f->fdb);
 		goto failed;
 	}
-	if ((rc = read_queue(f, applied)) != SQLITE_OK)
+	/* one row more than a pass takes: whether the queue goes on */
+	if ((rc = read_queue(f, applied, pass_rows + 1)) != SQLITE_OK)
 		goto fail;
 	if (!f->nrows) {
 		sqlite3_exec(f->fdb, "ROLLBACK", NULL, NULL, NULL);
 		*applied_out = applied;
 		return SQLITE_OK;
 	}
-	m = f->nrows < (size_t)pass_rows ? f->nrows : (size_t)pass_rows;
-	last = f->rows[m - 1].seq;
-	*more = m < f->nrows;
-	if (sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_del(seq) VALUES (?1)", -1, &del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_ins(trid) VALUES (?1)", -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(f->fdb, "INSERT INTO temp.fts_from(seq) VALUES (?1)", -1, &from, NULL) != SQLITE_OK)
-		rc = sqlite3_errcode(f->fdb);
-	else
-		rc = plan(f, m, del, ins, from);
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(from);
+	*more = f->nrows > (size_t)pass_rows;
+	if (*more)
+		f->nrows = (size_t)pass_rows;
+	last = f->rows[f->nrows - 1].seq;
+	if ((rc = plan(f)) == SQLITE_OK && *more)
+		rc = later_rows(f, last);
 	/* deletes first, in one statement, then the inserts in one, in rowid
 	 * order: with SQLite 3.40 each statement writes FTS5's buffered terms
 	 * out as a segment, and a rowid below the last one does too. Old
@@ -437,6 +435,7 @@ failed:
 	step1(f->fdb, "DELETE FROM temp.fts_del", 0, 0);
 	step1(f->fdb, "DELETE FROM temp.fts_ins", 0, 0);
 	step1(f->fdb, "DELETE FROM temp.fts_from", 0, 0);
+	step1(f->fdb, "DELETE FROM temp.fts_later", 0, 0);
 	*more = 0;
 	return (rc & 0xff) == SQLITE_OK ? SQLITE_ERROR : rc;
 }
@@ -523,7 +522,7 @@ int pm_ftsidx_open(sqlite3 *db, const char *archive_path, struct pm_ftsidx **out
 	return 0;
 fail:
 	err->code = PM_EDEP;
-	pm_ftsidx_close(f, NULL);
+	pm_ftsidx_close(f);
 	return -1;
 }
 
@@ -589,14 +588,12 @@ int pm_ftsidx_failed(struct pm_ftsidx *f, struct pm_err *err)
 	return failed ? -1 : 0;
 }
 
-int pm_ftsidx_close(struct pm_ftsidx *f, struct pm_err *err)
+void pm_ftsidx_close(struct pm_ftsidx *f)
 {
-	int ret = 0;
-
 	if (!f)
-		return 0;
+		return;
 	if (f->started) {
-		ret = pm_ftsidx_sync(f, err);
+		/* the thread makes the passes asked for before it stops */
 		pthread_mutex_lock(&f->mu);
 		f->stop = 1;
 		pthread_cond_broadcast(&f->cv);
@@ -609,10 +606,8 @@ int pm_ftsidx_close(struct pm_ftsidx *f, struct pm_err *err)
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
 	free(f->rows);
-	free(f->later);
 	free(f->path);
 	free(f);
-	return ret;
 }
 
 void pm_ftsidx_set_pass_rows(struct pm_ftsidx *f, int64_t rows)

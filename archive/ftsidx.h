@@ -63,8 +63,8 @@ int pm_ftsidx_failed(struct pm_ftsidx *f, struct pm_err *err);
  * tests, which make the passes of a rebuild short. */
 void pm_ftsidx_set_pass_rows(struct pm_ftsidx *f, int64_t rows);
 
-/* Indexes what is committed (sync), stops the thread and closes. Returns
- * the result of that last sync. NULL is a no-op. */
-int pm_ftsidx_close(struct pm_ftsidx *f, struct pm_err *err);
+/* Makes the passes asked for (every commit asks for one: what was
+ * committed is indexed), stops the thread and closes. NULL is a no-op. */
+void pm_ftsidx_close(struct pm_ftsidx *f);
 
 #endif

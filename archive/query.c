@@ -608,6 +608,41 @@ static void built_release(struct built *b)
 		free(b->owned[i]);
 }
 
+/* The full-text index file is attached at a reader's first text query,
+ * so that the reads without text (export, the digest, status) never open
+ * it. ATTACH cannot run inside a transaction: a text query inside
+ * pm_archive_read_begin finds no index (nothing makes one). */
+int pm_archive_can_search(struct pm_archive *a, struct pm_err *err)
+{
+	if (!a->has_fts)
+		pm_archive_fts_attach(a);
+	if (a->has_fts)
+		return 0;
+	return pm_err_set(err, PM_EDEP,
+			  "archive '%s' has no full-text index ('%s-fts' is missing or another archive's):"
+			  " open it for writing once (pressmon archive import - < /dev/null) to build it",
+			  a->path, a->path);
+}
+
+long long pm_archive_search_lag(struct pm_archive *a)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+
+	if (!a->has_fts)
+		return 0;
+	/* the queue's rows after the applied one are numbered without gaps
+	 * (AUTOINCREMENT; only applied rows are deleted): two look-ups, not
+	 * a count */
+	if (sqlite3_prepare_v2(a->db, "SELECT coalesce((SELECT max(seq) FROM main.fts_queue), 0)"
+				      " - (SELECT v FROM fts.fts_state WHERE k = 'applied')",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n > 0 ? n : 0;
+}
+
 /* What a select is for: rows to show (with a score to sort by), rows to
  * show with the article's own columns (ROW_COLS_LEAN) after those three,
  * or only times to count (no score, no rank). */
@@ -623,35 +658,7 @@ enum sel_use { SEL_ROWS, SEL_ROWS_LEAN, SEL_COUNT };
  * - with TEXT, the date range also bounds the full-text rowid (trid is
  *   ordered by time), so FTS5 reads only that part of each doclist;
  * - bm25 rank is computed only to sort by it. */
-int pm_archive_can_search(const struct pm_archive *a, struct pm_err *err)
-{
-	if (a->has_fts || a->mode == PM_ARCHIVE_WRITE)
-		return 0;
-	return pm_err_set(err, PM_EDEP,
-			  "archive '%s' has no full-text index ('%s-fts' is missing or another archive's):"
-			  " open it for writing once (pressmon archive import - < /dev/null) to build it",
-			  a->path, a->path);
-}
-
-long long pm_archive_search_lag(struct pm_archive *a, long long cap)
-{
-	sqlite3_stmt *st = NULL;
-	long long n = 0;
-
-	if (!a->has_fts || a->mode == PM_ARCHIVE_WRITE)
-		return 0;
-	if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM (SELECT 1 FROM main.fts_queue WHERE seq >"
-				      " (SELECT v FROM fts.fts_state WHERE k = 'applied') LIMIT ?1)",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, cap);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return n;
-}
-
-static int build_select(const struct pm_archive *a, const struct pm_query *q, enum sel_use use,
+static int build_select(struct pm_archive *a, const struct pm_query *q, enum sel_use use,
 			enum pm_sort sort, struct built *b, struct pm_err *err)
 {
 	size_t drive = q->ntags; /* the exact tag whose index drives, if any */
@@ -1133,17 +1140,14 @@ out:
  * text index is written by another thread into another file, which the
  * writer's connection does not hold attached (its write transactions
  * would lock that file too): the index catches up, is attached for the
- * query and detached again. */
+ * query (pm_archive_can_search) and detached again. */
 static int writer_text_begin(struct pm_archive *a, const struct pm_query *q, struct pm_err *err)
 {
 	if (a->mode != PM_ARCHIVE_WRITE || !q->text || !*q->text)
 		return 0;
 	if (a->in_batch)
 		return pm_err_set(err, PM_ERUNTIME, "archive '%s': no text query inside a batch", a->path);
-	if (pm_archive_sync(a, err))
-		return -1;
-	pm_archive_fts_attach(a);
-	return 0;
+	return pm_archive_sync(a, err);
 }
 
 int pm_archive_query(struct pm_archive *a, const struct pm_query *q, int full,

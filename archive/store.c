@@ -602,7 +602,6 @@ int pm_archive_open(const char *path, int mode, struct pm_archive **out, struct 
 		if (mode == PM_ARCHIVE_QUERY &&
 		    exec(a, "PRAGMA cache_size = -512", "sizing the page cache", err))
 			goto fail_dep;
-		pm_archive_fts_attach(a);
 	}
 	if (exec(a, "PRAGMA foreign_keys = ON", "enabling foreign keys", err))
 		goto fail_dep;
@@ -627,13 +626,13 @@ void pm_archive_close(struct pm_archive *a)
 			sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
 		if (a->fts) {
 			/* indexes what was committed and deletes the queue rows
-			 * that leaves applied (no next batch will), then stops
-			 * the thread */
+			 * that leaves applied (no next batch will); the thread
+			 * then stops without another pass */
 			struct pm_err e;
 			pm_err_init(&e);
 			if (pm_ftsidx_sync(a->fts, &e) == 0 && sqlite3_get_autocommit(a->db))
 				fts_queue_trim(a, &e);
-			pm_ftsidx_close(a->fts, NULL);
+			pm_ftsidx_close(a->fts);
 		}
 		for (size_t i = 0; i < a->ncache; i++)
 			sqlite3_finalize(a->cache[i].st);

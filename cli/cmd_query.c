@@ -452,7 +452,7 @@ int cli_query_main(int argc, char **argv, int export_mode)
 	}
 	if (q.text && *q.text) {
 		/* more than a few batches behind: a writer is rebuilding it */
-		long long lag = pm_archive_search_lag(a, 50000);
+		long long lag = pm_archive_search_lag(a);
 		if (lag >= 50000)
 			fprintf(stderr, "pressmon: note: the full-text index of '%s' is being rebuilt"
 					" (%lld or more changes to go): text matches are incomplete\n",

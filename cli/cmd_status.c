@@ -45,10 +45,9 @@ static json_t *rate_of(struct cli_pipeline *p, const char *stream, const char *g
 
 /* How far the archive's full-text index is behind its writers (it is
  * written a batch or so behind the commits, archive/ftsidx.h): "fts" is
- * false when a reader finds no usable index, "fts_pending" the changes it
- * has still to apply (counted up to FTS_PENDING_CAP). An archive that
- * cannot be read is left to the queries to report. */
-#define FTS_PENDING_CAP 10000000
+ * false when there is no usable index, "fts_pending" the changes it has
+ * still to apply. An archive that cannot be read is left to the queries
+ * to report. */
 static void fts_status(const char *path, int exists, json_t *arch)
 {
 	struct pm_archive *a = NULL;
@@ -57,10 +56,12 @@ static void fts_status(const char *path, int exists, json_t *arch)
 	pm_err_init(&err);
 	if (!exists || pm_archive_open(path, PM_ARCHIVE_QUERY, &a, &err) < 0)
 		return;
-	json_object_set_new(arch, "fts", json_boolean(pm_archive_can_search(a, NULL) == 0));
-	if (pm_archive_can_search(a, NULL) == 0)
-		json_object_set_new(arch, "fts_pending",
-				    json_integer((json_int_t)pm_archive_search_lag(a, FTS_PENDING_CAP)));
+	if (pm_archive_can_search(a, NULL) == 0) {
+		json_object_set_new(arch, "fts", json_true());
+		json_object_set_new(arch, "fts_pending", json_integer((json_int_t)pm_archive_search_lag(a)));
+	} else {
+		json_object_set_new(arch, "fts", json_false());
+	}
 	pm_archive_close(a);
 }
 
